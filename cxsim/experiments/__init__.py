@@ -1,0 +1,1 @@
+"""Experiments: single runs with replications, comparisons and sweeps."""

@@ -1,0 +1,168 @@
+"""Runs of one scenario with replications, and the files `cxsim run` writes."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..io import write_json, write_text, write_with
+from ..scenario import Scenario
+
+HEADLINE = ("nps", "csat", "engagement", "frontline_engagement", "active_customers", "trust",
+            "empathy", "brand_alignment", "brand_consistency", "profit")
+TOTALS = ("acquisitions", "churned", "staff_attrition", "wom_positive", "wom_negative",
+          "revenue", "cost", "profit")
+
+
+def rep_seeds(seed: int, reps: int) -> list[int]:
+    """Independent seeds for replications, spawned from one root seed (numpy SeedSequence).
+
+    Replication k gets the same seed whatever the scenario, so comparisons use common random
+    numbers.
+
+    >>> rep_seeds(42, 3) == rep_seeds(42, 3)
+    True
+    """
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps)]
+
+
+@dataclass
+class RunResult:
+    """One replication: its time series, unit table and timings."""
+
+    rep: int
+    seed: int
+    timeseries: pd.DataFrame
+    units: pd.DataFrame
+    timings: dict[str, Any] = field(default_factory=dict)
+
+
+def run_one(scenario: Scenario, seed: int, rep: int = 0, steps: int | None = None,
+            engine: str = "numba", progress: Callable[[], None] | None = None,
+            units: bool = True) -> RunResult:
+    """Build and run one model; returns its tables with `rep` and `seed` columns."""
+    from ..model import CXModel
+
+    t0 = time.perf_counter()
+    model = CXModel(scenario, seed=seed, engine=engine, create_agents=False)
+    t1 = time.perf_counter()
+    model.run(steps, progress=progress)
+    t2 = time.perf_counter()
+    ts = model.timeseries()
+    ts.insert(0, "rep", rep)
+    ut = model.units() if units else pd.DataFrame()
+    if units:
+        ut.insert(0, "rep", rep)
+    timings = {"build_s": t1 - t0, "run_s": t2 - t1, "build": model.build_seconds,
+               "phases_s": dict(model.phase_seconds)}
+    return RunResult(rep, seed, ts, ut, timings)
+
+
+def _run_task(args: tuple) -> RunResult:
+    return run_one(*args)
+
+
+def run_reps(scenario: Scenario, seed: int, reps: int, steps: int | None = None,
+             workers: int = 1, engine: str = "numba",
+             progress: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Run `reps` replications (in `workers` processes); same numbers for any worker count."""
+    seeds = rep_seeds(seed, reps)
+    n_steps = scenario.steps if steps is None else steps
+    if workers <= 1 or reps == 1:
+        out = []
+        for k, s in enumerate(seeds):
+            out.append(run_one(scenario, s, k, n_steps, engine,
+                               (lambda: progress(1)) if progress else None))
+        return out
+    results: list[RunResult] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        for res in pool.map(_run_task, [(scenario, s, k, n_steps, engine)
+                                        for k, s in enumerate(seeds)]):
+            results.append(res)
+            if progress:
+                progress(n_steps)
+    return results
+
+
+def summarise(ts: pd.DataFrame) -> pd.DataFrame:
+    """Final and mean figures per replication, plus totals over the run."""
+    rows = []
+    for rep, g in ts.groupby("rep", sort=True):
+        g = g.sort_values("step")
+        row: dict[str, Any] = {"rep": rep, "steps": len(g)}
+        for c in HEADLINE:
+            row[f"final_{c}"] = g[c].iloc[-1]
+            row[f"mean_{c}"] = g[c].mean()
+        for c in TOTALS:
+            row[f"total_{c}"] = g[c].sum()
+        row["final_cumulative_profit"] = g["cumulative_profit"].iloc[-1]
+        weeks = len(g)
+        act = g["active_customers"].mean()
+        row["annual_churn_rate"] = g["churned"].sum() / max(act, 1) * 52 / weeks
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_run_outputs(out: Path, scenario: Scenario, results: Sequence[RunResult], seed: int,
+                      engine: str, wall_s: float, n_colleagues: int | None = None) -> dict:
+    """Write every file of `cxsim run` into `out`, each one atomically."""
+    from ..viz.plots import kpi_dashboard
+
+    ts = pd.concat([r.timeseries for r in results], ignore_index=True)
+    units = pd.concat([r.units for r in results], ignore_index=True)
+    summary = summarise(ts)
+    if n_colleagues:
+        summary["annual_staff_attrition_rate"] = (
+            summary["total_staff_attrition"] / n_colleagues * 52 / summary["steps"])
+    out.mkdir(parents=True, exist_ok=True)
+    write_with(out / "timeseries.csv", lambda p: ts.to_csv(p, index=False))
+    write_with(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+    write_with(out / "units.csv", lambda p: units.to_csv(p, index=False))
+    write_with(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_with(out / "dashboard.png",
+               lambda p: kpi_dashboard(ts, p, title=f"cxsim: {scenario.name}", fmt="png"))
+    write_text(out / "scenario.toml", scenario.to_toml())
+    manifest = {
+        "cxsim_version": __version__,
+        "scenario": scenario.name,
+        "scenario_hash": scenario.hash(),
+        "seed": seed,
+        "rep_seeds": [r.seed for r in results],
+        "reps": len(results),
+        "steps": int(ts["step"].max() + 1) if len(ts) else 0,
+        "engine": engine,
+        "timings": {"wall_s": wall_s, "reps": [r.timings for r in results]},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json(out / "manifest.json", manifest)
+    return {"timeseries": ts, "units": units, "summary": summary, "manifest": manifest}
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("mesa", "numpy", "numba", "networkx", "pandas", "pydantic"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "missing"
+    return out
+
+
+def load_manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())

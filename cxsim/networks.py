@@ -1,0 +1,421 @@
+"""The three networks: organisation, customers' social network, and process chains.
+
+Kernels read networks as CSR arrays (``indptr``, ``indices``), built once. networkx graphs are
+the user-facing view: built eagerly for small models, and on demand above
+``social.networkx_max_nodes`` where networkx construction would dominate the build time.
+
+Example
+-------
+>>> import numpy as np
+>>> from cxsim.scenario import load_scenario
+>>> sc = load_scenario("baseline", {"size.customers": 500, "size.prospects": 100})
+>>> org = build_organisation(sc, np.random.default_rng(0))
+>>> org.graph().number_of_nodes() == sc.n_colleagues
+True
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from . import kernels
+from .scenario import CHANNELS, Scenario, ScenarioError
+
+ROLES = ("leader", "manager", "frontline", "backoffice")
+LEADER, MANAGER, FRONTLINE, BACKOFFICE = range(4)
+
+# edge kinds of the organisation's peer network
+WITHIN_TEAM, CROSS_TEAM, CROSS_DEPARTMENT = range(3)
+
+
+@dataclass
+class Organisation:
+    """Structure of the organisation; colleagues are indexed 0..n-1."""
+
+    role: np.ndarray  # int8, one of ROLES
+    department: np.ndarray  # int32 index into department_names
+    team: np.ndarray  # int32 team (unit) index
+    channel: np.ndarray  # int8 index into CHANNELS for front line, -1 otherwise
+    manager: np.ndarray  # int32 colleague index of the line manager, -1 at the top
+    department_names: list[str]
+    department_is_channel: np.ndarray  # bool per department
+    team_department: np.ndarray  # int32 department of each team
+    indptr: np.ndarray  # CSR of peer ties (both directions)
+    indices: np.ndarray
+    edge_kind: np.ndarray  # WITHIN_TEAM / CROSS_TEAM / CROSS_DEPARTMENT per CSR entry
+    _graph: nx.Graph | None = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.role)
+
+    @property
+    def n_teams(self) -> int:
+        return len(self.team_department)
+
+    def graph(self) -> nx.Graph:
+        """networkx view: node attributes role/department/team/channel, edges kind=peer|..."""
+        if self._graph is None:
+            self._graph = organisation_graph(self)
+        return self._graph
+
+
+def organisation_graph(org: Organisation) -> nx.Graph:
+    g = nx.Graph()
+    for i in range(org.n):
+        g.add_node(i, role=ROLES[org.role[i]], department=org.department_names[org.department[i]],
+                   team=int(org.team[i]),
+                   channel=CHANNELS[org.channel[i]] if org.channel[i] >= 0 else "")
+    kinds = ("team", "cross_team", "cross_department")
+    src = np.repeat(np.arange(org.n), np.diff(org.indptr))
+    keep = src < org.indices
+    g.add_edges_from((int(a), int(b), {"kind": kinds[k]})
+                     for a, b, k in zip(src[keep], org.indices[keep], org.edge_kind[keep],
+                                        strict=True))
+    for i in np.flatnonzero(org.manager >= 0):
+        m = int(org.manager[i])
+        if g.has_edge(i, m):
+            g.edges[i, m]["reports_to"] = True
+        else:
+            g.add_edge(int(i), m, kind="reports_to")
+    return g
+
+
+def _departments(sc: Scenario) -> tuple[list[str], np.ndarray]:
+    channels = [c for c in CHANNELS if c != "digital" or sc.digital_ever]
+    names = channels + list(sc.process.steps)
+    return names, np.array([n in CHANNELS for n in names])
+
+
+def build_organisation(sc: Scenario, rng: np.random.Generator) -> Organisation:
+    """Generate the organisation from scenario sizes, or load it from `organisation.file`."""
+    if sc.organisation.file:
+        return load_organisation(sc.organisation.file, sc)
+    o = sc.organisation
+    n = sc.n_colleagues
+    names, is_channel = _departments(sc)
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    n_teams = max(len(names), round(rest / o.team_size))
+    n_teams = min(n_teams, rest // 2)
+    if n_teams < len(names):
+        raise ScenarioError(f"size: {n} colleagues cannot staff {len(names)} departments "
+                            f"with teams of {o.team_size}; allowed: at least "
+                            f"{n_leaders + 2 * len(names)} colleagues", source="size.colleagues")
+    # teams per department: front-line share split by channel_staff, back office evenly
+    chan_names = [c for c in names if c in CHANNELS]
+    weights = np.array([o.channel_staff.get(c, 0.0) for c in chan_names], dtype=float)
+    if weights.sum() <= 0:
+        weights[:] = 1.0
+    front_teams = max(len(chan_names), round(n_teams * o.frontline_share))
+    back_steps = len(names) - len(chan_names)
+    front_teams = min(front_teams, n_teams - back_steps)
+    per_chan = np.maximum(1, np.floor(front_teams * weights / weights.sum()).astype(int))
+    while per_chan.sum() < front_teams:
+        per_chan[np.argmax(front_teams * weights / weights.sum() - per_chan)] += 1
+    while per_chan.sum() > front_teams:
+        per_chan[np.argmax(per_chan)] -= 1
+    back_total = n_teams - per_chan.sum()
+    per_back = np.full(back_steps, back_total // back_steps)
+    per_back[: back_total % back_steps] += 1
+    team_department = np.repeat(np.arange(len(names)), np.concatenate([per_chan, per_back]))
+    n_teams = len(team_department)
+
+    role = np.empty(n, np.int8)
+    department = np.empty(n, np.int32)
+    team = np.full(n, -1, np.int32)
+    manager = np.full(n, -1, np.int32)
+    role[:n_leaders] = LEADER
+    # leaders head departments round robin; leader 0 is the chief executive
+    dept_leader = (np.arange(len(names)) % max(1, n_leaders - 1)) + (1 if n_leaders > 1 else 0)
+    department[:n_leaders] = 0
+    for d in range(len(names)):
+        if dept_leader[d] < n_leaders:
+            department[dept_leader[d]] = d
+    manager[1:n_leaders] = 0
+    # one manager per team, then members round robin over teams
+    mgr_idx = n_leaders + np.arange(n_teams)
+    role[mgr_idx] = MANAGER
+    team[mgr_idx] = np.arange(n_teams)
+    department[mgr_idx] = team_department
+    manager[mgr_idx] = dept_leader[team_department]
+    members = np.arange(n_leaders + n_teams, n)
+    member_team = np.arange(len(members)) % n_teams
+    team[members] = member_team
+    department[members] = team_department[member_team]
+    manager[members] = mgr_idx[member_team]
+    role[members] = np.where(is_channel[department[members]], FRONTLINE, BACKOFFICE)
+    # leaders sit in a team of their own (the leadership team) for unit figures
+    leaders_team = n_teams
+    team[:n_leaders] = leaders_team
+    team_department = np.append(team_department, department[0]).astype(np.int32)
+
+    channel = np.full(n, -1, np.int8)
+    front = role == FRONTLINE
+    channel[front] = [CHANNELS.index(names[d]) for d in department[front]]
+
+    src, dst, kind = _peer_edges(team, department, role, o.cross_team_ties,
+                                 o.within_department_bias, rng)
+    indptr, indices, order = csr_from_edges(n, src, dst)
+    edge_kind = np.concatenate([kind, kind])[order]
+    org = Organisation(role, department, team, channel, manager, names, is_channel,
+                       team_department, indptr, indices, edge_kind.astype(np.int8))
+    return org
+
+
+def _peer_edges(team, department, role, cross_ties, within_bias, rng):
+    """Ties inside each team (complete) plus random cross-team ties (Poisson per colleague)."""
+    order = np.argsort(team, kind="stable")
+    starts = np.searchsorted(team[order], np.arange(team.max() + 2))
+    src_l, dst_l = [], []
+    for t in range(team.max() + 1):
+        mem = order[starts[t]: starts[t + 1]]
+        if len(mem) > 1:
+            a, b = np.triu_indices(len(mem), 1)
+            src_l.append(mem[a])
+            dst_l.append(mem[b])
+    src = np.concatenate(src_l) if src_l else np.empty(0, np.int64)
+    dst = np.concatenate(dst_l) if dst_l else np.empty(0, np.int64)
+    kind = np.full(len(src), WITHIN_TEAM, np.int8)
+    n = len(team)
+    k = rng.poisson(cross_ties / 2.0, size=n)  # each tie has two ends
+    a = np.repeat(np.arange(n), k)
+    same_dept = rng.random(len(a)) < within_bias
+    dept_order = np.argsort(department, kind="stable")
+    dstarts = np.searchsorted(department[dept_order], np.arange(department.max() + 2))
+    b = rng.integers(0, n, size=len(a))
+    # within-department ties: draw from the colleague's own department
+    da = department[a[same_dept]]
+    size = dstarts[da + 1] - dstarts[da]
+    b[same_dept] = dept_order[dstarts[da] + (rng.random(len(da)) * size).astype(np.int64)]
+    ok = (team[a] != team[b]) & (a != b)
+    a, b = a[ok], b[ok]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = np.unique(lo.astype(np.int64) * n + hi)
+    lo, hi = key // n, key % n
+    ck = np.where(department[lo] == department[hi], CROSS_TEAM, CROSS_DEPARTMENT).astype(np.int8)
+    return (np.concatenate([src, lo]).astype(np.int64), np.concatenate([dst, hi]).astype(np.int64),
+            np.concatenate([kind, ck]))
+
+
+ORG_ROLE_NAMES = {name: i for i, name in enumerate(ROLES)} | {
+    "front_line": FRONTLINE, "back_office": BACKOFFICE, "frontline": FRONTLINE}
+
+
+def load_organisation(path: str, sc: Scenario) -> Organisation:
+    """Load an organisation from GraphML, or a CSV edge list with a `<stem>_nodes.csv` beside it.
+
+    Node attributes: ``role`` (leader, manager, frontline, backoffice), ``department`` (a channel
+    name for front line, a process step for back office), ``team`` (any label), and optionally
+    ``manager`` (node id of the line manager). Edges are peer ties; an edge attribute
+    ``kind = "reports_to"`` marks a reporting line instead (from report to manager).
+    """
+    p = Path(path)
+    src_label = f"organisation.file = {path!r}"
+    if not p.is_file():
+        raise ScenarioError("file not found; allowed: a GraphML file or CSV edge list",
+                            source=src_label)
+    if p.suffix.lower() == ".graphml":
+        try:
+            g = nx.read_graphml(p)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is bad input
+            raise ScenarioError(f"cannot read GraphML: {exc}", source=src_label) from None
+        nodes = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in g.nodes(data=True)}
+        edges = [(str(a), str(b), str(d.get("kind", "peer"))) for a, b, d in g.edges(data=True)]
+    elif p.suffix.lower() == ".csv":
+        npath = p.with_name(p.stem + "_nodes.csv")
+        if not npath.is_file():
+            raise ScenarioError(f"CSV edge list needs node attributes in {npath.name} "
+                                "(columns id, role, department, team[, manager])",
+                                source=src_label)
+        with open(npath, newline="") as fh:
+            nodes = {row["id"]: row for row in csv.DictReader(fh)}
+        with open(p, newline="") as fh:
+            edges = [(r["source"], r["target"], r.get("kind") or "peer")
+                     for r in csv.DictReader(fh)]
+    else:
+        raise ScenarioError(f"unknown file type {p.suffix!r}; allowed: .graphml, .csv",
+                            source=src_label)
+    return _organisation_from_records(nodes, edges, sc, src_label)
+
+
+def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
+    ids = list(nodes)
+    index = {k: i for i, k in enumerate(ids)}
+    n = len(ids)
+    names, is_channel = _departments(sc)
+    role = np.empty(n, np.int8)
+    department = np.empty(n, np.int32)
+    team_labels: dict[str, int] = {}
+    team = np.empty(n, np.int32)
+    manager = np.full(n, -1, np.int32)
+    for i, k in enumerate(ids):
+        a = nodes[k]
+        r = str(a.get("role", "")).lower()
+        if r not in ORG_ROLE_NAMES:
+            raise ScenarioError(f"node {k!r} role = {r!r}; allowed: {', '.join(ROLES)}",
+                                source=src_label)
+        role[i] = ORG_ROLE_NAMES[r]
+        d = str(a.get("department", ""))
+        if d not in names:
+            raise ScenarioError(f"node {k!r} department = {d!r}; allowed: {', '.join(names)}",
+                                source=src_label)
+        department[i] = names.index(d)
+        team[i] = team_labels.setdefault(str(a.get("team", d)), len(team_labels))
+        if a.get("manager") not in (None, ""):
+            if a["manager"] not in index:
+                raise ScenarioError(f"node {k!r} manager = {a['manager']!r} is not a node",
+                                    source=src_label)
+            manager[i] = index[a["manager"]]
+    src, dst = [], []
+    for a, b, kind in edges:
+        if a not in index or b not in index:
+            raise ScenarioError(f"edge ({a!r}, {b!r}) names a node missing from the node list",
+                                source=src_label)
+        if kind == "reports_to":
+            manager[index[a]] = index[b]
+        else:
+            src.append(index[a])
+            dst.append(index[b])
+    channel = np.full(n, -1, np.int8)
+    front = role == FRONTLINE
+    for i in np.flatnonzero(front):
+        if not is_channel[department[i]]:
+            raise ScenarioError(f"node {ids[i]!r} is frontline but department "
+                                f"{names[department[i]]!r} is not a channel", source=src_label)
+        channel[i] = CHANNELS.index(names[department[i]])
+    team_department = np.zeros(len(team_labels), np.int32)
+    team_department[team] = department
+    s, d = np.array(src, np.int64), np.array(dst, np.int64)
+    kind = np.where(team[s] == team[d], WITHIN_TEAM,
+                    np.where(department[s] == department[d], CROSS_TEAM, CROSS_DEPARTMENT))
+    indptr, indices, order = csr_from_edges(n, s, d)
+    edge_kind = np.concatenate([kind, kind])[order].astype(np.int8)
+    return Organisation(role, department, team, channel, manager, names, is_channel,
+                        team_department, indptr, indices, edge_kind)
+
+
+# -- customers' social network ------------------------------------------------------------------
+
+@dataclass
+class SocialNetwork:
+    indptr: np.ndarray
+    indices: np.ndarray
+    tribe: np.ndarray  # int32 tribe of each node
+    tribe_centre: np.ndarray  # (tribes, 5) personality centre of each tribe
+    _graph: nx.Graph | None = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.indptr) - 1
+
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def graph(self) -> nx.Graph:
+        """networkx view of the social network (built on first use for large models)."""
+        if self._graph is None:
+            self._graph = csr_to_graph(self.indptr, self.indices)
+            nx.set_node_attributes(self._graph, dict(enumerate(self.tribe.tolist())), "tribe")
+        return self._graph
+
+
+def csr_to_graph(indptr: np.ndarray, indices: np.ndarray) -> nx.Graph:
+    g = nx.Graph()
+    n = len(indptr) - 1
+    g.add_nodes_from(range(n))
+    src = np.repeat(np.arange(n), np.diff(indptr))
+    keep = src < indices
+    g.add_edges_from(zip(src[keep].tolist(), indices[keep].tolist(), strict=True))
+    return g
+
+
+def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "numba"):
+    """Symmetric CSR from an undirected edge list; also the permutation of [src,dst | dst,src]."""
+    a = np.concatenate([src, dst]).astype(np.int64)
+    b = np.concatenate([dst, src]).astype(np.int64)
+    if engine == "numba":
+        return kernels.csr_from_edges(n, a, b)
+    from . import reference
+    return reference.csr_from_edges(n, a, b)
+
+
+def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
+                 engine: str = "numba") -> SocialNetwork:
+    """Tribal powerlaw-cluster network (clustered, heavy-tailed, homophilous) or Erdos-Renyi."""
+    s = sc.social
+    tribe = rng.integers(0, s.tribes, size=n_nodes).astype(np.int32)
+    centre = rng.uniform(0.15, 0.85, size=(s.tribes, 5))
+    if s.kind == "random":
+        m = int(round(n_nodes * s.mean_degree / 2))
+        a = rng.integers(0, n_nodes, size=int(m * 1.05) + 10)
+        b = rng.integers(0, n_nodes, size=len(a))
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        key = np.unique(lo[lo != hi].astype(np.int64) * n_nodes + hi[lo != hi])
+        key = rng.permutation(key)[:m]
+        src, dst = key // n_nodes, key % n_nodes
+    else:
+        half = s.mean_degree / 2.0
+        slots = int(np.ceil(half))
+        draws = rng.random(n_nodes * max(slots, 1) * 8 + 64)
+        gen = kernels.tribal_powerlaw_cluster if engine == "numba" else None
+        if gen is None:
+            from . import reference
+            gen = reference.tribal_powerlaw_cluster
+        targets = gen(tribe, slots, half, s.triad_probability, s.homophily, draws)
+        v = np.repeat(np.arange(n_nodes), slots)
+        t = targets.ravel()
+        ok = t >= 0
+        src, dst = v[ok], t[ok]
+    indptr, indices, _ = csr_from_edges(n_nodes, src, dst, engine)
+    net = SocialNetwork(indptr, indices, tribe, centre)
+    if n_nodes <= s.networkx_max_nodes:
+        net.graph()
+    return net
+
+
+# -- process chains and service contacts ---------------------------------------------------------
+
+def chain_matrix(sc: Scenario) -> tuple[list[str], np.ndarray]:
+    """(step names, bool matrix channels x steps) saying which steps sit behind which channel."""
+    steps = list(sc.process.steps)
+    m = np.zeros((len(CHANNELS), len(steps)), dtype=np.bool_)
+    for ch, chain in sc.process.chains.items():
+        for s in chain:
+            m[CHANNELS.index(ch), steps.index(s)] = True
+    return steps, m
+
+
+def process_graph(sc: Scenario, quality: np.ndarray | None = None) -> nx.DiGraph:
+    """Each channel as an ordered chain of back-office steps: channel -> step -> ... -> 'done'."""
+    g = nx.DiGraph()
+    steps = list(sc.process.steps)
+    q = dict(zip(steps, quality if quality is not None else sc.process.steps.values(),
+                 strict=True))
+    for ch, chain in sc.process.chains.items():
+        g.add_node(ch, kind="channel")
+        prev = ch
+        for s in chain:
+            g.add_node(s, kind="process_step", quality=float(q[s]))
+            g.add_edge(prev, s, channel=ch)
+            prev = s
+        g.add_edge(prev, "done", channel=ch)
+    return g
+
+
+def service_graph(customers: np.ndarray, colleagues: np.ndarray, channel: np.ndarray,
+                  experience: np.ndarray) -> nx.Graph:
+    """Bipartite graph of one step's service contacts (customer 'c<i>', colleague 'e<j>')."""
+    g = nx.Graph()
+    for c, e, ch, x in zip(customers.tolist(), colleagues.tolist(), channel.tolist(),
+                           experience.tolist(), strict=True):
+        g.add_node(f"c{c}", bipartite=0)
+        g.add_node(f"e{e}", bipartite=1)
+        g.add_edge(f"c{c}", f"e{e}", channel=CHANNELS[ch], experience=x)
+    return g

@@ -1,0 +1,635 @@
+"""Scenario schema, loading and validation: the one place where levers get defaults and ranges.
+
+A scenario is a TOML file. Every number a consultant might want to change lives here, with a
+range and a one-line description; the rest of the code reads it from the validated object and
+never hides a constant of its own.
+
+Example
+-------
+>>> sc = load_scenario("baseline")
+>>> sc.levers.empowerment
+0.4
+>>> sc2 = sc.with_overrides({"levers.empowerment": 0.8})
+>>> sc2.levers.empowerment
+0.8
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CHANNELS = ("store", "contact_centre", "digital")
+DIMENSIONS = ("sincerity", "excitement", "competence", "sophistication", "ruggedness")
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names file, field, value and what is allowed."""
+
+    def __init__(self, message: str, *, source: str | None = None):
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _f(default: Any, description: str, **kw: Any) -> Any:
+    return Field(default, description=description, **kw)
+
+
+class Sizes(_Section):
+    customers: int = _f(5_000, "Active customers at the start", ge=1, le=50_000_000)
+    prospects: int = _f(5_000, "Prospects in the social network who may adopt", ge=0,
+                        le=50_000_000)
+    customers_per_colleague: float = _f(
+        50.0, "Customers per colleague when `colleagues` is not given", gt=0, le=10_000)
+    colleagues: int | None = _f(
+        None, "Colleagues (default: customers / customers_per_colleague)", ge=12, le=5_000_000)
+
+
+class Brand(_Section):
+    personality: list[Unit] = _f(
+        [0.85, 0.45, 0.75, 0.4, 0.35],
+        "Target brand personality (Aaker 1997: sincerity, excitement, competence, "
+        "sophistication, ruggedness), each 0..1", min_length=5, max_length=5)
+
+
+class Levers(_Section):
+    """What leadership decides. Events may change any of these at a given step."""
+
+    leadership_commitment: Unit = _f(0.5, "How strongly leaders and managers model the brand")
+    board_cx_role: bool = _f(False, "A board-level customer-experience role")
+    empowerment: Unit = _f(0.4, "Headroom the front line has to do the right thing")
+    productivity_pressure: Unit = _f(0.5, "Weight of productivity targets (handle time, sales)")
+    cx_metrics_weight: Unit = _f(0.3, "Weight of customer-experience metrics in management")
+    pay_alignment: Unit = _f(0.2, "Share of pay and goals tied to CX outcomes")
+    training: Unit = _f(0.3, "Brand and service training intensity")
+    co_creation: Unit = _f(0.1, "Co-creation of service with front-line advisors and customers")
+    complaints_first: Unit = _f(0.1, "Use complaints and front-line intelligence to fix processes")
+    silo: Unit = _f(0.4, "Strength of silos between departments and channels")
+    hiring_for_fit: Unit = _f(0.0, "How much hiring selects people like the customer base")
+    social_amplification: Unit = _f(0.5, "How loudly customers talk (social media reach)")
+    negativity_bias: float = _f(2.0, "How much more a bad experience weighs than a good one",
+                                ge=1.0, le=6.0)
+    digital_channel: bool = _f(False, "A digital/social channel is offered")
+    digital_front_end: Unit = _f(0.75, "Quality of the digital front end (app, web, chat)")
+    marketing: float = _f(0.004, "Bass innovation rate p: weekly adoption chance from marketing",
+                          ge=0.0, le=1.0)
+
+
+class Organisation(_Section):
+    file: str | None = _f(
+        None, "GraphML or CSV edge list of the organisation (see docs/networks.md)")
+    leaders: int | None = _f(None, "Leaders (default: one per 150 colleagues, at least 3)",
+                             ge=1, le=100_000)
+    team_size: int = _f(10, "Colleagues per team, manager included", ge=2, le=1_000)
+    frontline_share: Unit = _f(0.7, "Share of team members who serve customers")
+    channel_staff: dict[str, Annotated[float, Field(ge=0)]] = _f(
+        {"store": 0.55, "contact_centre": 0.35, "digital": 0.10},
+        "Relative front-line headcount per channel (digital only staffed when offered)")
+    cross_team_ties: float = _f(4.0, "Mean cross-team ties per colleague with no silos",
+                                ge=0, le=100)
+    within_department_bias: Unit = _f(
+        0.5, "Share of cross-team ties that stay inside the department at silo 0")
+
+
+class Process(_Section):
+    steps: dict[str, Unit] = _f(
+        {"onboarding": 0.9, "fulfilment": 0.85, "billing": 0.9, "claims": 0.85},
+        "Quality 0..1 of each back-office process step")
+    chains: dict[str, list[str]] = _f(
+        {"store": ["fulfilment", "billing"],
+         "contact_centre": ["onboarding", "billing", "claims"],
+         "digital": ["onboarding", "fulfilment", "billing", "claims"]},
+        "Ordered back-office steps behind each channel")
+    learning_rate: Unit = _f(0.02, "Weekly process improvement per unit of complaints learning")
+    decay: Unit = _f(0.002, "Weekly drift of process quality back toward its starting value")
+    co_creation_learning: Unit = _f(0.5, "Learning from co-creation relative to complaints-first")
+    engagement_lift: Unit = _f(0.02, "Engagement lift of colleagues involved in fixing complaints")
+
+
+class Social(_Section):
+    kind: Literal["tribal", "random"] = _f(
+        "tribal", "tribal: clustered heavy-tailed tribes; random: well-mixed Erdos-Renyi")
+    mean_degree: float = _f(5.0, "Mean social ties per customer", ge=0, le=1_000)
+    triad_probability: Unit = _f(0.5, "Chance a new tie closes a triangle (clustering)")
+    tribes: int = _f(6, "Customer tribes (segments)", ge=1, le=10_000)
+    homophily: Unit = _f(0.85, "Share of ties inside a customer's own tribe")
+    personality_spread: float = _f(0.12, "Spread of personalities around a tribe's centre",
+                                   ge=0, le=1)
+    colleague_members: Unit = _f(0.3, "Share of colleagues who are also customers in the network")
+    networkx_max_nodes: int = _f(
+        200_000, "Above this many nodes the networkx view is built only on demand", ge=0)
+
+
+class Culture(_Section):
+    stubbornness: Unit = _f(0.15, "Friedkin-Johnsen pull toward one's own starting personality")
+    manager_weight: float = _f(1.0, "Weight of the manager's personality at full commitment",
+                               ge=0, le=10)
+    peer_weight: float = _f(0.6, "Weight of peers' personality", ge=0, le=10)
+    brand_weight: float = _f(0.6, "Weight of the brand at full training", ge=0, le=10)
+    self_weight: float = _f(4.0, "Inertia: weight of one's own current personality", ge=0, le=100)
+    board_boost: float = _f(1.0, "Extra top-down weight with a board-level CX role", ge=0, le=10)
+    cross_silo_weight: Unit = _f(1.0, "Influence of a cross-department tie at silo 0")
+    personality_spread: float = _f(0.2, "Spread of colleagues' personalities at hire", ge=0, le=1)
+    department_spread: float = _f(0.15, "Spread of departments' subcultures at the start", ge=0,
+                                  le=1)
+    labour_market_centre: Unit = _f(0.5, "Centre of the personalities of people hired unaligned")
+    mirror_rate: Unit = _f(0.3, "How fast a colleague feels the satisfaction of those served")
+    engagement_rate: Unit = _f(0.05, "Weekly speed at which engagement moves to its target")
+    engagement_base: Unit = _f(0.45, "Engagement target with all levers at zero")
+    engagement_empowerment: float = _f(0.35, "Engagement gain from headroom", ge=0, le=5)
+    engagement_pressure: float = _f(0.35, "Engagement loss from productivity pressure", ge=0, le=5)
+    engagement_pay: float = _f(0.1, "Engagement gain from pay aligned to CX", ge=0, le=5)
+    engagement_co_creation: float = _f(0.15, "Engagement gain from co-creation", ge=0, le=5)
+    engagement_mirror: float = _f(0.3, "Engagement gain from satisfied customers served",
+                                  ge=0, le=5)
+    engagement_peers: Unit = _f(0.3, "Pull of peers' engagement (emotional contagion)")
+    engagement_workload: float = _f(0.1, "Engagement loss per unit of overload", ge=0, le=5)
+    headroom_pressure_loss: Unit = _f(0.6, "Share of headroom removed by productivity metrics")
+    training_cost_headroom: Unit = _f(0.0, "Headroom lost to time spent in training")
+
+
+class Service(_Section):
+    contact_rate: Unit = _f(0.12, "Weekly chance an active customer contacts the company")
+    channel_preference: dict[str, Annotated[float, Field(ge=0)]] = _f(
+        {"store": 0.55, "contact_centre": 0.45, "digital": 0.35},
+        "Relative preference for each channel (digital only when offered)")
+    relationship: Unit = _f(0.3, "Chance to be served by the same colleague as last time")
+    weight_engagement: float = _f(0.25, "Experience weight of colleague engagement", ge=0, le=5)
+    weight_brand_fit: float = _f(0.1, "Experience weight of colleague brand fit", ge=0, le=5)
+    weight_empowerment: float = _f(0.25, "Experience weight of headroom to resolve", ge=0, le=5)
+    weight_homophily: float = _f(0.12, "Experience weight of colleague-customer similarity",
+                                 ge=0, le=5)
+    weight_process: float = _f(0.45, "Experience weight of process-chain quality", ge=0, le=5)
+    rush_penalty: float = _f(0.12, "Experience loss from productivity pressure (rushing)",
+                             ge=0, le=5)
+    noise: float = _f(0.12, "Spread of experience from unmodelled causes", ge=0, le=2)
+    homophily_bandwidth: float = _f(0.35, "Personality distance at which similarity fades",
+                                    gt=0, le=5)
+    digital_self_service: Unit = _f(
+        0.8, "Share of a digital contact's quality from the front end and process, not staff")
+    capacity: float = _f(15.0, "Contacts a front-line colleague handles per week without overload",
+                         gt=0, le=10_000)
+
+
+class Perception(_Section):
+    expectation_initial: Unit = _f(0.55, "Expectation of a new customer (industry norm)")
+    expectation_adaptation: Unit = _f(0.1, "How fast expectation moves toward experience")
+    expectation_anchor: Unit = _f(0.05, "Pull of expectation back to the industry norm")
+    satisfaction_slope: float = _f(10.0, "Steepness of satisfaction around expectation", gt=0,
+                                   le=100)
+    tolerance: Unit = _f(0.1, "Zone of tolerance: shortfall below expectation still accepted")
+    memory_rate: Unit = _f(0.35, "Weight of the latest experience in emotional memory (end)")
+    memory_decay: Unit = _f(0.01, "Weekly fading of emotional memory without contact")
+    peak_weight: Unit = _f(0.3, "Weight of the most intense remembered moment (peak)")
+    peak_decay: Unit = _f(0.03, "Weekly fading of the peak moment")
+    trust_gain: Unit = _f(0.1, "Trust gained after a good, consistent experience")
+    trust_loss: Unit = _f(0.3, "Share of trust lost after a bad experience, times its badness")
+    trust_initial: Unit = _f(0.5, "Trust of a new customer")
+    inconsistency_penalty: float = _f(0.5, "Trust lost per unit of personality inconsistency",
+                                      ge=0, le=10)
+    consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
+    empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
+    empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")
+    ltr_memory: float = _f(7.0, "Likelihood to recommend: weight of emotional memory", ge=0,
+                           le=100)
+    ltr_trust: float = _f(5.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
+    ltr_empathy: float = _f(2.5, "Likelihood to recommend: weight of empathy", ge=0, le=100)
+    ltr_bias: float = _f(4.0, "Likelihood to recommend: offset", ge=-100, le=100)
+    ltr_spread: float = _f(1.5, "Individual spread of likelihood to recommend (points)", ge=0,
+                           le=10)
+    colleague_advocacy: Unit = _f(
+        0.6, "How much a colleague-customer's recommendation follows their engagement")
+
+
+class WordOfMouth(_Section):
+    promoter_talk: Unit = _f(0.25, "Weekly chance a promoter talks (at amplification 1)")
+    detractor_talk: Unit = _f(0.5, "Weekly chance a detractor talks (at amplification 1)")
+    second_hop: Unit = _f(0.5, "Chance a negative story heard is retold to one more neighbour a step later")
+    attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well", ge=0, le=5)
+    expectation_weight: float = _f(0.02, "Expectation lift when every neighbour speaks well", ge=0,
+                                   le=5)
+    adoption_q: float = _f(0.1, "Bass imitation rate q: adoption from promoter neighbours", ge=0,
+                           le=10)
+    detractor_repel: float = _f(0.15, "Adoption lost per share of detractor neighbours", ge=0,
+                                le=10)
+    winback: Unit = _f(0.2, "Adoption rate of churned customers relative to prospects")
+    churned_talk: Unit = _f(0.5, "Talk rate of churned detractors relative to active ones")
+
+
+class Churn(_Section):
+    base: Unit = _f(0.0025, "Weekly churn chance of a neutral customer")
+    memory_sensitivity: float = _f(2.5, "Churn reduction per unit of emotional memory", ge=0,
+                                   le=50)
+    trust_sensitivity: float = _f(2.5, "Churn reduction per unit of trust above 0.5", ge=0,
+                                  le=50)
+
+
+class Staff(_Section):
+    attrition_base: Unit = _f(0.0045, "Weekly leaving chance at engagement 0.5")
+    attrition_engagement: float = _f(4.0, "Attrition change per unit of engagement", ge=0, le=50)
+    onboarding_engagement: Unit = _f(0.6, "Engagement of a new hire")
+    tenure_protection: float = _f(0.004, "Attrition divided by (1 + this x weeks of tenure)",
+                                  ge=0, le=1)
+
+
+class Money(_Section):
+    revenue_per_customer: float = _f(40.0, "Weekly spend of an average active customer", ge=0)
+    value_spread: float = _f(0.5, "Spread of spend across customers (lognormal sigma)", ge=0,
+                             le=3)
+    promoter_premium: float = _f(0.15, "Extra spend of promoters", ge=0, le=5)
+    detractor_discount: float = _f(0.1, "Spend lost with detractors", ge=0, le=1)
+    cost_of_sales: Unit = _f(0.5, "Share of revenue spent on goods and delivery")
+    salary: float = _f(700.0, "Weekly cost of a colleague", ge=0)
+    manager_salary_multiple: float = _f(1.6, "Manager and leader salary relative", ge=0, le=100)
+    hiring_cost: float = _f(4000.0, "Cost of replacing a leaver (hiring and onboarding)", ge=0)
+    training_cost: float = _f(40.0, "Weekly cost per colleague at full training", ge=0)
+    pay_alignment_cost: float = _f(25.0, "Weekly bonus pool per colleague at full alignment",
+                                   ge=0)
+    co_creation_cost: float = _f(15.0, "Weekly cost per colleague at full co-creation", ge=0)
+    board_cx_cost: float = _f(6000.0, "Weekly cost of a board-level CX role and its office",
+                              ge=0)
+    contact_cost: dict[str, Annotated[float, Field(ge=0)]] = _f(
+        {"store": 4.0, "contact_centre": 6.0, "digital": 1.0},
+        "Variable cost of one contact per channel")
+    digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
+    acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
+
+
+class SetEvent(_Section):
+    type: Literal["set"] = "set"
+    step: int = _f(..., "Step at which the levers change", ge=0)
+    set: dict[str, float | bool] = _f(
+        ..., "Levers to change, e.g. {empowerment = 0.7} or {'process.billing' = 0.6}")
+
+
+class ServiceFailure(_Section):
+    type: Literal["service_failure"]
+    step: int = _f(..., "First step of the failure", ge=0)
+    duration: int = _f(4, "Steps the failure lasts", ge=1)
+    severity: Unit = _f(0.4, "Experience lost by an affected contact")
+    share: Unit = _f(0.5, "Share of contacts hit (ignored when a channel is given)")
+    channel: Literal["store", "contact_centre", "digital"] | None = _f(
+        None, "Only this channel fails")
+
+
+class KpiDashboard(_Section):
+    """The knee-jerk response: when NPS drops below a threshold, tighten productivity control."""
+
+    type: Literal["kpi_dashboard"]
+    step: int = _f(..., "Step from which the response is armed", ge=0)
+    nps_threshold: float = _f(0.0, "NPS below which management reacts", ge=-100, le=100)
+    productivity_pressure: Unit = _f(0.9, "Productivity pressure after the reaction")
+    empowerment: Unit = _f(0.15, "Empowerment after the reaction (micro-management)")
+    cx_metrics_weight: Unit = _f(0.1, "Weight of CX metrics after the reaction")
+
+
+class ComplaintsFirst(_Section):
+    """The considered response: start from complaints and the front line's intelligence."""
+
+    type: Literal["complaints_first"]
+    step: int = _f(..., "Step from which the response is armed", ge=0)
+    nps_threshold: float = _f(0.0, "NPS below which management reacts", ge=-100, le=100)
+    complaints_first: Unit = _f(0.9, "Complaints-first intensity after the reaction")
+    co_creation: Unit = _f(0.6, "Co-creation after the reaction")
+    empowerment: Unit = _f(0.6, "Empowerment after the reaction")
+
+
+Event = Annotated[SetEvent | ServiceFailure | KpiDashboard | ComplaintsFirst,
+                  Field(discriminator="type")]
+
+
+class Scenario(_Section):
+    """A whole scenario: sizes, levers, networks, behavioural parameters and events."""
+
+    name: str = _f("scenario", "Short name")
+    description: str = _f("", "What the scenario represents, for the scenario list")
+    extends: str | None = _f(None, "Built-in name or path of a scenario this one overrides")
+    steps: int = _f(260, "Weeks to simulate", ge=1, le=100_000)
+    burn_in: int = _f(52, "Weeks run before step 0 so the company starts in its steady state",
+                      ge=0, le=10_000)
+    seed: int = _f(42, "Root random seed", ge=0, le=2**63 - 1)
+    size: Sizes = Sizes()
+    brand: Brand = Brand()
+    levers: Levers = Levers()
+    organisation: Organisation = Organisation()
+    process: Process = Process()
+    social: Social = Social()
+    culture: Culture = Culture()
+    service: Service = Service()
+    perception: Perception = Perception()
+    word_of_mouth: WordOfMouth = WordOfMouth()
+    churn: Churn = Churn()
+    staff: Staff = Staff()
+    money: Money = Money()
+    events: list[Event] = _f([], "Timeline of lever changes, shocks and responses")
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Scenario:
+        for ch in self.organisation.channel_staff:
+            if ch not in CHANNELS:
+                raise ValueError(f"organisation.channel_staff has unknown channel {ch!r}; "
+                                 f"allowed: {', '.join(CHANNELS)}")
+        for ch in self.service.channel_preference:
+            if ch not in CHANNELS:
+                raise ValueError(f"service.channel_preference has unknown channel {ch!r}; "
+                                 f"allowed: {', '.join(CHANNELS)}")
+        for ch, chain in self.process.chains.items():
+            if ch not in CHANNELS:
+                raise ValueError(f"process.chains has unknown channel {ch!r}; "
+                                 f"allowed: {', '.join(CHANNELS)}")
+            for s in chain:
+                if s not in self.process.steps:
+                    raise ValueError(f"process.chains.{ch} names step {s!r} that is not in "
+                                     f"process.steps ({', '.join(self.process.steps)})")
+        for i, ev in enumerate(self.events):
+            if ev.step >= self.steps:
+                raise ValueError(f"events[{i}].step = {ev.step} is after the last step; "
+                                 f"allowed: 0 to {self.steps - 1} (steps = {self.steps})")
+            if isinstance(ev, SetEvent):
+                for key, value in ev.set.items():
+                    _check_settable(f"events[{i}].set", key, value, self)
+        return self
+
+    # -- conveniences -------------------------------------------------------------------------
+    @property
+    def n_colleagues(self) -> int:
+        if self.size.colleagues is not None:
+            return self.size.colleagues
+        return max(12, round(self.size.customers / self.size.customers_per_colleague))
+
+    @property
+    def digital_ever(self) -> bool:
+        """Whether the digital channel is offered at any point (then it is staffed from start)."""
+        if self.levers.digital_channel:
+            return True
+        return any(isinstance(e, SetEvent) and bool(e.set.get("digital_channel", False))
+                   for e in self.events)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json", exclude_none=True)
+        d.pop("extends", None)
+        return d
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.to_dict())
+
+    def hash(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
+        """A validated copy with dotted keys replaced, e.g. {"levers.silo": 0.8, "steps": 50}."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            _set_dotted(data, key, value, source)
+        return validate_scenario(data, source=source)
+
+
+def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
+    if key.startswith("process."):
+        step = key.split(".", 1)[1]
+        if step not in sc.process.steps:
+            raise ValueError(f"{where}: {key!r} names no process step; allowed: "
+                             + ", ".join(f"process.{s}" for s in sc.process.steps))
+        if not (isinstance(value, int | float) and 0 <= float(value) <= 1):
+            raise ValueError(f"{where}.{key} = {value!r}; allowed: 0 to 1")
+        return
+    name = key.removeprefix("levers.")
+    if name not in Levers.model_fields:
+        raise ValueError(f"{where}: {key!r} is not a lever; allowed: "
+                         + ", ".join(Levers.model_fields) + ", process.<step>")
+    try:
+        Levers(**{name: value})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
+
+
+def _set_dotted(data: dict, key: str, value: Any, source: str) -> None:
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            if p in node:
+                raise ScenarioError(f"{key}: {p!r} is not a section", source=source)
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+# -- TOML writing (tomllib reads only) ----------------------------------------------------------
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps_toml(data: dict[str, Any]) -> str:
+    """Write a scenario dict as TOML: scalars first, then one table per section, then events."""
+    lines: list[str] = []
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    arrays = {k: v for k, v in data.items()
+              if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)}
+    for k, v in data.items():
+        if k not in tables and k not in arrays:
+            lines.append(f"{k} = {_toml_value(v)}")
+    for name, table in tables.items():
+        lines.append(f"\n[{name}]")
+        for k, v in table.items():
+            lines.append(f"{json.dumps(k) if not k.isidentifier() else k} = {_toml_value(v)}")
+    for name, items in arrays.items():
+        for item in items:
+            lines.append(f"\n[[{name}]]")
+            for k, v in item.items():
+                lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+def scenarios_dir() -> Path:
+    """Folder of built-in scenarios: $CXSIM_SCENARIOS or the repository's `scenarios/`."""
+    env = os.environ.get("CXSIM_SCENARIOS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    d = scenarios_dir()
+    return {p.stem: p for p in sorted(d.glob("*.toml"))} if d.is_dir() else {}
+
+
+def resolve_path(name_or_path: str | os.PathLike, relative_to: Path | None = None) -> Path:
+    """A scenario file from a built-in name or a path; a clear error when neither exists."""
+    text = str(name_or_path)
+    p = Path(text)
+    candidates = []
+    if relative_to is not None and not p.is_absolute():
+        candidates.append(relative_to / p)
+        if p.suffix != ".toml":
+            candidates.append(relative_to / f"{text}.toml")
+    candidates.append(p)
+    for c in candidates:
+        if c.is_file():
+            return c
+    builtins = builtin_scenarios()
+    if text in builtins:
+        return builtins[text]
+    raise ScenarioError(
+        f"no scenario file or built-in scenario named {text!r}; built-in scenarios: "
+        f"{', '.join(builtins) or '(none found)'}", source=text)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"broken TOML: {exc}", source=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in {
+                "steps", "chains", "channel_staff", "channel_preference", "contact_cost"}:
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> tuple[dict, Path]:
+    """The merged (extends resolved) but unvalidated data of a scenario, and its file."""
+    path = resolve_path(name_or_path)
+    if path.resolve() in _seen:
+        raise ScenarioError("extends forms a cycle: " + " -> ".join(str(p) for p in _seen),
+                            source=str(path))
+    data = _read_toml(path)
+    parent = data.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"extends = {parent!r}: must be a scenario name or path",
+                                source=str(path))
+        ppath = resolve_path(parent, relative_to=path.parent)
+        pdata, _ = load_raw(ppath, _seen + (path.resolve(),))
+        pdata.pop("name", None)
+        pdata.pop("description", None)
+        data = _deep_merge(pdata, data)
+    return data, path
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    msgs = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-after"))
+        # discriminated unions put the tag in the location; drop it for readability
+        loc = loc.replace(".set.", ".").replace(".service_failure.", ".")
+        for tag in ("kpi_dashboard.", "complaints_first."):
+            loc = loc.replace(f".{tag}", ".")
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            section = _section_for(err["loc"][:-1])
+            allowed = ", ".join(section.model_fields) if section else "see docs/scenarios.md"
+            msgs.append(f"{loc}: unknown key; allowed keys here: {allowed}")
+        elif kind == "value_error":
+            msgs.append(err["msg"].removeprefix("Value error, "))
+        elif kind == "missing":
+            msgs.append(f"{loc}: required field is missing")
+        else:
+            shown = value if not isinstance(value, dict) else "{...}"
+            msgs.append(f"{loc} = {shown!r}: {err['msg']}")
+    return "; ".join(msgs)
+
+
+def _section_for(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if part in ("set", "service_failure", "kpi_dashboard", "complaints_first"):
+            return {"set": SetEvent, "service_failure": ServiceFailure,
+                    "kpi_dashboard": KpiDashboard, "complaints_first": ComplaintsFirst}[part]
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            return None
+    return model
+
+
+def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario dict, raising ScenarioError with a readable message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_validation_error(exc), source=source) from None
+
+
+def load_scenario(name_or_path: str | os.PathLike = "baseline",
+                  overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a built-in scenario by name or a TOML file by path, resolving `extends`."""
+    data, path = load_raw(name_or_path)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, str(path))
+    return validate_scenario(data, source=str(path))
+
+
+def describe_levers() -> list[tuple[str, str, str, str]]:
+    """(field, default, allowed, description) for every field of the schema, for the docs."""
+    rows = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+                continue
+            if name in ("events", "type"):
+                continue
+            lo = hi = None
+            for m in field.metadata:
+                lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
+                lo = getattr(m, "gt", lo) if getattr(m, "gt", None) is not None else lo
+                hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
+            allowed = ann.__name__ if isinstance(ann, type) else str(ann)
+            if ann is float and lo is None and hi is None:
+                allowed = "number"
+            if lo is not None or hi is not None:
+                allowed = f"{lo if lo is not None else '-inf'} .. {hi if hi is not None else 'inf'}"
+            if str(ann).startswith("typing.Annotated[float"):
+                allowed = "0 .. 1"
+            rows.append((prefix + name, json.dumps(field.default), allowed,
+                         field.description or ""))
+
+    walk(Scenario, "")
+    return rows

@@ -1,0 +1,1 @@
+"""Visualisation: static plots for decks, the live dashboard and animations."""
