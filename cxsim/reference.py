@@ -70,7 +70,8 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
         last = -1
         for _ in range(m_v):
             for _attempt in range(8):
-                if last >= 0 and draw() < triad_p:
+                r = draw()
+                if last >= 0 and r < triad_p:
                     cand = targets[last, int(draw() * slots)]
                 else:
                     r2 = draw()
