@@ -98,6 +98,8 @@ class SweepSpec(_Strict):
         if not self.vary:
             raise ValueError("vary: name at least one key to vary, e.g. "
                              "\"levers.empowerment\" = [0.2, 0.5, 0.8]")
+        if self.design.kind != "grid" and self.design.samples is None:
+            raise ValueError(f"design.samples is required for design {self.design.kind!r}")
         for key, v in self.vary.items():
             if isinstance(v, list) and not v:
                 raise ValueError(f"vary.{key}: empty list of values")
@@ -106,8 +108,6 @@ class SweepSpec(_Strict):
             if self.design.kind != "grid" and not isinstance(v, Range):
                 raise ValueError(f"vary.{key}: design {self.design.kind!r} needs a range "
                                  "{low = .., high = ..}, not a list of values")
-        if self.design.kind != "grid" and self.design.samples is None:
-            raise ValueError(f"design.samples is required for design {self.design.kind!r}")
         if self.design.kind in ("sobol", "morris") and len(self.vary) < 2:
             raise ValueError(f"design {self.design.kind!r} needs at least two varied keys")
         return self
