@@ -299,6 +299,10 @@ def execute_run(base: dict[str, Any], task: dict[str, Any], record: str,
     try:
         from ..model import CXModel
 
+        if engine == "numba":  # parallelism comes from the runs; one kernel thread each
+            import numba
+
+            numba.set_num_threads(1)
         sc = validate_scenario(base, source="sweep base").with_overrides(
             params, source=f"run {task['run_id']}")
         model = CXModel(sc, seed=task["seed"], engine=engine, parallel=False,
