@@ -1,4 +1,4 @@
-"""Command line: `cxsim run`, `cxsim scenarios`, and the commands of later modules.
+"""Command line: `cxsim run`, `cxsim scenarios`, `cxsim sweep`, `cxsim analyze`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
 is allowed; nothing is written to the output folder.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -100,6 +101,97 @@ def run(
     console.print(table)
     console.print(f"wrote {out}/ (timeseries.csv/.parquet, units.csv, summary.csv, "
                   f"dashboard.png, scenario.toml, manifest.json) in {wall:.1f} s")
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec TOML (see experiments/)")],
+    out: Annotated[Path, typer.Option(help="Output folder (resumable: rerun to finish it)")],
+    workers: Annotated[int, typer.Option(
+        min=1, help="Local worker processes (embedded Dask cluster)")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Existing Dask scheduler, tcp://host:port")] = None,
+    restart: Annotated[bool, typer.Option(
+        help="Discard runs of a different sweep in --out")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="Run failed runs again")] = False,
+) -> None:
+    """Run a parameter sweep: one Parquet file per run, runs.parquet, resumable."""
+    from .experiments.sweep import SweepError, run_sweep
+
+    bar = progress_bar()
+    state = {"task": None, "failed": 0, "done": 0}
+
+    def on_start(total: int, skipped: int) -> None:
+        bar.start()
+        state["task"] = bar.add_task(f"{spec.stem}: {total - skipped} runs", total=total - skipped)
+        if skipped:
+            err_console.print(f"resuming: {skipped} of {total} runs already finished")
+
+    def on_result(status: str) -> None:
+        state["failed" if status != "done" else "done"] += 1
+        bar.update(state["task"], advance=1, description=(
+            f"{spec.stem}: {state['done']} done, {state['failed']} failed"))
+
+    try:
+        summary = run_sweep(spec, out, workers, scheduler, restart, retry_failed,
+                            on_start=on_start, on_result=on_result)
+    except SweepError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"--scheduler = {scheduler!r}: {exc}" if scheduler else str(exc)) from None
+    finally:
+        bar.stop()
+    console.print(f"{summary.total} runs: {summary.skipped} already finished, {summary.ran} run "
+                  f"now; {summary.done} done, {summary.failed} failed in total "
+                  f"({summary.wall_s:.1f} s). Wrote {out}/runs.parquet and {out}/runs/")
+    if summary.failed:
+        first = summary.table.loc[summary.table["status"] == "failed", ["run_id", "error"]]
+        row = first.iloc[0]
+        console.print(f"[yellow]{summary.failed} run(s) failed[/]; first: {row['run_id']}: "
+                      f"{str(row['error']).splitlines()[0]} (see the error column)")
+
+
+@app.command()
+def analyze(
+    out: Annotated[Path, typer.Argument(help="Folder written by cxsim sweep")],
+    output: Annotated[list[str] | None, typer.Option(
+        "--output", "-o", help="Figure to analyse (repeatable; default: spec outputs)")] = None,
+) -> None:
+    """Print a sweep's results and save plots (heatmap, curves, sensitivity indices)."""
+    from .experiments.analyze import analyze as run_analysis
+    from .experiments.sweep import SweepError
+
+    try:
+        res = run_analysis(out, output or None)
+    except SweepError as exc:
+        raise fail(str(exc)) from None
+    meta = res.meta
+    outputs = [c.removesuffix("_mean") for c in res.summary.columns if c.endswith("_mean")]
+    table = Table(title=f"{meta['name']}: {meta['design']['kind']} design, "
+                        f"{len(meta['rows'])} rows x {meta['replications']} reps "
+                        f"(mean ± sd over replications)")
+    for k in meta["varied"]:
+        table.add_column(k, justify="right")
+    for o in outputs:
+        table.add_column(o, justify="right")
+    for _, r in res.summary.head(60).iterrows():
+        table.add_row(*[f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k])
+                        for k in meta["varied"]],
+                      *[f"{r[f'{o}_mean']:,.3g} ± {r[f'{o}_std']:,.2g}" for o in outputs])
+    console.print(table)
+    if len(res.summary) > 60:
+        console.print(f"... {len(res.summary) - 60} more rows in {out}/analysis/summary.csv")
+    for o, idx in res.indices.items():
+        t = Table(title=f"{meta['design']['kind']} sensitivity indices of {o} (SALib)")
+        t.add_column("lever")
+        for c in idx.columns:
+            t.add_column(c, justify="right")
+        for name, r in idx.iterrows():
+            t.add_row(str(name), *[f"{v:.3f}" for v in r])
+        console.print(t)
+    if res.n_failed:
+        console.print(f"[yellow]{res.n_failed} failed run(s) left out[/]")
+    console.print("saved " + ", ".join(str(p) for p in res.plots))
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -1,0 +1,81 @@
+"""Sweep throughput: runs per minute with 1 and 2 local Dask workers on the same sweep.
+
+Usage: .venv/bin/python benchmarks/bench_sweep.py [--runs 24] [--customers 2000] [--steps 26]
+Prints the figures and writes benchmarks/results/sweep_<host>_<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from cxsim.experiments.run import run_one
+from cxsim.experiments.sweep import run_sweep
+from cxsim.io import write_json
+from cxsim.scenario import load_scenario
+
+SPEC = """
+name = "bench"
+scenario = "baseline"
+replications = {reps}
+steps = {steps}
+engine = "numba"
+seed = 1
+[overrides]
+"size.customers" = {customers}
+"size.prospects" = {customers}
+[vary]
+"levers.empowerment" = {{ low = 0.1, high = 0.9, levels = 4 }}
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=24, help="runs per sweep (multiple of 4)")
+    ap.add_argument("--customers", type=int, default=5000)
+    ap.add_argument("--steps", type=int, default=52)
+    args = ap.parse_args()
+    # compile (and cache) the numba kernels once so neither timing pays for it
+    sc = load_scenario("baseline").with_overrides(
+        {"size.customers": 300, "size.prospects": 300, "size.colleagues": 20, "steps": 2})
+    run_one(sc, 1, steps=2, units=False)
+    from cxsim.model import CXModel
+
+    CXModel(sc, seed=1, parallel=False, create_agents=False).run(2)  # the kernels sweeps use
+    tmp = Path(tempfile.mkdtemp(prefix="cxsim-bench-"))
+    spec = tmp / "bench.toml"
+    spec.write_text(SPEC.format(reps=max(1, args.runs // 4), steps=args.steps,
+                                customers=args.customers))
+    result: dict = {"runs": args.runs, "customers": args.customers, "steps": args.steps,
+                    "cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "host": platform.node(),
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": {}}
+    try:
+        for workers in (1, 2):
+            t0 = time.perf_counter()
+            summary = run_sweep(spec, tmp / f"w{workers}", workers=workers)
+            wall = time.perf_counter() - t0
+            assert summary.failed == 0, summary.table["error"].dropna().tolist()
+            rpm = summary.ran / wall * 60
+            result["workers"][str(workers)] = {"wall_s": round(wall, 2),
+                                               "runs_per_minute": round(rpm, 2)}
+            print(f"{workers} worker(s): {summary.ran} runs in {wall:.1f} s = {rpm:.1f} runs/min")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    w = result["workers"]
+    result["scaling_ratio"] = round(w["2"]["runs_per_minute"] / w["1"]["runs_per_minute"], 3)
+    print(f"scaling ratio (2 workers / 1 worker): {result['scaling_ratio']:.2f}")
+    out = Path(__file__).parent / "results" / (
+        f"sweep_{platform.node()}_{time.strftime('%Y%m%dT%H%M%S')}.json")
+    write_json(out, result)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
