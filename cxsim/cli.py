@@ -102,6 +102,40 @@ def run(
                   f"dashboard.png, scenario.toml, manifest.json) in {wall:.1f} s")
 
 
+@app.command()
+def serve(
+    scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
+    port: int = typer.Option(8765, min=1, max=65535, help="Port to listen on"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)"),
+    customers: int = typer.Option(2000, min=100, help="Customers (and as many prospects)"),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+) -> None:
+    """Start the live workshop dashboard (Mesa SolaraViz) in the browser; works offline."""
+    import os
+    import subprocess
+
+    try:
+        sc = load_scenario(scenario)
+        sc.with_overrides({"size.customers": customers, "size.prospects": customers})
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    path = Path(scenario)
+    env = {**os.environ, "CXSIM_SCENARIO": str(path.resolve()) if path.is_file() else scenario,
+           "CXSIM_CUSTOMERS": str(customers), "CXSIM_SEED": str(sc.seed if seed is None else seed),
+           # nothing leaves the machine: front-end assets come from solara-assets, no telemetry
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_ASSETS_PROXY": "true",
+           "SOLARA_THEME_SHOW_BANNER": "false"}
+    cmd = [sys.executable, "-m", "solara", "run", "cxsim.viz.app", "--host", host,
+           "--port", str(port), "--production", "--no-open"]
+    console.print(f"cxsim dashboard for {sc.name!r} on http://{host}:{port} (Ctrl+C stops it)")
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        raise typer.Exit(code=code)
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()
 
