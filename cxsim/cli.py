@@ -107,7 +107,7 @@ def serve(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
     port: int = typer.Option(8765, min=1, max=65535, help="Port to listen on"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)"),
-    customers: int = typer.Option(2000, min=100, help="Customers (and as many prospects)"),
+    customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
 ) -> None:
     """Start the live workshop dashboard (Mesa SolaraViz) in the browser; works offline."""
@@ -134,6 +134,46 @@ def serve(
         code = 0
     if code:
         raise typer.Exit(code=code)
+
+
+@app.command()
+def animate(
+    scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
+    out: Path = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)"),
+    steps: int = typer.Option(52, min=1, help="Weeks to animate, one frame each"),
+    fps: int = typer.Option(5, min=1, max=60, help="Frames per second"),
+    customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+    failure_at: int | None = typer.Option(None, min=0,
+                                          help="Inject a service failure at this week"),
+    dpi: int = typer.Option(80, min=30, max=300, help="Resolution (12 x 6.4 inch frames)"),
+) -> None:
+    """Render a run as an animation for slides: network plus KPI panels, events annotated."""
+    from .viz.animate import FORMATS
+
+    if out.suffix.lower() not in FORMATS:
+        raise fail(f"--out = {str(out)!r}; allowed extensions: {', '.join(FORMATS)}")
+    if out.is_dir():
+        raise fail(f"--out = {str(out)!r} is a folder; allowed: a .gif or .mp4 file")
+    try:
+        sc = load_scenario(scenario).with_overrides(
+            {"size.customers": customers, "size.prospects": customers}, source="--customers")
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    from .model import CXModel
+    from .viz.animate import render
+
+    with progress_bar() as bar:
+        task = bar.add_task(f"{sc.name}: building model", total=None)
+        try:
+            model = CXModel(sc, seed=seed)
+        except ScenarioError as exc:
+            raise fail(str(exc)) from None
+        bar.update(task, total=steps, description=f"{sc.name}: rendering {out.name}")
+        render(model, out, steps, fps=fps, dpi=dpi, failure_at=failure_at,
+               progress=lambda k: bar.advance(task, k))
+    size = out.stat().st_size
+    console.print(f"wrote {out} ({steps} frames, {size / 1e6:.1f} MB)")
 
 
 def main() -> None:  # pragma: no cover - console script entry

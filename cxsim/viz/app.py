@@ -63,7 +63,7 @@ def scenario_choices() -> list[str]:
 MODEL_PARAMS: dict[str, Any] = {
     "scenario": {"type": "Select", "value": DEFAULT_SCENARIO, "values": scenario_choices(),
                  "label": "Scenario (applied on Reset)"},
-    "customers": {"type": "SliderInt", "value": DEFAULT_CUSTOMERS, "min": 500, "max": 20000,
+    "customers": {"type": "SliderInt", "value": DEFAULT_CUSTOMERS, "min": 1000, "max": 20000,
                   "step": 500, "label": "Customers (and as many prospects)"},
     "seed": {"type": "SliderInt", "value": DEFAULT_SEED, "min": 0, "max": 999, "step": 1,
              "label": "Seed"},
