@@ -136,10 +136,13 @@ def serve(
         raise typer.Exit(code=code)
 
 
+_ANIMATE_OUT = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")
+
+
 @app.command()
 def animate(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
-    out: Path = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)"),
+    out: Path = _ANIMATE_OUT,
     steps: int = typer.Option(52, min=1, help="Weeks to animate, one frame each"),
     fps: int = typer.Option(5, min=1, max=60, help="Frames per second"),
     customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
