@@ -194,6 +194,83 @@ def analyze(
     console.print("saved " + ", ".join(str(p) for p in res.plots))
 
 
+@app.command()
+def serve(
+    scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
+    port: int = typer.Option(8765, min=1, max=65535, help="Port to listen on"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)"),
+    customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+) -> None:
+    """Start the live workshop dashboard (Mesa SolaraViz) in the browser; works offline."""
+    import os
+    import subprocess
+
+    try:
+        sc = load_scenario(scenario)
+        sc.with_overrides({"size.customers": customers, "size.prospects": customers})
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    path = Path(scenario)
+    env = {**os.environ, "CXSIM_SCENARIO": str(path.resolve()) if path.is_file() else scenario,
+           "CXSIM_CUSTOMERS": str(customers), "CXSIM_SEED": str(sc.seed if seed is None else seed),
+           # nothing leaves the machine: front-end assets come from solara-assets, no telemetry
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_ASSETS_PROXY": "true",
+           "SOLARA_THEME_SHOW_BANNER": "false"}
+    cmd = [sys.executable, "-m", "solara", "run", "cxsim.viz.app", "--host", host,
+           "--port", str(port), "--production", "--no-open"]
+    console.print(f"cxsim dashboard for {sc.name!r} on http://{host}:{port} (Ctrl+C stops it)")
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        raise typer.Exit(code=code)
+
+
+_ANIMATE_OUT = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")
+
+
+@app.command()
+def animate(
+    scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
+    out: Path = _ANIMATE_OUT,
+    steps: int = typer.Option(52, min=1, help="Weeks to animate, one frame each"),
+    fps: int = typer.Option(5, min=1, max=60, help="Frames per second"),
+    customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+    failure_at: int | None = typer.Option(None, min=0,
+                                          help="Inject a service failure at this week"),
+    dpi: int = typer.Option(80, min=30, max=300, help="Resolution (12 x 6.4 inch frames)"),
+) -> None:
+    """Render a run as an animation for slides: network plus KPI panels, events annotated."""
+    from .viz.animate import FORMATS
+
+    if out.suffix.lower() not in FORMATS:
+        raise fail(f"--out = {str(out)!r}; allowed extensions: {', '.join(FORMATS)}")
+    if out.is_dir():
+        raise fail(f"--out = {str(out)!r} is a folder; allowed: a .gif or .mp4 file")
+    try:
+        sc = load_scenario(scenario).with_overrides(
+            {"size.customers": customers, "size.prospects": customers}, source="--customers")
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    from .model import CXModel
+    from .viz.animate import render
+
+    with progress_bar() as bar:
+        task = bar.add_task(f"{sc.name}: building model", total=None)
+        try:
+            model = CXModel(sc, seed=seed)
+        except ScenarioError as exc:
+            raise fail(str(exc)) from None
+        bar.update(task, total=steps, description=f"{sc.name}: rendering {out.name}")
+        render(model, out, steps, fps=fps, dpi=dpi, failure_at=failure_at,
+               progress=lambda k: bar.advance(task, k))
+    size = out.stat().st_size
+    console.print(f"wrote {out} ({steps} frames, {size / 1e6:.1f} MB)")
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()
 

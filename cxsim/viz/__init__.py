@@ -1,1 +1,2 @@
-"""Visualisation: static plots for decks, the live dashboard and animations."""
+"""Workshop visuals: the live SolaraViz dashboard (`cxsim serve`) and animations
+(`cxsim animate`)."""
