@@ -298,7 +298,7 @@ def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
             raise ScenarioError(f"node {k!r} department = {d!r}; allowed: {', '.join(names)}",
                                 source=src_label)
         department[i] = names.index(d)
-        team[i] = team_labels.setdefault(str(a.get("team", d)), len(team_labels))
+        team[i] = team_labels.setdefault(str(a.get("team") or d), len(team_labels))
         if a.get("manager") not in (None, ""):
             if a["manager"] not in index:
                 raise ScenarioError(f"node {k!r} manager = {a['manager']!r} is not a node",
