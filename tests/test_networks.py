@@ -292,3 +292,13 @@ def test_service_graph_of_last_step():
     edge = g.edges[f"c{c}", f"e{e}"]
     assert edge["channel"] == CHANNELS[lc.channel[0]]
     assert edge["experience"] == lc.experience[0]
+
+
+def test_empty_team_defaults_to_the_department(tmp_path):
+    path = _copy_csv(tmp_path, lambda t: t.replace("B1,backoffice,billing,b1", "B1,backoffice,"
+                                                   "billing,").replace("F1,frontline,store,s1",
+                                                                       "F1,frontline,store,"))
+    org = load_organisation(path, load_scenario("baseline"))
+    b1, f1 = 10, 3
+    assert org.team[b1] != org.team[f1]  # an empty cell is not one shared team ""
+    assert org.department_names[org.team_department[org.team[b1]]] == "billing"
