@@ -22,7 +22,7 @@ def years():
     assert sc.burn_in >= 52  # the figures below are after a year of burn-in
     out = []
     for seed in rep_seeds(42, 3):
-        m = CXModel(sc, seed=seed, create_agents=False)
+        m = CXModel(sc, seed=seed, create_agents=False, parallel=False)
         m.run()
         out.append((m, m.timeseries()))
     return out
