@@ -217,8 +217,10 @@ class Perception(_Section):
 class WordOfMouth(_Section):
     promoter_talk: Unit = _f(0.25, "Weekly chance a promoter talks (at amplification 1)")
     detractor_talk: Unit = _f(0.5, "Weekly chance a detractor talks (at amplification 1)")
-    second_hop: Unit = _f(0.5, "Chance a negative story heard is retold to one more neighbour a step later")
-    attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well", ge=0, le=5)
+    second_hop: Unit = _f(
+        0.5, "Chance a negative story heard is retold to one more neighbour a step later")
+    attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well",
+                                ge=0, le=5)
     expectation_weight: float = _f(0.02, "Expectation lift when every neighbour speaks well", ge=0,
                                    le=5)
     adoption_q: float = _f(0.1, "Bass imitation rate q: adoption from promoter neighbours", ge=0,
