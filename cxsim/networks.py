@@ -434,10 +434,19 @@ def process_graph(sc: Scenario, quality: np.ndarray | None = None) -> nx.DiGraph
         prev = ch
         for s in chain:
             g.add_node(s, kind="process_step", quality=float(q[s]))
-            g.add_edge(prev, s, channel=ch)
+            _chain_edge(g, prev, s, ch)
             prev = s
-        g.add_edge(prev, "done", channel=ch)
+        _chain_edge(g, prev, "done", ch)
     return g
+
+
+def _chain_edge(g: nx.DiGraph, a: str, b: str, channel: str) -> None:
+    """An edge of a channel's chain; `channels` lists every channel whose chain uses it
+    (`channel` is the first of them)."""
+    if g.has_edge(a, b):
+        g.edges[a, b]["channels"].append(channel)
+    else:
+        g.add_edge(a, b, channel=channel, channels=[channel])
 
 
 def service_graph(customers: np.ndarray, colleagues: np.ndarray, channel: np.ndarray,
