@@ -273,8 +273,10 @@ def test_process_graph_follows_the_chains():
     for ch, chain in sc.process.chains.items():
         path = [ch, *chain, "done"]
         for a, b in zip(path, path[1:], strict=False):
-            assert g.has_edge(a, b)
+            assert g.has_edge(a, b) and ch in g.edges[a, b]["channels"]
         assert g.nodes[ch]["kind"] == "channel"
+    # fulfilment -> billing is shared by store and digital: neither channel is lost
+    assert g.edges["fulfilment", "billing"]["channels"] == ["store", "digital"]
     assert g.nodes["billing"]["quality"] == sc.process.steps["billing"]
     q = process_graph(sc, np.array([0.1, 0.2, 0.3, 0.4]))
     assert q.nodes["claims"]["quality"] == 0.4
