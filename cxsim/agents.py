@@ -21,7 +21,7 @@ import numpy as np
 
 from .kernels import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN, PROSPECT
 from .networks import ROLES
-from .scenario import CHANNELS, DIMENSIONS
+from .scenario import CHANNELS
 
 STATUS_NAMES = {PROSPECT: "prospect", ACTIVE: "active", CHURNED: "churned"}
 

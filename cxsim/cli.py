@@ -22,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="cxsim: how a company's culture reaches its customers.")
 console = Console()
 err_console = Console(stderr=True)
+DEFAULT_OUT = Path("out/run")
 
 
 def fail(message: str) -> typer.Exit:
@@ -58,7 +59,7 @@ def run(
     steps: int | None = typer.Option(None, min=1, help="Weeks to simulate (default: scenario)"),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
     reps: int = typer.Option(1, min=1, help="Replications (seeds spawned from the root)"),
-    out: Path = typer.Option(Path("out/run"), help="Output folder"),
+    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_OUT,
     workers: int = typer.Option(1, min=1, help="Local processes for replications"),
     engine: str = typer.Option("numba", help="numba (kernels) or reference (numpy twins)"),
 ) -> None:

@@ -194,8 +194,8 @@ class CXModel(mesa.Model):
         self.pool_members = by_ch.astype(np.int64)
         store = CHANNELS.index("store")
         self.store_teams = np.flatnonzero(
-            (np.bincount(org.team[front], weights=(org.channel[front] == store),
-                         minlength=org.n_teams) > 0))
+            np.bincount(org.team[front], weights=(org.channel[front] == store),
+                         minlength=org.n_teams) > 0)
         self.pay_multiple = np.where((org.role == LEADER) | (org.role == MANAGER),
                                      sc.money.manager_salary_multiple, 1.0)
 
@@ -412,7 +412,8 @@ class CXModel(mesa.Model):
         satisfaction = np.empty(m)
         k.perception(contacts, experience, homophily, inconsistency, col.engagement[colleague],
                      cus.expectation, cus.memory, cus.peak, cus.trust, cus.empathy,
-                     PerceptionParams(pe.satisfaction_slope, pe.tolerance, lv.negativity_bias, pe.memory_rate,
+                     PerceptionParams(pe.satisfaction_slope, pe.tolerance, lv.negativity_bias,
+                                      pe.memory_rate,
                                       pe.expectation_adaptation, pe.expectation_anchor,
                                       pe.expectation_initial, pe.trust_gain, pe.trust_loss,
                                       pe.inconsistency_penalty, pe.empathy_rate),

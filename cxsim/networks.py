@@ -227,7 +227,9 @@ def load_organisation(path: str, sc: Scenario) -> Organisation:
         except Exception as exc:  # noqa: BLE001 - any parser failure is bad input
             raise ScenarioError(f"cannot read GraphML: {exc}", source=src_label) from None
         nodes = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in g.nodes(data=True)}
-        edges = [(str(a), str(b), str(d.get("kind", "peer"))) for a, b, d in g.edges(data=True)]
+        # networkx forgets which end is the source of an undirected edge, and reports_to
+        # needs it: take the edges, in file order and direction, from the XML itself
+        edges = _graphml_edges(p)
     elif p.suffix.lower() == ".csv":
         npath = p.with_name(p.stem + "_nodes.csv")
         if not npath.is_file():
@@ -243,6 +245,35 @@ def load_organisation(path: str, sc: Scenario) -> Organisation:
         raise ScenarioError(f"unknown file type {p.suffix!r}; allowed: .graphml, .csv",
                             source=src_label)
     return _organisation_from_records(nodes, edges, sc, src_label)
+
+
+def _graphml_edges(path: Path) -> list[tuple[str, str, str]]:
+    """(source, target, kind) of every GraphML edge as written in the file (kind: 'peer')."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    kind_key, default = None, "peer"
+    for el in root.iter():
+        if local(el.tag) == "key" and el.get("attr.name") == "kind" and el.get("for") in (
+                "edge", "all"):
+            kind_key = el.get("id")
+            for d in el:
+                if local(d.tag) == "default" and d.text:
+                    default = d.text.strip()
+    edges = []
+    for el in root.iter():
+        if local(el.tag) != "edge":
+            continue
+        kind = default
+        for d in el:
+            if local(d.tag) == "data" and d.get("key") == kind_key and d.text is not None:
+                kind = d.text.strip()
+        edges.append((str(el.get("source")), str(el.get("target")), kind))
+    return edges
 
 
 def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
@@ -267,7 +298,7 @@ def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
             raise ScenarioError(f"node {k!r} department = {d!r}; allowed: {', '.join(names)}",
                                 source=src_label)
         department[i] = names.index(d)
-        team[i] = team_labels.setdefault(str(a.get("team", d)), len(team_labels))
+        team[i] = team_labels.setdefault(str(a.get("team") or d), len(team_labels))
         if a.get("manager") not in (None, ""):
             if a["manager"] not in index:
                 raise ScenarioError(f"node {k!r} manager = {a['manager']!r} is not a node",
@@ -403,10 +434,19 @@ def process_graph(sc: Scenario, quality: np.ndarray | None = None) -> nx.DiGraph
         prev = ch
         for s in chain:
             g.add_node(s, kind="process_step", quality=float(q[s]))
-            g.add_edge(prev, s, channel=ch)
+            _chain_edge(g, prev, s, ch)
             prev = s
-        g.add_edge(prev, "done", channel=ch)
+        _chain_edge(g, prev, "done", ch)
     return g
+
+
+def _chain_edge(g: nx.DiGraph, a: str, b: str, channel: str) -> None:
+    """An edge of a channel's chain; `channels` lists every channel whose chain uses it
+    (`channel` is the first of them)."""
+    if g.has_edge(a, b):
+        g.edges[a, b]["channels"].append(channel)
+    else:
+        g.add_edge(a, b, channel=channel, channels=[channel])
 
 
 def service_graph(customers: np.ndarray, colleagues: np.ndarray, channel: np.ndarray,

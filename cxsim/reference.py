@@ -181,8 +181,9 @@ def service(contacts, colleague, channel, noise, u_fail, cust_personality, col_p
     first = met_spread[contacts] < 0
     d = np.where(first, 0.0, distance(cp, met_mean[contacts]))
     r = p.consistency_rate
-    met_mean[contacts] = np.where(first[:, None], cp, met_mean[contacts] + r * (cp - met_mean[contacts]))
-    met_spread[contacts] = np.where(first, 0.0, met_spread[contacts] + r * (d - met_spread[contacts]))
+    mm, ms = met_mean[contacts], met_spread[contacts]
+    met_mean[contacts] = np.where(first[:, None], cp, mm + r * (cp - mm))
+    met_spread[contacts] = np.where(first, 0.0, ms + r * (d - ms))
     inconsistency[:] = d
 
 

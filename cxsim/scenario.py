@@ -217,8 +217,10 @@ class Perception(_Section):
 class WordOfMouth(_Section):
     promoter_talk: Unit = _f(0.25, "Weekly chance a promoter talks (at amplification 1)")
     detractor_talk: Unit = _f(0.5, "Weekly chance a detractor talks (at amplification 1)")
-    second_hop: Unit = _f(0.5, "Chance a negative story heard is retold to one more neighbour a step later")
-    attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well", ge=0, le=5)
+    second_hop: Unit = _f(
+        0.5, "Chance a negative story heard is retold to one more neighbour a step later")
+    attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well",
+                                ge=0, le=5)
     expectation_weight: float = _f(0.02, "Expectation lift when every neighbour speaks well", ge=0,
                                    le=5)
     adoption_q: float = _f(0.1, "Bass imitation rate q: adoption from promoter neighbours", ge=0,
@@ -604,6 +606,61 @@ def load_scenario(name_or_path: str | os.PathLike = "baseline",
     return validate_scenario(data, source=str(path))
 
 
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _bounds(metadata: list[Any]) -> str | None:
+    """'lo .. hi' from pydantic constraints; an exclusive bound reads '> lo' / '< hi'."""
+    lo = hi = None
+    for m in metadata:
+        for attr, fmt in (("ge", "{}"), ("gt", "> {}")):
+            if getattr(m, attr, None) is not None:
+                lo = fmt.format(_num(getattr(m, attr)))
+        for attr, fmt in (("le", "{}"), ("lt", "< {}")):
+            if getattr(m, attr, None) is not None:
+                hi = fmt.format(_num(getattr(m, attr)))
+    if lo is None and hi is None:
+        return None
+    if hi is None:
+        return f">= {lo}" if not lo.startswith(">") else lo
+    if lo is None:
+        return f"<= {hi}" if not hi.startswith("<") else hi
+    return f"{lo} .. {hi}"
+
+
+def _allowed(ann: Any, metadata: list[Any]) -> str:
+    """A short human description of what a field accepts, for the docs table."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin is Annotated:
+        extra: list[Any] = []
+        for m in args[1:]:  # Field(...) inside Annotated carries its constraints in .metadata
+            extra.extend(getattr(m, "metadata", None) or [m])
+        return _allowed(args[0], extra + metadata)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        inner = [a for a in args if a is not type(None)][0]
+        return f"{_allowed(inner, metadata)} (optional)"
+    if origin is Literal:
+        return " | ".join(str(a) for a in args)
+    if origin is list:
+        lengths = [getattr(m, "min_length", None) for m in metadata]
+        n = next((x for x in lengths if x is not None), None)
+        item = _allowed(args[0], [])
+        return f"{n} x ({item})" if n else f"list of ({item})"
+    if origin is dict:
+        return f"table: name -> ({_allowed(args[1], [])})"
+    if ann is bool:
+        return "true | false"
+    if ann is str:
+        return "text"
+    kind = "integer" if ann is int else "number"
+    b = _bounds(metadata)
+    return f"{kind} {b}" if b else kind
+
+
 def describe_levers() -> list[tuple[str, str, str, str]]:
     """(field, default, allowed, description) for every field of the schema, for the docs."""
     rows = []
@@ -616,20 +673,8 @@ def describe_levers() -> list[tuple[str, str, str, str]]:
                 continue
             if name in ("events", "type"):
                 continue
-            lo = hi = None
-            for m in field.metadata:
-                lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
-                lo = getattr(m, "gt", lo) if getattr(m, "gt", None) is not None else lo
-                hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
-            allowed = ann.__name__ if isinstance(ann, type) else str(ann)
-            if ann is float and lo is None and hi is None:
-                allowed = "number"
-            if lo is not None or hi is not None:
-                allowed = f"{lo if lo is not None else '-inf'} .. {hi if hi is not None else 'inf'}"
-            if str(ann).startswith("typing.Annotated[float"):
-                allowed = "0 .. 1"
-            rows.append((prefix + name, json.dumps(field.default), allowed,
-                         field.description or ""))
+            rows.append((prefix + name, json.dumps(field.default),
+                         _allowed(ann, list(field.metadata)), field.description or ""))
 
     walk(Scenario, "")
     return rows

@@ -1,0 +1,25 @@
+"""Shared fixtures: small models, kept small because the test machine is shared."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxsim.model import CXModel
+
+SMALL = {"size.customers": 600, "size.prospects": 300, "size.colleagues": 60, "burn_in": 0,
+         "steps": 12}
+
+
+def small_model(engine: str = "numba", seed: int = 3, **overrides) -> CXModel:
+    """A small model; `overrides` use dotted keys with '__' for '.' (levers__silo=0.8)."""
+    ov = dict(SMALL)
+    ov.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return CXModel("baseline", seed=seed, engine=engine, overrides=ov)
+
+
+@pytest.fixture(scope="module")
+def warm_model() -> CXModel:
+    """A small model with the digital channel on, run a few weeks so arrays are realistic."""
+    m = small_model(levers__digital_channel=True, burn_in=6)
+    m.run(4)
+    return m

@@ -1,0 +1,57 @@
+"""The baseline company sits where real companies sit (issue 2, item 9).
+
+Published industry NPS averages run from about 0 to +40; annual customer churn of a retail or
+service business typically 5-30 %; annual staff attrition 5-30 %; the company makes money.
+Checked per seed over 3 replications, a year after the scenario's burn-in.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cxsim.experiments.run import rep_seeds
+from cxsim.model import CXModel
+from cxsim.scenario import load_scenario
+
+SIZE = {"size.customers": 3000, "size.prospects": 3000, "steps": 52}
+
+
+@pytest.fixture(scope="module")
+def years():
+    sc = load_scenario("baseline", SIZE)
+    assert sc.burn_in >= 52  # the figures below are after a year of burn-in
+    out = []
+    for seed in rep_seeds(42, 3):
+        m = CXModel(sc, seed=seed, create_agents=False, parallel=False)
+        m.run()
+        out.append((m, m.timeseries()))
+    return out
+
+
+def test_nps_in_industry_range(years):
+    for _, ts in years:
+        assert 0 <= ts["nps"].mean() <= 40
+        assert -10 <= ts["nps"].min() and ts["nps"].max() <= 50
+
+
+def test_annual_customer_churn(years):
+    for _, ts in years:
+        annual = ts["churned"].sum() / ts["active_customers"].mean()  # 52 weeks
+        assert 0.05 <= annual <= 0.30
+
+
+def test_annual_staff_attrition(years):
+    total = sum(ts["staff_attrition"].sum() for _, ts in years)
+    colleagues = sum(m.org.n for m, _ in years)
+    assert 0.05 <= total / colleagues <= 0.30  # pooled: 60 colleagues per run is lumpy
+    for m, ts in years:
+        assert ts["staff_attrition"].sum() / m.org.n <= 0.30
+
+
+def test_profitable_and_stable(years):
+    for _, ts in years:
+        assert (ts["profit"] > 0).all()
+        assert ts["cumulative_profit"].iloc[-1] > 0
+        first, last = ts["active_customers"].iloc[0], ts["active_customers"].iloc[-1]
+        assert abs(last - first) / first < 0.15  # steady state after burn-in, no collapse
+        assert 40 <= ts["csat"].mean() <= 95

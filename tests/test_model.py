@@ -1,0 +1,178 @@
+"""The Mesa model: engines agree, seeds reproduce, agents are views, events act."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small_model
+
+from cxsim import metrics
+from cxsim.agents import Colleague, Customer
+from cxsim.kernels import ACTIVE
+from cxsim.model import CXModel
+from cxsim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def run12() -> CXModel:
+    m = small_model(levers__digital_channel=True, burn_in=4)
+    m.run(12)
+    return m
+
+
+def test_reference_engine_matches_numba(run12):
+    ref = small_model("reference", levers__digital_channel=True, burn_in=4)
+    ref.run(12)
+    a, b = run12.timeseries(), ref.timeseries()
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(run12.units(), ref.units(), check_exact=False, rtol=1e-9,
+                                  atol=1e-9)
+    np.testing.assert_allclose(run12.customers.trust, ref.customers.trust, rtol=1e-9, atol=1e-9)
+
+
+def test_same_seed_same_numbers_other_seed_differs(run12):
+    again = small_model(levers__digital_channel=True, burn_in=4)
+    again.run(12)
+    pd.testing.assert_frame_equal(run12.timeseries(), again.timeseries(), check_exact=True)
+    other = small_model(seed=4, levers__digital_channel=True, burn_in=4)
+    other.run(12)
+    assert not np.allclose(run12.timeseries()["csat"], other.timeseries()["csat"])
+
+
+def test_agents_by_type_counts(run12):
+    m = run12
+    assert len(m.agents_by_type[Customer]) == 600 + 300
+    assert len(m.agents_by_type[Colleague]) == 60 == m.org.n
+    assert len(m.agents) == 960
+
+
+def test_agent_attributes_are_views_on_arrays():
+    m = small_model()
+    c = m.agents_by_type[Customer].select(lambda a: a.status == "active")[0]
+    c.trust = 0.1
+    assert m.customers.trust[c.index] == 0.1
+    m.customers.empathy[c.index] = 0.77
+    assert c.empathy == 0.77
+    col = m.agents_by_type[Colleague][5]
+    col.engagement = 0.05
+    assert m.colleagues.engagement[5] == 0.05
+    col.personality[:] = 0.0  # a writable row
+    assert np.all(m.colleagues.personality[5] == 0.0)
+
+
+def test_what_the_agent_sets_is_what_the_next_step_reads():
+    a, b = small_model(), small_model()
+    for c in b.agents_by_type[Customer].select(lambda x: x.status == "active"):
+        c.trust = 0.0
+    assert np.all(b.customers.trust[b.customers.status == ACTIVE] == 0.0)
+    a.step()
+    b.step()
+    ta, tb = a.timeseries().iloc[0], b.timeseries().iloc[0]
+    assert tb["trust"] < ta["trust"] - 0.2
+    assert tb["nps"] < ta["nps"] - 10
+
+
+def test_agentset_select_and_agg(run12):
+    m = run12
+    customers = m.agents_by_type[Customer]
+    active = customers.select(lambda a: a.status == "active")
+    assert len(active) == m.n_active
+    mean_trust = active.agg("trust", np.mean)
+    assert mean_trust == pytest.approx(m.customers.trust[m.customers.status == ACTIVE].mean())
+    front = m.agents_by_type[Colleague].select(lambda a: a.role == "frontline")
+    assert len(front) == int((m.org.role == 2).sum()) > 0
+    assert front.agg("engagement", max) == pytest.approx(
+        m.colleagues.engagement[m.org.role == 2].max())
+    promoters = active.select(lambda a: a.segment == "promoter")
+    assert len(promoters) == m.timeseries()["promoters"].iloc[-1]
+
+
+def test_datacollector_has_every_column(run12):
+    df = run12.datacollector.get_model_vars_dataframe()
+    assert set(metrics.TIMESERIES_COLUMNS) <= set(df.columns)
+    assert len(df) == 12
+    ts = run12.timeseries()
+    assert list(ts["step"]) == list(range(12))
+    assert ts[list(metrics.TIMESERIES_COLUMNS)].notna().all().all()
+
+
+def test_units_have_per_unit_columns(run12):
+    u = run12.units()
+    for c in ("step", "unit", "engagement", "csat", "nps", "staff_leavers", "colleagues",
+              "customers"):
+        assert c in u.columns
+    assert u["step"].nunique() == 12
+    assert u["unit"].nunique() > 1
+    # every unit's colleagues add up to the front-line teams' headcount
+    last = u[u["step"] == 11]
+    org = run12.org
+    assert last["colleagues"].sum() == np.isin(org.team, last["unit"]).sum()
+
+
+def _with_events(events, seed=3, **kw):
+    sc = load_scenario("baseline").with_overrides(
+        {"size.customers": 600, "size.prospects": 300, "size.colleagues": 60, "burn_in": 0,
+         "steps": 12, "events": events, **kw})
+    return CXModel(sc, seed=seed)
+
+
+def test_set_event_changes_lever_at_its_step():
+    m = _with_events([{"type": "set", "step": 3, "set": {"empowerment": 0.9,
+                                                         "process.billing": 0.5}}])
+    m.run(3)
+    assert m.levers.empowerment == 0.4
+    m.step()
+    assert m.levers.empowerment == 0.9
+    billing = m.process_steps.index("billing")
+    assert m.quality0[billing] == 0.5  # the new anchor; learning then moves quality a little
+    assert m.quality[billing] == pytest.approx(0.5, abs=0.01)
+    ts = m.timeseries()
+    assert list(ts["empowerment"]) == [0.4, 0.4, 0.4, 0.9]
+    assert any("set" in msg for t, msg in m.events_log if t == 3)
+
+
+def test_service_failure_lowers_csat_during_shock():
+    plain = _with_events([])
+    shock = _with_events([{"type": "service_failure", "step": 4, "duration": 3,
+                           "severity": 0.5, "share": 1.0}])
+    plain.run(10)
+    shock.run(10)
+    a, b = plain.timeseries(), shock.timeseries()
+    pd.testing.assert_frame_equal(a.iloc[:4], b.iloc[:4])  # identical before the shock
+    during = slice(4, 7)
+    assert (b["csat"].iloc[during] < a["csat"].iloc[during] - 10).all()
+    assert (b["shock"].iloc[during] == 0.5).all() and b["shock"].iloc[7] == 0.0
+
+
+def test_channel_failure_hits_only_that_channel():
+    m = _with_events([{"type": "service_failure", "step": 0, "duration": 2, "severity": 1.0,
+                       "channel": "store"}])
+    m.step()
+    lc = m.last_contacts
+    store = lc.channel == 0
+    assert store.any() and (~store).any()
+    assert np.all(lc.experience[store] == 0.0)
+    assert lc.experience[~store].mean() > 0.2
+
+
+@pytest.mark.parametrize("kind, lever, value", [
+    ("kpi_dashboard", "productivity_pressure", 0.9),
+    ("complaints_first", "complaints_first", 0.9)])
+def test_responses_fire_below_threshold_only(kind, lever, value):
+    never = _with_events([{"type": kind, "step": 2, "nps_threshold": -100.0}])
+    never.run(8)
+    assert getattr(never.levers, lever) != value
+    assert not never.events_log
+    fires = _with_events([{"type": kind, "step": 2, "nps_threshold": 100.0}])
+    fires.run(8)
+    assert getattr(fires.levers, lever) == value
+    assert len(fires.events_log) == 1 and fires.events_log[0][0] == 2  # once, when armed
+    # a threshold between the NPS values actually seen fires on the first step below it
+    nps = never.timeseries()["nps"]
+    threshold = float(nps.iloc[2:].min()) + 1e-9
+    mid = _with_events([{"type": kind, "step": 2, "nps_threshold": threshold}])
+    mid.run(8)
+    first_below = next(t for t in range(3, 8) if nps.iloc[t - 1] < threshold)
+    assert mid.events_log[0][0] == first_below
