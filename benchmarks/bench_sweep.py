@@ -7,7 +7,6 @@ Prints the figures and writes benchmarks/results/sweep_<host>_<time>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
