@@ -13,6 +13,7 @@ use them to check that parallel and serial runs agree.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -24,6 +25,16 @@ STORE, CONTACT_CENTRE, DIGITAL = 0, 1, 2
 
 
 def _jit(fn, parallel=False):
+    """Compile `fn` with numba; the serial build gets its own name, hence its own cache entry.
+
+    numba's on-disk cache is keyed by the function's qualified name and signature, not by the
+    `parallel` flag: two builds of one function would load each other's machine code.
+    """
+    if not parallel:
+        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                                fn.__defaults__, fn.__closure__)
+        fn.__qualname__ = fn.__name__
+        fn.__doc__ = fn.__doc__
     return njit(cache=True, parallel=parallel, nogil=True)(fn)
 
 
@@ -372,7 +383,12 @@ def _wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, 
     n = status.shape[0]
     pt = min(1.0, p.promoter_talk * amplification)
     dt = min(1.0, p.detractor_talk * amplification)
+    # what each node passes on: its own voice and its share of last step's negative stories,
+    # precomputed so that the edge pass reads one float per neighbour (memory-bound otherwise)
+    told = np.empty(n)
     for i in prange(n):
+        di = indptr[i + 1] - indptr[i]
+        told[i] = neg_prev[i] / di if di > 0 else 0.0
         s = 0
         if status[i] == ACTIVE:
             if ltr[i] >= PROMOTER_MIN and u_talk[i] < pt:
@@ -388,12 +404,12 @@ def _wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, 
         retold = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            if speak[j] > 0:
+            sj = speak[j]
+            if sj > 0:
                 pos += 1
-            elif speak[j] < 0:
+            elif sj < 0:
                 neg += 1
-            dj = indptr[j + 1] - indptr[j]
-            retold += neg_prev[j] / dj
+            retold += told[j]
         deg = indptr[i + 1] - indptr[i]
         neg_total = neg + p.second_hop * retold
         heard_pos[i] = pos
@@ -527,3 +543,76 @@ def revenue(status, value, ltr, p):
                 v *= 1.0 - p.detractor_discount
             total += v
     return total
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+TOTAL_CHUNKS = 64  # fixed, so that float sums do not depend on the number of threads
+(T_ACTIVE, T_PROSPECTS, T_CHURNED, T_PROMOTERS, T_DETRACTORS, T_SEEN) = range(6)
+(S_SPREAD, S_TRUST, S_EMPATHY, S_EXPECTATION, S_HEARD_POS, S_HEARD_NEG) = range(6)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_pos, heard_neg,
+                    churned, last_colleague, colleague_team, n_teams):
+    """One pass over the customers for the step's figures.
+
+    Returns (counts[6], sums[6], unit_counts[3, n_teams]): counts are active, prospects,
+    churned this step, promoters, detractors, seen (active and met someone); sums are met_spread
+    over seen, trust, empathy and expectation over active, heard_pos and heard_neg over all;
+    unit_counts are customers, promoters and detractors per unit of the last colleague met.
+    Sums are taken in TOTAL_CHUNKS fixed chunks added in order: the same numbers whatever the
+    thread count.
+    """
+    n = status.shape[0]
+    nc = TOTAL_CHUNKS
+    counts = np.zeros((nc, 6), np.int64)
+    sums = np.zeros((nc, 6))
+    units = np.zeros((nc, 3, n_teams), np.int64)
+    size = (n + nc - 1) // nc
+    for c in prange(nc):
+        lo = c * size
+        hi = min(n, lo + size)
+        for i in range(lo, hi):
+            st = status[i]
+            sums[c, S_HEARD_POS] += heard_pos[i]
+            sums[c, S_HEARD_NEG] += heard_neg[i]
+            if churned[i]:
+                counts[c, T_CHURNED] += 1
+            if st == PROSPECT:
+                counts[c, T_PROSPECTS] += 1
+            if st != ACTIVE:
+                continue
+            counts[c, T_ACTIVE] += 1
+            x = ltr[i]
+            prom = x >= PROMOTER_MIN
+            det = x < DETRACTOR_MAX
+            if prom:
+                counts[c, T_PROMOTERS] += 1
+            elif det:
+                counts[c, T_DETRACTORS] += 1
+            if met_spread[i] >= 0.0:
+                counts[c, T_SEEN] += 1
+                sums[c, S_SPREAD] += met_spread[i]
+            sums[c, S_TRUST] += trust[i]
+            sums[c, S_EMPATHY] += empathy[i]
+            sums[c, S_EXPECTATION] += expectation[i]
+            j = last_colleague[i]
+            if j >= 0:
+                t = colleague_team[j]
+                units[c, 0, t] += 1
+                if prom:
+                    units[c, 1, t] += 1
+                elif det:
+                    units[c, 2, t] += 1
+    tot_counts = np.zeros(6, np.int64)
+    tot_sums = np.zeros(6)
+    tot_units = np.zeros((3, n_teams), np.int64)
+    for c in range(nc):
+        for k in range(6):
+            tot_counts[k] += counts[c, k]
+            tot_sums[k] += sums[c, k]
+        for k in range(3):
+            for t in range(n_teams):
+                tot_units[k, t] += units[c, k, t]
+    return tot_counts, tot_sums, tot_units

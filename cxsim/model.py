@@ -53,6 +53,10 @@ from .params import (
 from .scenario import CHANNELS, ComplaintsFirst, KpiDashboard, Scenario, ServiceFailure, SetEvent
 from .scenario import load_scenario as _load
 
+# below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
+# than it saves on small arrays (same numbers either way)
+PARALLEL_MIN_NODES = 50_000
+
 PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
           "money")
 
@@ -95,13 +99,14 @@ class CXModel(mesa.Model):
         scenario: a Scenario, or a built-in scenario name / TOML path.
         seed: random seed (default: the scenario's). Same scenario and seed, same numbers.
         engine: "numba" (kernels) or "reference" (numpy twins; slower, same numbers).
-        parallel: run the customer-sweeping kernels on all cores (same numbers either way).
+        parallel: run the customer-sweeping kernels on all cores: True, False, or "auto"
+            (parallel from PARALLEL_MIN_NODES customer nodes up). Same numbers either way.
         overrides: dotted lever overrides applied to the scenario, e.g. {"levers.silo": 0.8}.
         create_agents: create the Mesa agent views (turn off for headless batch runs).
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
-                 engine: str = "numba", parallel: bool = True,
+                 engine: str = "numba", parallel: bool | str = "auto",
                  overrides: dict[str, Any] | None = None, create_agents: bool = True):
         sc = _load(scenario) if isinstance(scenario, str) else scenario
         if overrides:
@@ -111,6 +116,11 @@ class CXModel(mesa.Model):
         self.seed = seed
         self.scenario = sc
         self.engine_name = engine
+        if parallel == "auto":
+            parallel = sc.size.customers + sc.size.prospects >= PARALLEL_MIN_NODES
+        elif not isinstance(parallel, bool):
+            raise ValueError(f"parallel = {parallel!r}; allowed: True, False, 'auto'")
+        self.parallel = parallel
         self.k = _engine(engine, parallel)
         self.levers = sc.levers.model_copy()
         self.t = 0  # index of the next step to run (0-based, events use it)
@@ -151,6 +161,13 @@ class CXModel(mesa.Model):
         self.chain = chain
         self.quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
         self.quality0 = self.quality.copy()
+        # int64 copies of the organisation's columns the kernels read, made once (not per step)
+        org = self.org
+        self.colleague_manager = org.manager.astype(np.int64)
+        self.colleague_team = org.team.astype(np.int64)
+        self.colleague_channel = org.channel.astype(np.int64)
+        self.colleague_department = org.department.astype(np.int64)
+        self.frontline_mask = org.role == FRONTLINE
         self.step_of_department = np.array(
             [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
         self._edge_w_silo: float | None = None
@@ -362,7 +379,7 @@ class CXModel(mesa.Model):
         brand = np.array(sc.brand.personality)
         cu = sc.culture
         new_p = np.empty_like(col.personality)
-        k.culture(col.personality, col.personality0, org.manager.astype(np.int64), top_down,
+        k.culture(col.personality, col.personality0, self.colleague_manager, top_down,
                   brand_w, brand, org.indptr, org.indices, edge_w,
                   CultureParams(cu.stubbornness, cu.self_weight, cu.peer_weight), new_p)
         col.personality[:] = new_p
@@ -387,8 +404,8 @@ class CXModel(mesa.Model):
         u_channel, u_rel, u_pick, u_fail = rng.random((4, m))
         noise = rng.standard_normal(m)
         colleague, channel = k.assign_contacts(
-            contacts, cus.prefs, cus.home_store, cus.last_colleague, org.team.astype(np.int64),
-            org.channel.astype(np.int64), self.team_indptr, self.team_members,
+            contacts, cus.prefs, cus.home_store, cus.last_colleague, self.colleague_team,
+            self.colleague_channel, self.team_indptr, self.team_members,
             self.pool_indptr, self.pool_members, se.relationship, lv.digital_channel,
             u_channel, u_rel, u_pick)
         shock = self.shock
@@ -475,7 +492,7 @@ class CXModel(mesa.Model):
         complaints_ch = np.bincount(channel[complaint], minlength=len(CHANNELS)).astype(float)
         intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
         k.learning(self.quality, self.quality0, self.chain, complaints_ch, by_channel,
-                   self.step_of_department, org.department.astype(np.int64), col.complaints,
+                   self.step_of_department, self.colleague_department, col.complaints,
                    col.engagement, LearningParams(intensity, pr.learning_rate, pr.decay,
                                                   pr.engagement_lift))
         t7 = clock()
@@ -493,10 +510,11 @@ class CXModel(mesa.Model):
         self.last_contacts = SimpleNamespace(customers=contacts, colleagues=colleague,
                                              channel=channel, experience=experience,
                                              satisfaction=satisfaction)
+        totals = metrics.customer_totals(self)
         self.kpis = metrics.snapshot(self, satisfaction=satisfaction, revenue=rev, cost=cost,
                                      acquisitions=acquisitions, leavers=leavers,
-                                     inconsistency=inconsistency)
-        self.unit_rows.append(metrics.unit_snapshot(self, colleague, satisfaction))
+                                     inconsistency=inconsistency, totals=totals)
+        self.unit_rows.append(metrics.unit_snapshot(self, colleague, satisfaction, totals))
         ph["money"] += clock() - t7
 
     # -- results ---------------------------------------------------------------------------------
