@@ -374,18 +374,21 @@ attitude_serial = _jit(_attitude)
 
 def _wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, expectation,
          trust, empathy, acquired_step, step, amplification, p, speak, heard_pos, heard_neg,
-         neg_now, adopted):
+         neg_now, adopted, told=None):
     """Promoters and detractors talk to neighbours; prospects adopt (Bass: p + q * share).
 
     Detractors talk more (higher rate) and further: a share of the stories a neighbour heard
     last step is retold this step (second hop, one step later). Returns message totals.
+    `told` is optional scratch of n floats; pass a numpy array (numpy asks the kernel for huge
+    pages, which the random reads of the edge pass need; numba's own allocation does not).
     """
     n = status.shape[0]
     pt = min(1.0, p.promoter_talk * amplification)
     dt = min(1.0, p.detractor_talk * amplification)
     # what each node passes on: its own voice and its share of last step's negative stories,
     # precomputed so that the edge pass reads one float per neighbour (memory-bound otherwise)
-    told = np.empty(n)
+    if told is None:
+        told = np.empty(n)
     for i in prange(n):
         di = indptr[i + 1] - indptr[i]
         told[i] = neg_prev[i] / di if di > 0 else 0.0
@@ -405,10 +408,8 @@ def _wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, 
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             sj = speak[j]
-            if sj > 0:
-                pos += 1
-            elif sj < 0:
-                neg += 1
+            pos += sj > 0  # branch-free: speakers are scattered at random
+            neg += sj < 0
             retold += told[j]
         deg = indptr[i + 1] - indptr[i]
         neg_total = neg + p.second_hop * retold
@@ -552,8 +553,7 @@ TOTAL_CHUNKS = 64  # fixed, so that float sums do not depend on the number of th
 (S_SPREAD, S_TRUST, S_EMPATHY, S_EXPECTATION, S_HEARD_POS, S_HEARD_NEG) = range(6)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_pos, heard_neg,
+def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_pos, heard_neg,
                     churned, last_colleague, colleague_team, n_teams):
     """One pass over the customers for the step's figures.
 
@@ -573,38 +573,46 @@ def customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_
     for c in prange(nc):
         lo = c * size
         hi = min(n, lo + size)
+        n_act = n_pro = n_chu = n_prom = n_det = n_seen = 0
+        s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
         for i in range(lo, hi):
             st = status[i]
-            sums[c, S_HEARD_POS] += heard_pos[i]
-            sums[c, S_HEARD_NEG] += heard_neg[i]
-            if churned[i]:
-                counts[c, T_CHURNED] += 1
-            if st == PROSPECT:
-                counts[c, T_PROSPECTS] += 1
+            s_pos += heard_pos[i]
+            s_neg += heard_neg[i]
+            n_chu += churned[i]
+            n_pro += st == PROSPECT
             if st != ACTIVE:
                 continue
-            counts[c, T_ACTIVE] += 1
+            n_act += 1
             x = ltr[i]
             prom = x >= PROMOTER_MIN
             det = x < DETRACTOR_MAX
-            if prom:
-                counts[c, T_PROMOTERS] += 1
-            elif det:
-                counts[c, T_DETRACTORS] += 1
+            n_prom += prom
+            n_det += det
             if met_spread[i] >= 0.0:
-                counts[c, T_SEEN] += 1
-                sums[c, S_SPREAD] += met_spread[i]
-            sums[c, S_TRUST] += trust[i]
-            sums[c, S_EMPATHY] += empathy[i]
-            sums[c, S_EXPECTATION] += expectation[i]
+                n_seen += 1
+                s_spread += met_spread[i]
+            s_trust += trust[i]
+            s_emp += empathy[i]
+            s_exp += expectation[i]
             j = last_colleague[i]
             if j >= 0:
                 t = colleague_team[j]
                 units[c, 0, t] += 1
-                if prom:
-                    units[c, 1, t] += 1
-                elif det:
-                    units[c, 2, t] += 1
+                units[c, 1, t] += prom
+                units[c, 2, t] += det
+        counts[c, T_ACTIVE] = n_act
+        counts[c, T_PROSPECTS] = n_pro
+        counts[c, T_CHURNED] = n_chu
+        counts[c, T_PROMOTERS] = n_prom
+        counts[c, T_DETRACTORS] = n_det
+        counts[c, T_SEEN] = n_seen
+        sums[c, S_SPREAD] = s_spread
+        sums[c, S_TRUST] = s_trust
+        sums[c, S_EMPATHY] = s_emp
+        sums[c, S_EXPECTATION] = s_exp
+        sums[c, S_HEARD_POS] = s_pos
+        sums[c, S_HEARD_NEG] = s_neg
     tot_counts = np.zeros(6, np.int64)
     tot_sums = np.zeros(6)
     tot_units = np.zeros((3, n_teams), np.int64)
@@ -616,3 +624,7 @@ def customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_
             for t in range(n_teams):
                 tot_units[k, t] += units[c, k, t]
     return tot_counts, tot_sums, tot_units
+
+
+customer_totals = _jit(_customer_totals, parallel=True)
+customer_totals_serial = _jit(_customer_totals)

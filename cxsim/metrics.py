@@ -69,7 +69,8 @@ class CustomerTotals(NamedTuple):
 def customer_totals(model: CXModel) -> CustomerTotals:
     """All customer-side figures of a step in one numba pass (same numbers for any threads)."""
     cus, org = model.customers, model.org
-    return CustomerTotals(*kernels.customer_totals(
+    fn = kernels.customer_totals if model.parallel else kernels.customer_totals_serial
+    return CustomerTotals(*fn(
         cus.status, cus.ltr, cus.met_spread, cus.trust, cus.empathy, cus.expectation,
         cus.heard_pos, cus.heard_neg, cus.churned, cus.last_colleague, model.colleague_team,
         org.n_teams))
@@ -78,7 +79,7 @@ def customer_totals(model: CXModel) -> CustomerTotals:
 def snapshot(model: CXModel, *, satisfaction, revenue, cost, acquisitions, leavers,
              inconsistency, totals: CustomerTotals | None = None) -> dict[str, float]:
     """The company-wide figures of the step just run (TIMESERIES_COLUMNS)."""
-    col, org = model.colleagues, model.org
+    col = model.colleagues
     tot = customer_totals(model) if totals is None else totals
     k = kernels
     n_active = int(tot.counts[k.T_ACTIVE])

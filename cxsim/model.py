@@ -171,6 +171,7 @@ class CXModel(mesa.Model):
         self.step_of_department = np.array(
             [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
         self._edge_w_silo: float | None = None
+        self._scratch = np.empty(self.social.n)  # numpy-allocated: huge pages for random reads
         self.cumulative_profit = 0.0
         self.last_contacts = SimpleNamespace(
             customers=np.empty(0, np.int64), colleagues=np.empty(0, np.int64),
@@ -211,8 +212,8 @@ class CXModel(mesa.Model):
         self.pool_members = by_ch.astype(np.int64)
         store = CHANNELS.index("store")
         self.store_teams = np.flatnonzero(
-            (np.bincount(org.team[front], weights=(org.channel[front] == store),
-                         minlength=org.n_teams) > 0))
+            np.bincount(org.team[front], weights=(org.channel[front] == store),
+                         minlength=org.n_teams) > 0)
         self.pay_multiple = np.where((org.role == LEADER) | (org.role == MANAGER),
                                      sc.money.manager_salary_multiple, 1.0)
 
@@ -429,7 +430,8 @@ class CXModel(mesa.Model):
         satisfaction = np.empty(m)
         k.perception(contacts, experience, homophily, inconsistency, col.engagement[colleague],
                      cus.expectation, cus.memory, cus.peak, cus.trust, cus.empathy,
-                     PerceptionParams(pe.satisfaction_slope, pe.tolerance, lv.negativity_bias, pe.memory_rate,
+                     PerceptionParams(pe.satisfaction_slope, pe.tolerance, lv.negativity_bias,
+                                      pe.memory_rate,
                                       pe.expectation_adaptation, pe.expectation_anchor,
                                       pe.expectation_initial, pe.trust_gain, pe.trust_loss,
                                       pe.inconsistency_penalty, pe.empathy_rate),
@@ -461,7 +463,7 @@ class CXModel(mesa.Model):
         k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
               cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy, cus.acquired_step,
               self.t, lv.social_amplification, wp, cus.speak, cus.heard_pos, cus.heard_neg,
-              cus.neg_now, cus.adopted)
+              cus.neg_now, cus.adopted, self._scratch)
         cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
         t4 = clock()
         ph["word_of_mouth"] += t4 - t3
