@@ -55,7 +55,7 @@ def one_size(customers: int, steps: int, mesa_steps: int, twin: bool,
     import numpy as np
 
     t0 = time.perf_counter()
-    from cxsim.model import CXModel, _engine
+    from cxsim.model import CXModel
 
     import_s = time.perf_counter() - t0
     # load the cached kernels (both threadings) on a tiny model, so the build below is the build
@@ -82,7 +82,7 @@ def one_size(customers: int, steps: int, mesa_steps: int, twin: bool,
     out = np.empty_like(x)
     modes = {}
     for par, sweep in ((False, neighbour_mean_serial), (True, neighbour_mean)):
-        model.k = _engine("numba", par)
+        model.use_parallel(par)
         sweep(net.indptr, net.indices, x, out)
         sw = best_of(lambda s=sweep: s(net.indptr, net.indices, x, out), 7)
         st = _time_steps(model, steps)

@@ -18,18 +18,36 @@ import numpy as np
 
 from cxsim.kernels import DETRACTOR_MAX, PROMOTER_MIN
 
+BRAND = (0.85, 0.45, 0.75, 0.4, 0.35)
+
+
+def _d2(a: list[float], b) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+
 
 class Colleague(mesa.Agent):
     def __init__(self, model: PlainModel, personality: list[float]):
         super().__init__(model)
         self.personality = personality
         self.engagement = 0.55
+        self.mirror = 0.5
+        self.served = 0
+        self.satisfaction = 0.0
         self.peers: list[Colleague] = []
 
     def step(self) -> None:
+        if self.served:
+            self.mirror += 0.1 * (self.satisfaction / self.served - self.mirror)
+        self.served, self.satisfaction = 0, 0.0
+        # personality drifts toward peers and brand, engagement toward target and peers
         if self.peers:
-            peer = sum(p.engagement for p in self.peers) / len(self.peers)
-            self.engagement += 0.05 * (0.6 - self.engagement) + 0.03 * (peer - self.engagement)
+            k = len(self.peers)
+            mean = [sum(p.personality[q] for p in self.peers) / k for q in range(5)]
+            self.personality = [0.15 * a + 0.85 * (0.5 * a + 0.3 * m + 0.2 * b)
+                                for a, m, b in zip(self.personality, mean, BRAND, strict=True)]
+            peer = sum(p.engagement for p in self.peers) / k
+            self.engagement += 0.05 * (0.5 + 0.2 * (self.mirror - 0.5) - self.engagement) \
+                + 0.03 * (peer - self.engagement)
 
 
 class Customer(mesa.Agent):
@@ -47,16 +65,40 @@ class Customer(mesa.Agent):
         self.neg_heard = 0.0
         self.neighbours: list[Customer] = []
         self.store: list[Colleague] = []
+        self.prefs = (0.5 * (1 + personality[0]), 0.4, 0.1)
+        self.last: Colleague | None = None
+        self.met: list[float] | None = None
+        self.met_spread = -1.0
 
     def step(self) -> None:
         m = self.model
         r = m.random
         if self.status == 1 and r.random() < 0.12:  # service contact
-            c = self.store[int(r.random() * len(self.store))]
-            d2 = sum((a - b) ** 2 for a, b in zip(c.personality, self.personality, strict=True))
-            h = math.exp(-d2 / 0.18)
-            x = min(1.0, max(0.0, 0.35 * c.engagement + 0.25 * h + 0.3 + 0.1 * r.gauss(0, 1)))
+            # channel by preference; the same colleague as last time with some probability
+            u = r.random() * sum(self.prefs)
+            pool = self.store if u < self.prefs[0] else m.pools[0 if u < sum(self.prefs[:2])
+                                                                  else 1]
+            if self.last is not None and self.last in pool and r.random() < 0.3:
+                c = self.last
+            else:
+                c = pool[int(r.random() * len(pool))]
+            self.last = c
+            h = math.exp(-_d2(c.personality, self.personality) / 0.18)
+            fit = math.exp(-_d2(c.personality, BRAND) / 0.18)
+            x = min(1.0, max(0.0, 0.35 * c.engagement + 0.2 * fit + 0.25 * h + 0.2
+                             + 0.1 * r.gauss(0, 1)))
+            if self.met is None:  # consistency of the personality met across contacts
+                self.met, self.met_spread, incons = list(c.personality), 0.0, 0.0
+            else:
+                incons = math.sqrt(_d2(c.personality, self.met))
+                self.met = [a + 0.2 * (b - a) for a, b in zip(self.met, c.personality,
+                                                               strict=True)]
+                self.met_spread += 0.2 * (incons - self.met_spread)
             d = x - self.expectation
+            sat = 1.0 / (1.0 + math.exp(-8.0 * (d + 0.05)))
+            c.served += 1
+            c.satisfaction += sat
+            self.trust -= self.trust * min(1.0, 0.05 * incons)
             v = d if d >= 0 else 2.0 * d
             self.memory += 0.3 * (v - self.memory)
             if abs(v) > abs(self.peak):
@@ -115,6 +157,9 @@ class PlainModel(mesa.Model):
             for c in team:
                 c.peers = [p for p in team if p is not c]
         teams = [self.colleagues[t: t + team_size] for t in range(0, n_colleagues, team_size)]
+        half = max(1, len(teams) // 2)
+        self.pools = [[c for t in teams[:half] for c in t], [c for t in teams[half:] for c in t]
+                      or self.colleagues]
         active = rng.permutation(n) < n_active
         self.customers = [Customer(self, list(rng.random(5)), bool(active[i])) for i in range(n)]
         ind = indices.tolist()

@@ -149,6 +149,11 @@ class CXModel(mesa.Model):
         self.cumulative_profit = 0.0
         self.build_seconds["burn_in"] = time.perf_counter() - t2
 
+    def use_parallel(self, parallel: bool) -> None:
+        """Switch between the parallel and serial kernels from the next step (same numbers)."""
+        self.parallel = bool(parallel)
+        self.k = _engine(self.engine_name, self.parallel)
+
     # -- Mesa agent views ----------------------------------------------------------------------
     def _create_agents(self) -> None:
         t = time.perf_counter()

@@ -146,6 +146,14 @@ def test_bulk_and_lazy_agents_match_mesa(mode):
     assert len(m.agents_by_type[Customer]) == m.social.n - 1
 
 
+def test_use_parallel_switches_kernels():
+    m = CXModel("baseline", overrides=SIZE, parallel=False, create_agents=False)
+    m.use_parallel(True)
+    assert m.parallel and m.k.wom is kernels.wom
+    m.use_parallel(False)
+    assert not m.parallel and m.k.wom is kernels.wom_serial
+
+
 def test_no_agents():
     m = CXModel("baseline", overrides=SIZE, create_agents=False)
     assert len(m.agents) == 0 and m.colleague_agents == []
