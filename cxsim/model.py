@@ -104,8 +104,9 @@ class CXModel(mesa.Model):
         overrides: dotted lever overrides applied to the scenario, e.g. {"levers.silo": 0.8}.
         create_agents: create the Mesa agent views: True (in the build), "lazy" (on first use
             of `agents`, `agents_by_type` or `colleague_agents`; a 1M-customer model builds in
-            a few seconds instead of ~10), or False (headless batch runs). The step never
-            reads them, so the numbers are the same in all three cases.
+            a few seconds instead of ~10), or False (headless batch runs). Unless True, the
+            social network's networkx view is also left to its first use (`social.graph()`).
+            The step reads neither, so the numbers are the same in all three cases.
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
@@ -129,6 +130,7 @@ class CXModel(mesa.Model):
         self.t = 0  # index of the next step to run (0-based, events use it)
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.events_log: list[tuple[int, str]] = []
+        self._eager_views = create_agents is True
         t0 = time.perf_counter()
         self._build()
         self.build_seconds = {"networks_and_arrays": time.perf_counter() - t0}
@@ -192,7 +194,9 @@ class CXModel(mesa.Model):
         sc, rng = self.scenario, self.rng
         self.org: Organisation = build_organisation(sc, rng)
         n_nodes = sc.size.customers + sc.size.prospects
-        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine_name)
+        # headless runs (no agent views) get the networkx view on demand, not in the build
+        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine_name,
+                                                  eager_graph=self._eager_views)
         self._init_colleagues()
         self._init_customers()
         self.customers.contacted[:] = True  # no fading before the first week
