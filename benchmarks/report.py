@@ -29,9 +29,10 @@ def scale_table(data: dict) -> str:
 
 
 def summary_table(data: dict, cold: dict | None) -> str:
-    rows = ["| customers | build s (networks+arrays / Mesa agents) | peak RSS MB | "
+    rows = ["| customers | build s (networks+arrays / Mesa agents) | build s, lazy views | "
+            "peak RSS MB | "
             "plain Mesa s/step | cxsim ms/step (best) | speed-up | twin / kernel |",
-            "|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|"]
     for r in data["records"]:
         b = r["build_parts_s"]
         best = min(r["modes"]["serial"]["step_min_s"], r["modes"]["parallel"]["step_min_s"])
@@ -39,11 +40,12 @@ def summary_table(data: dict, cold: dict | None) -> str:
         tw = r.get("twin")
         rows.append(
             f"| {r['customers']:,} | {r['build_s']:.2f} ({b['networks_and_arrays']:.2f} / "
-            f"{b['mesa_agents']:.2f}) | {r['peak_rss_mb']:.0f} | "
+            f"{b['mesa_agents']:.2f}) | {r['build_lazy_s']:.2f} | {r['peak_rss_mb']:.0f} | "
             f"{pm['step_s']:.2f} | {1e3 * best:.1f} | x{pm['speedup_best']:.0f} |"
             if pm else
             f"| {r['customers']:,} | {r['build_s']:.2f} ({b['networks_and_arrays']:.2f} / "
-            f"{b['mesa_agents']:.2f}) | {r['peak_rss_mb']:.0f} | - | {1e3 * best:.1f} | - |")
+            f"{b['mesa_agents']:.2f}) | {r['build_lazy_s']:.2f} | {r['peak_rss_mb']:.0f} | - | "
+            f"{1e3 * best:.1f} | - |")
         rows[-1] += f" x{tw['twin_over_kernel']:.1f} |" if tw else " - |"
     text = "\n".join(rows)
     if cold:
