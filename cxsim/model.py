@@ -216,7 +216,7 @@ class CXModel(mesa.Model):
         self.step_of_department = np.array(
             [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
         self._edge_w_silo: float | None = None
-        self._scratch = np.empty(self.social.n)  # numpy-allocated: huge pages for random reads
+        self._scratch = np.empty(self.social.n)  # WoM scratch, kept (see kernels.wom)
         self.cumulative_profit = 0.0
         self.last_contacts = SimpleNamespace(
             customers=np.empty(0, np.int64), colleagues=np.empty(0, np.int64),
