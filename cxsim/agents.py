@@ -16,6 +16,10 @@ collection and visualisation work on live values.
 
 from __future__ import annotations
 
+import gc
+import itertools
+import weakref
+
 import mesa
 import numpy as np
 
@@ -24,6 +28,42 @@ from .networks import ROLES
 from .scenario import CHANNELS
 
 STATUS_NAMES = {PROSPECT: "prospect", ACTIVE: "active", CHURNED: "churned"}
+
+
+def bulk_create(cls: type[mesa.Agent], model: mesa.Model, n: int) -> list[mesa.Agent]:
+    """Create `n` agent views with indices 0..n-1 and register them with the model at once.
+
+    The result is what ``cls.create_agents(model, n, range(n))`` gives (same unique ids, same
+    AgentSets) at about a third of the cost: Mesa registers agents one by one, which at a million
+    customers takes most of the build. Relies on Mesa 3.x's registry (``_agents``,
+    ``_agents_by_type``, ``_all_agents``), checked by the tests.
+    """
+    ids = mesa.Agent._ids[model]
+    new = object.__new__
+    agents = []
+    append = agents.append
+    enabled = gc.isenabled()
+    gc.disable()  # a million new objects would trigger many full collections, finding nothing
+    try:
+        for i in range(n):
+            a = new(cls)
+            a.__dict__ = {"model": model, "unique_id": next(ids), "pos": None, "index": i}
+            append(a)
+    finally:
+        if enabled:
+            gc.enable()
+    model._agents.update(dict.fromkeys(agents))
+    by_type = model._agents_by_type
+    if cls not in by_type:
+        by_type[cls] = mesa.agent.AgentSet([], random=model.random)
+    _weak_update(by_type[cls]._agents, agents)
+    _weak_update(model._all_agents._agents, agents)
+    return agents
+
+
+def _weak_update(wk: weakref.WeakKeyDictionary, keys: list) -> None:
+    """`wk.update(dict.fromkeys(keys))` with the weak references made in C, not in a loop."""
+    wk.data.update(dict.fromkeys(map(weakref.ref, keys, itertools.repeat(wk._remove))))
 
 
 def _view(group: str, name: str, doc: str, cast=float) -> property:

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .kernels import ACTIVE, DETRACTOR_MAX, PROMOTER_MIN
+from . import kernels
+from .kernels import DETRACTOR_MAX, PROMOTER_MIN
 from .networks import FRONTLINE, ROLES
 from .reference import similarity
 from .scenario import CHANNELS, Levers, Scenario
@@ -57,40 +58,59 @@ def weekly_cost(sc: Scenario, lv: Levers, pay_multiple: np.ndarray, contacts_by_
             + mo.acquisition_cost * acquisitions)
 
 
+class CustomerTotals(NamedTuple):
+    """The customer-side reductions of one step (see `kernels.customer_totals`)."""
+
+    counts: np.ndarray  # active, prospects, churned, promoters, detractors, seen
+    sums: np.ndarray  # met_spread (seen), trust, empathy, expectation (active), heard +/-
+    units: np.ndarray  # (3, n_teams): customers, promoters, detractors per unit
+
+
+def customer_totals(model: CXModel) -> CustomerTotals:
+    """All customer-side figures of a step in one numba pass (same numbers for any threads)."""
+    cus, org = model.customers, model.org
+    fn = kernels.customer_totals if model.parallel else kernels.customer_totals_serial
+    return CustomerTotals(*fn(
+        cus.status, cus.ltr, cus.met_spread, cus.trust, cus.empathy, cus.expectation,
+        cus.heard_pos, cus.heard_neg, cus.churned, cus.last_colleague, model.colleague_team,
+        org.n_teams))
+
+
 def snapshot(model: CXModel, *, satisfaction, revenue, cost, acquisitions, leavers,
-             inconsistency) -> dict[str, float]:
-    cus, col, org = model.customers, model.colleagues, model.org
-    active = cus.status == ACTIVE
-    ltr = cus.ltr[active]
-    n_active = int(np.count_nonzero(active))
-    promoters = int(np.count_nonzero(ltr >= PROMOTER_MIN))
-    detractors = int(np.count_nonzero(ltr < DETRACTOR_MAX))
-    front = org.role == FRONTLINE
-    seen = active & (cus.met_spread >= 0)
+             inconsistency, totals: CustomerTotals | None = None) -> dict[str, float]:
+    """The company-wide figures of the step just run (TIMESERIES_COLUMNS)."""
+    col = model.colleagues
+    tot = customer_totals(model) if totals is None else totals
+    k = kernels
+    n_active = int(tot.counts[k.T_ACTIVE])
+    promoters = int(tot.counts[k.T_PROMOTERS])
+    detractors = int(tot.counts[k.T_DETRACTORS])
+    n_seen = int(tot.counts[k.T_SEEN])
+    front = model.frontline_mask
     sc = model.scenario
     fit = similarity(col.personality, np.array(sc.brand.personality),
                      sc.service.homophily_bandwidth)
     profit = revenue - cost
     return {
-        "nps": nps(ltr),
+        "nps": 100.0 * (promoters - detractors) / n_active if n_active else 0.0,
         "csat": 100.0 * float(np.mean(satisfaction)) if len(satisfaction) else float("nan"),
         "engagement": float(col.engagement.mean()),
         "frontline_engagement": float(col.engagement[front].mean()) if front.any() else 0.0,
         "active_customers": n_active,
-        "prospects": int(np.count_nonzero(cus.status == 0)),
+        "prospects": int(tot.counts[k.T_PROSPECTS]),
         "acquisitions": acquisitions,
-        "churned": int(np.count_nonzero(cus.churned)),
+        "churned": int(tot.counts[k.T_CHURNED]),
         "promoters": promoters,
         "passives": n_active - promoters - detractors,
         "detractors": detractors,
-        "wom_positive": float(cus.heard_pos.sum()),
-        "wom_negative": float(cus.heard_neg.sum()),
+        "wom_positive": float(tot.sums[k.S_HEARD_POS]),
+        "wom_negative": float(tot.sums[k.S_HEARD_NEG]),
         "staff_attrition": leavers,
         "brand_alignment": float(fit.mean()),
-        "brand_consistency": float(1.0 - cus.met_spread[seen].mean()) if seen.any() else 1.0,
-        "trust": float(cus.trust[active].mean()) if n_active else 0.0,
-        "empathy": float(cus.empathy[active].mean()) if n_active else 0.0,
-        "expectation": float(cus.expectation[active].mean()) if n_active else 0.0,
+        "brand_consistency": 1.0 - tot.sums[k.S_SPREAD] / n_seen if n_seen else 1.0,
+        "trust": tot.sums[k.S_TRUST] / n_active if n_active else 0.0,
+        "empathy": tot.sums[k.S_EMPATHY] / n_active if n_active else 0.0,
+        "expectation": tot.sums[k.S_EXPECTATION] / n_active if n_active else 0.0,
         "process_quality": float(model.quality.mean()) if len(model.quality) else 1.0,
         "revenue": revenue,
         "cost": cost,
@@ -102,10 +122,11 @@ def snapshot(model: CXModel, *, satisfaction, revenue, cost, acquisitions, leave
     }
 
 
-def unit_snapshot(model: CXModel, colleague: np.ndarray, satisfaction: np.ndarray
-                  ) -> dict[str, np.ndarray]:
+def unit_snapshot(model: CXModel, colleague: np.ndarray, satisfaction: np.ndarray,
+                  totals: CustomerTotals | None = None) -> dict[str, np.ndarray]:
     """Per-unit figures: a unit is a team; customers belong to the unit that served them last."""
-    org, col, cus = model.org, model.colleagues, model.customers
+    org, col = model.org, model.colleagues
+    tot = customer_totals(model) if totals is None else totals
     nt = org.n_teams
     team = org.team
     staff = np.bincount(team, minlength=nt)
@@ -115,12 +136,7 @@ def unit_snapshot(model: CXModel, colleague: np.ndarray, satisfaction: np.ndarra
     csat = 100.0 * np.bincount(served_team, weights=satisfaction, minlength=nt) / np.maximum(
         contacts, 1)
     csat = np.where(contacts > 0, csat, np.nan)
-    active = (cus.status == ACTIVE) & (cus.last_colleague >= 0)
-    home = team[cus.last_colleague[active]]
-    ltr = cus.ltr[active]
-    customers = np.bincount(home, minlength=nt)
-    prom = np.bincount(home, weights=ltr >= PROMOTER_MIN, minlength=nt)
-    det = np.bincount(home, weights=ltr < DETRACTOR_MAX, minlength=nt)
+    customers, prom, det = tot.units
     unit_nps = np.where(customers > 0, 100.0 * (prom - det) / np.maximum(customers, 1), np.nan)
     leavers = np.bincount(team, weights=col.left, minlength=nt).astype(np.int64)
     return {"step": np.full(nt, model.t), "engagement": eng, "csat": csat, "nps": unit_nps,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernels, metrics, reference
-from .agents import Colleague, Customer
+from .agents import Colleague, Customer, bulk_create
 from .kernels import ACTIVE, CHURNED, PROSPECT
 from .networks import (
     CROSS_TEAM,
@@ -52,6 +52,10 @@ from .params import (
 )
 from .scenario import CHANNELS, ComplaintsFirst, KpiDashboard, Scenario, ServiceFailure, SetEvent
 from .scenario import load_scenario as _load
+
+# below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
+# than it saves on small arrays (same numbers either way)
+PARALLEL_MIN_NODES = 50_000
 
 PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
           "money")
@@ -95,14 +99,19 @@ class CXModel(mesa.Model):
         scenario: a Scenario, or a built-in scenario name / TOML path.
         seed: random seed (default: the scenario's). Same scenario and seed, same numbers.
         engine: "numba" (kernels) or "reference" (numpy twins; slower, same numbers).
-        parallel: run the customer-sweeping kernels on all cores (same numbers either way).
+        parallel: run the customer-sweeping kernels on all cores: True, False, or "auto"
+            (parallel from PARALLEL_MIN_NODES customer nodes up). Same numbers either way.
         overrides: dotted lever overrides applied to the scenario, e.g. {"levers.silo": 0.8}.
-        create_agents: create the Mesa agent views (turn off for headless batch runs).
+        create_agents: create the Mesa agent views: True (in the build), "lazy" (on first use
+            of `agents`, `agents_by_type` or `colleague_agents`; a 1M-customer model builds in
+            a few seconds instead of ~10), or False (headless batch runs). Unless True, the
+            social network's networkx view is also left to its first use (`social.graph()`).
+            The step reads neither, so the numbers are the same in all three cases.
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
-                 engine: str = "numba", parallel: bool = True,
-                 overrides: dict[str, Any] | None = None, create_agents: bool = True):
+                 engine: str = "numba", parallel: bool | str = "auto",
+                 overrides: dict[str, Any] | None = None, create_agents: bool | str = True):
         sc = _load(scenario) if isinstance(scenario, str) else scenario
         if overrides:
             sc = sc.with_overrides(overrides)
@@ -111,21 +120,27 @@ class CXModel(mesa.Model):
         self.seed = seed
         self.scenario = sc
         self.engine_name = engine
+        if parallel == "auto":
+            parallel = sc.size.customers + sc.size.prospects >= PARALLEL_MIN_NODES
+        elif not isinstance(parallel, bool):
+            raise ValueError(f"parallel = {parallel!r}; allowed: True, False, 'auto'")
+        self.parallel = parallel
         self.k = _engine(engine, parallel)
         self.levers = sc.levers.model_copy()
         self.t = 0  # index of the next step to run (0-based, events use it)
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.events_log: list[tuple[int, str]] = []
+        self._eager_views = create_agents is True
         t0 = time.perf_counter()
         self._build()
         self.build_seconds = {"networks_and_arrays": time.perf_counter() - t0}
-        t1 = time.perf_counter()
-        self.colleague_agents: list[Colleague] = []
-        if create_agents:
-            self.colleague_agents = list(
-                Colleague.create_agents(self, self.org.n, np.arange(self.org.n)))
-            Customer.create_agents(self, self.social.n, np.arange(self.social.n))
-        self.build_seconds["mesa_agents"] = time.perf_counter() - t1
+        if create_agents not in (True, False, "lazy"):
+            raise ValueError(f"create_agents = {create_agents!r}; allowed: True, False, 'lazy'")
+        self._colleague_agents: list[Colleague] = []
+        self._agents_pending = create_agents == "lazy"
+        self.build_seconds["mesa_agents"] = 0.0
+        if create_agents is True:
+            self._create_agents()
         self.kpis: dict[str, float] = {}
         self.unit_rows: list[dict[str, np.ndarray]] = []
         self.datacollector = mesa.DataCollector(
@@ -136,12 +151,52 @@ class CXModel(mesa.Model):
         self.cumulative_profit = 0.0
         self.build_seconds["burn_in"] = time.perf_counter() - t2
 
+    def use_parallel(self, parallel: bool) -> None:
+        """Switch between the parallel and serial kernels from the next step (same numbers)."""
+        self.parallel = bool(parallel)
+        self.k = _engine(self.engine_name, self.parallel)
+
+    # -- Mesa agent views ----------------------------------------------------------------------
+    def _create_agents(self) -> None:
+        t = time.perf_counter()
+        self._agents_pending = False
+        self._colleague_agents = bulk_create(Colleague, self, self.org.n)
+        bulk_create(Customer, self, self.social.n)
+        self.build_seconds["mesa_agents"] = time.perf_counter() - t
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """All agents (Mesa); with create_agents="lazy" they are created here, once."""
+        if self._agents_pending:
+            self._create_agents()
+        return self._all_agents
+
+    @agents.setter
+    def agents(self, value: Any) -> None:
+        mesa.Model.agents.fset(self, value)
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Agents by type (Mesa); with create_agents="lazy" they are created here, once."""
+        if self._agents_pending:
+            self._create_agents()
+        return self._agents_by_type
+
+    @property
+    def colleague_agents(self) -> list[Colleague]:
+        """Colleague views in index order (empty with create_agents=False)."""
+        if self._agents_pending:
+            self._create_agents()
+        return self._colleague_agents
+
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
         sc, rng = self.scenario, self.rng
         self.org: Organisation = build_organisation(sc, rng)
         n_nodes = sc.size.customers + sc.size.prospects
-        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine_name)
+        # headless runs (no agent views) get the networkx view on demand, not in the build
+        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine_name,
+                                                  eager_graph=self._eager_views)
         self._init_colleagues()
         self._init_customers()
         self.customers.contacted[:] = True  # no fading before the first week
@@ -151,9 +206,17 @@ class CXModel(mesa.Model):
         self.chain = chain
         self.quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
         self.quality0 = self.quality.copy()
+        # int64 copies of the organisation's columns the kernels read, made once (not per step)
+        org = self.org
+        self.colleague_manager = org.manager.astype(np.int64)
+        self.colleague_team = org.team.astype(np.int64)
+        self.colleague_channel = org.channel.astype(np.int64)
+        self.colleague_department = org.department.astype(np.int64)
+        self.frontline_mask = org.role == FRONTLINE
         self.step_of_department = np.array(
             [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
         self._edge_w_silo: float | None = None
+        self._scratch = np.empty(self.social.n)  # WoM scratch, kept (see kernels.wom)
         self.cumulative_profit = 0.0
         self.last_contacts = SimpleNamespace(
             customers=np.empty(0, np.int64), colleagues=np.empty(0, np.int64),
@@ -362,7 +425,7 @@ class CXModel(mesa.Model):
         brand = np.array(sc.brand.personality)
         cu = sc.culture
         new_p = np.empty_like(col.personality)
-        k.culture(col.personality, col.personality0, org.manager.astype(np.int64), top_down,
+        k.culture(col.personality, col.personality0, self.colleague_manager, top_down,
                   brand_w, brand, org.indptr, org.indices, edge_w,
                   CultureParams(cu.stubbornness, cu.self_weight, cu.peer_weight), new_p)
         col.personality[:] = new_p
@@ -387,8 +450,8 @@ class CXModel(mesa.Model):
         u_channel, u_rel, u_pick, u_fail = rng.random((4, m))
         noise = rng.standard_normal(m)
         colleague, channel = k.assign_contacts(
-            contacts, cus.prefs, cus.home_store, cus.last_colleague, org.team.astype(np.int64),
-            org.channel.astype(np.int64), self.team_indptr, self.team_members,
+            contacts, cus.prefs, cus.home_store, cus.last_colleague, self.colleague_team,
+            self.colleague_channel, self.team_indptr, self.team_members,
             self.pool_indptr, self.pool_members, se.relationship, lv.digital_channel,
             u_channel, u_rel, u_pick)
         shock = self.shock
@@ -445,7 +508,7 @@ class CXModel(mesa.Model):
         k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
               cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy, cus.acquired_step,
               self.t, lv.social_amplification, wp, cus.speak, cus.heard_pos, cus.heard_neg,
-              cus.neg_now, cus.adopted)
+              cus.neg_now, cus.adopted, self._scratch)
         cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
         t4 = clock()
         ph["word_of_mouth"] += t4 - t3
@@ -476,7 +539,7 @@ class CXModel(mesa.Model):
         complaints_ch = np.bincount(channel[complaint], minlength=len(CHANNELS)).astype(float)
         intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
         k.learning(self.quality, self.quality0, self.chain, complaints_ch, by_channel,
-                   self.step_of_department, org.department.astype(np.int64), col.complaints,
+                   self.step_of_department, self.colleague_department, col.complaints,
                    col.engagement, LearningParams(intensity, pr.learning_rate, pr.decay,
                                                   pr.engagement_lift))
         t7 = clock()
@@ -494,10 +557,11 @@ class CXModel(mesa.Model):
         self.last_contacts = SimpleNamespace(customers=contacts, colleagues=colleague,
                                              channel=channel, experience=experience,
                                              satisfaction=satisfaction)
+        totals = metrics.customer_totals(self)
         self.kpis = metrics.snapshot(self, satisfaction=satisfaction, revenue=rev, cost=cost,
                                      acquisitions=acquisitions, leavers=leavers,
-                                     inconsistency=inconsistency)
-        self.unit_rows.append(metrics.unit_snapshot(self, colleague, satisfaction))
+                                     inconsistency=inconsistency, totals=totals)
+        self.unit_rows.append(metrics.unit_snapshot(self, colleague, satisfaction, totals))
         ph["money"] += clock() - t7
 
     # -- results ---------------------------------------------------------------------------------

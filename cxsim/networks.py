@@ -378,8 +378,12 @@ def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "numb
 
 
 def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
-                 engine: str = "numba") -> SocialNetwork:
-    """Tribal powerlaw-cluster network (clustered, heavy-tailed, homophilous) or Erdos-Renyi."""
+                 engine: str = "numba", eager_graph: bool = True) -> SocialNetwork:
+    """Tribal powerlaw-cluster network (clustered, heavy-tailed, homophilous) or Erdos-Renyi.
+
+    The networkx view is built here when `eager_graph` and the network is at most
+    ``social.networkx_max_nodes``; otherwise on the first call of ``graph()``.
+    """
     s = sc.social
     tribe = rng.integers(0, s.tribes, size=n_nodes).astype(np.int32)
     centre = rng.uniform(0.15, 0.85, size=(s.tribes, 5))
@@ -406,7 +410,7 @@ def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
         src, dst = v[ok], t[ok]
     indptr, indices, _ = csr_from_edges(n_nodes, src, dst, engine)
     net = SocialNetwork(indptr, indices, tribe, centre)
-    if n_nodes <= s.networkx_max_nodes:
+    if eager_graph and n_nodes <= s.networkx_max_nodes:
         net.graph()
     return net
 

@@ -227,7 +227,7 @@ def attitude(status, contacted, memory, peak, trust, empathy, disposition, node_
 
 def wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, expectation,
         trust, empathy, acquired_step, step, amplification, p, speak, heard_pos, heard_neg,
-        neg_now, adopted):
+        neg_now, adopted, told=None):
     pt = min(1.0, p.promoter_talk * amplification)
     dt = min(1.0, p.detractor_talk * amplification)
     active, churned = status == ACTIVE, status == CHURNED

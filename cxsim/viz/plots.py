@@ -23,12 +23,15 @@ PANELS = (
 
 def band(ts: pd.DataFrame, column: str, level: float = 0.95) -> pd.DataFrame:
     """Mean over replications per step with a t-based confidence band (none for one rep)."""
-    from scipy import stats
-
     g = ts.groupby("step")[column]
     mean, sd, n = g.mean(), g.std(ddof=1), g.count()
-    half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = half.where(n > 1, 0.0).fillna(0.0)
+    if (n > 1).any():
+        from scipy import stats  # about a second to import: only when there is a band
+
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = half.where(n > 1, 0.0).fillna(0.0)
+    else:
+        half = pd.Series(0.0, index=mean.index)
     return pd.DataFrame({"mean": mean, "low": mean - half, "high": mean + half})
 
 
