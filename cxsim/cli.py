@@ -135,8 +135,11 @@ def compare(
     with progress_bar() as bar:
         task = bar.add_task(f"{len(scs)} scenarios x {reps} reps x {n_steps} weeks",
                             total=len(scs) * reps)
-        cmp = run_comparison(scs, reps, seed, workers, engine,
-                             progress=lambda k: bar.advance(task, k))
+        try:
+            cmp = run_comparison(scs, reps, seed, workers, engine,
+                                 progress=lambda k: bar.advance(task, k))
+        except ScenarioError as exc:  # e.g. sizes that cannot staff the organisation
+            raise fail(str(exc)) from None
     write_comparison(out, cmp)
     t = cmp.table
     table = Table(title=f"{' vs '.join(cmp.names)}: {reps} reps, {n_steps} weeks, "
