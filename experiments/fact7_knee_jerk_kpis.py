@@ -16,7 +16,7 @@ from common import band_plot, paired, parse, run, save, scen, size  # noqa: E402
 
 def main() -> None:
     args = parse(__doc__)
-    sz = size(args, **{"size.customers_per_colleague": 25})
+    sz = size(args)
     names = ["crisis_knee_jerk", "crisis_complaints_first"]
     cmp = run([scen(n, None, sz) for n in names], args)
     for col in ("final_nps", "final_engagement", "total_staff_attrition", "annual_churn_rate",
