@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="cxsim: how a company's culture reaches its customers.")
 console = Console()
 err_console = Console(stderr=True)
+DEFAULT_COMPARE_OUT = Path("out/compare")
 
 
 def fail(message: str) -> typer.Exit:
@@ -104,14 +106,17 @@ def run(
 
 @app.command()
 def compare(
-    scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or TOML paths; "
-                                          "the first is the reference for differences"),
-    reps: int = typer.Option(5, help="Replications per scenario (at least 2)"),
-    steps: int | None = typer.Option(None, min=1, help="Weeks to simulate (default: scenarios')"),
-    seed: int | None = typer.Option(None, min=0, help="Root seed (default: first scenario's)"),
-    out: Path = typer.Option(Path("out/compare"), help="Output folder"),
-    workers: int = typer.Option(1, min=1, help="Local processes"),
-    engine: str = typer.Option("numba", help="numba (kernels) or reference (numpy twins)"),
+    scenarios: Annotated[list[str], typer.Argument(
+        help="Two or more scenario names or TOML paths; the first is the reference")],
+    reps: Annotated[int, typer.Option(help="Replications per scenario (at least 2)")] = 5,
+    steps: Annotated[int | None, typer.Option(
+        min=1, help="Weeks to simulate (default: the scenarios')")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Root seed (default: first scenario's)")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_COMPARE_OUT,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+    engine: Annotated[str, typer.Option(
+        help="numba (kernels) or reference (numpy twins)")] = "numba",
 ) -> None:
     """Compare scenarios with common random numbers: table, curves with 95% bands, report."""
     from .experiments.compare import (
