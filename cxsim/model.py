@@ -274,8 +274,7 @@ class CXModel(mesa.Model):
         status[rng.permutation(n)[: sc.size.customers]] = ACTIVE
         sigma = sc.money.value_spread
         value = sc.money.revenue_per_customer * rng.lognormal(-sigma**2 / 2, sigma, n)
-        home = (self.store_teams[rng.integers(0, len(self.store_teams), n)]
-                if len(self.store_teams) else np.zeros(n, np.int64))
+        home = self._home_stores(net.tribe, rng.random(n))
         self.customers = SimpleNamespace(
             personality=pers, prefs=prefs, status=status, value=value,
             home_store=home.astype(np.int64),
@@ -299,6 +298,43 @@ class CXModel(mesa.Model):
         self.customers.node_colleague[nodes] = cols
         self.colleague_node = np.full(self.org.n, -1, np.int64)
         self.colleague_node[cols] = nodes
+
+    def _home_stores(self, tribe: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Home store of each customer: stores serve local communities (catchments).
+
+        A share `social.store_locality` of a tribe's members use a store of the tribe's
+        catchment (stores are split evenly over tribes); the rest use any store. Also builds the
+        catchment lists that hiring for fit draws from.
+        """
+        ns, n_tribes = len(self.store_teams), self.scenario.social.tribes
+        if ns == 0:
+            home = np.zeros(len(tribe), np.int64)
+        else:
+            loc = self.scenario.social.store_locality
+            lo = (tribe * ns) // n_tribes
+            hi = np.maximum(((tribe + 1) * ns) // n_tribes, lo + 1)
+            local = u < loc
+            v = np.where(local, u / max(loc, 1e-12), (u - loc) / max(1.0 - loc, 1e-12))
+            idx = np.where(local, lo + (v * (hi - lo)).astype(np.int64),
+                           (v * ns).astype(np.int64))
+            home = self.store_teams[np.minimum(idx, np.where(local, hi - 1, ns - 1))]
+        order = np.argsort(home, kind="stable")
+        self.catchment_members = order.astype(np.int64)
+        self.catchment_indptr = np.zeros(self.org.n_teams + 1, np.int64)
+        np.cumsum(np.bincount(home, minlength=self.org.n_teams), out=self.catchment_indptr[1:])
+        return home
+
+    def _hire_sources(self, u: np.ndarray) -> np.ndarray:
+        """The customer each new hire resembles under hiring for fit: one from the post's own
+        store catchment for store staff (hire from the community you serve), else anyone."""
+        team = self.org.team
+        lo, hi = self.catchment_indptr[team], self.catchment_indptr[team + 1]
+        anyone = np.minimum((u * self.social.n).astype(np.int64), self.social.n - 1)
+        store = (self.org.role == FRONTLINE) & (self.org.channel == CHANNELS.index("store"))
+        local = store & (hi > lo)
+        pick = self.catchment_members[np.minimum(lo + (u * (hi - lo)).astype(np.int64),
+                                                 np.maximum(hi - 1, 0))]
+        return np.where(local, pick, anyone)
 
     def _attitude(self) -> None:
         """Fade memories without contact and recompute likelihood to recommend."""
@@ -325,7 +361,8 @@ class CXModel(mesa.Model):
         lv, cu = self.levers, self.scenario.culture
         commitment = lv.leadership_commitment * (1.0 + cu.board_boost * lv.board_cx_role)
         n = self.org.n
-        top_down = np.full(n, cu.manager_weight * commitment)
+        # silos slow the brand filtering down: part of the top-down pull is lost between levels
+        top_down = np.full(n, cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo))
         brand_w = cu.brand_weight * (lv.training + (self.org.role == LEADER) * commitment)
         return top_down, brand_w
 
@@ -526,7 +563,7 @@ class CXModel(mesa.Model):
         st = sc.staff
         k.staff(col.engagement, col.tenure, col.personality, col.personality0, col.mirror,
                 rng.random(n_c), rng.standard_normal((n_c, 5)),
-                rng.integers(0, net.n, n_c), cus.personality,
+                self._hire_sources(rng.random(n_c)), cus.personality,
                 StaffParams(st.attrition_base, st.attrition_engagement, st.tenure_protection,
                             st.onboarding_engagement, lv.hiring_for_fit,
                             cu.labour_market_centre, cu.personality_spread), col.left)

@@ -129,6 +129,8 @@ class Social(_Section):
     personality_spread: float = _f(0.12, "Spread of personalities around a tribe's centre",
                                    ge=0, le=1)
     colleague_members: Unit = _f(0.3, "Share of colleagues who are also customers in the network")
+    store_locality: Unit = _f(
+        0.8, "Share of a tribe's members whose home store is in the tribe's catchment")
     networkx_max_nodes: int = _f(
         200_000, "Above this many nodes the networkx view is built only on demand", ge=0)
 
@@ -142,6 +144,7 @@ class Culture(_Section):
     self_weight: float = _f(4.0, "Inertia: weight of one's own current personality", ge=0, le=100)
     board_boost: float = _f(1.0, "Extra top-down weight with a board-level CX role", ge=0, le=10)
     cross_silo_weight: Unit = _f(1.0, "Influence of a cross-department tie at silo 0")
+    silo_top_down: Unit = _f(0.8, "Share of the manager's (top-down) pull lost at full silo")
     personality_spread: float = _f(0.2, "Spread of colleagues' personalities at hire", ge=0, le=1)
     department_spread: float = _f(0.15, "Spread of departments' subcultures at the start", ge=0,
                                   le=1)

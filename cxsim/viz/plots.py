@@ -55,3 +55,46 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
     fig.suptitle(f"{title} ({reps} replication{'s' if reps != 1 else ''}; band = 95% CI)")
     fig.savefig(path, dpi=110, format=fmt)
     plt.close(fig)
+
+
+COMPARE_PANELS = (
+    ("nps", "NPS"),
+    ("csat", "CSAT (mean satisfaction, %)"),
+    ("engagement", "Colleague engagement"),
+    ("active_customers", "Active customers"),
+    ("brand_alignment", "Brand alignment of colleagues"),
+    ("cumulative_profit", "Cumulative profit"),
+)
+
+
+def comparison_curves(ts: pd.DataFrame, names: list[str], path: str | os.PathLike,
+                      title: str = "cxsim compare", fmt: str | None = None,
+                      panels: tuple[tuple[str, str], ...] = COMPARE_PANELS,
+                      smooth: int = 4) -> None:
+    """One line per scenario with its 95% band over replications, one panel per figure.
+
+    `ts` has a `scenario` column; weekly CSAT is smoothed over `smooth` weeks (a rolling mean
+    per replication) because one week's contacts are few.
+    """
+    ncol = 3
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.6 * nrow), constrained_layout=True)
+    for ax, (col, label) in zip(np.ravel(axes), panels, strict=False):
+        for name in names:
+            sub = ts[ts["scenario"] == name]
+            if col == "csat" and smooth > 1:
+                sub = sub.sort_values(["rep", "step"]).copy()
+                sub[col] = sub.groupby("rep")[col].transform(
+                    lambda s: s.rolling(smooth, min_periods=1).mean())
+            b = band(sub, col)
+            ax.plot(b.index, b["mean"], lw=1.8, label=name)
+            ax.fill_between(b.index, b["low"], b["high"], alpha=0.2)
+        ax.set_title(label)
+        ax.set_xlabel("week")
+        ax.grid(alpha=0.3)
+    for ax in np.ravel(axes)[len(panels):]:
+        ax.set_visible(False)
+    np.ravel(axes)[0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110, format=fmt)
+    plt.close(fig)

@@ -1,0 +1,282 @@
+"""What-if comparisons: several scenarios, R replications each, common random numbers.
+
+Replication k of every scenario runs with the same seed (``rep_seeds(root, R)[k]``), so the
+difference between two scenarios in replication k is a paired difference: the noise they share
+cancels and the confidence interval of the difference is much tighter than the two intervals of
+the means suggest. Runs go over local processes (spawn); the numbers do not depend on how many.
+
+>>> from cxsim.experiments.compare import mean_ci
+>>> m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+>>> round(m, 1), lo < m < hi
+(2.0, True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..io import write_text, write_with
+from ..scenario import Scenario, ScenarioError, load_scenario
+from .run import rep_seeds, run_one, summarise
+
+#: (summary column, label for the deck) of every figure the comparison table reports.
+METRICS: tuple[tuple[str, str], ...] = (
+    ("final_nps", "NPS (final week)"),
+    ("mean_nps", "NPS (mean over run)"),
+    ("final_csat", "CSAT % (final week)"),
+    ("mean_csat", "CSAT % (mean over run)"),
+    ("final_engagement", "Engagement (final)"),
+    ("final_frontline_engagement", "Front-line engagement (final)"),
+    ("final_active_customers", "Active customers (final)"),
+    ("final_trust", "Trust (final)"),
+    ("final_empathy", "Empathy (final)"),
+    ("final_brand_alignment", "Brand alignment (final)"),
+    ("final_brand_consistency", "Brand consistency (final)"),
+    ("total_acquisitions", "Acquisitions (total)"),
+    ("total_churned", "Customers churned (total)"),
+    ("annual_churn_rate", "Annual churn rate"),
+    ("total_staff_attrition", "Staff leavers (total)"),
+    ("annual_staff_attrition_rate", "Annual staff attrition rate"),
+    ("total_revenue", "Revenue (total)"),
+    ("total_cost", "Cost (total)"),
+    ("final_cumulative_profit", "Cumulative profit"),
+)
+
+#: Figures the report lists first when it says what is clear and what is noise.
+HEADLINE_METRICS = ("final_nps", "mean_csat", "final_engagement", "final_active_customers",
+                    "annual_churn_rate", "annual_staff_attrition_rate",
+                    "final_cumulative_profit")
+
+
+class CompareError(ValueError):
+    """Bad input to a comparison (the CLI prints it and exits with code 2)."""
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison produced: per-step series, per-replication summary, the table."""
+
+    names: list[str]
+    seed: int
+    reps: int
+    steps: int
+    timeseries: pd.DataFrame  # scenario, rep, step, figures...
+    summary: pd.DataFrame  # scenario, rep, summary columns
+    table: pd.DataFrame  # scenario, metric, mean, ci_low, ci_high, diff_vs_first, ...
+    wall_s: float = 0.0
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t-based confidence interval; a zero-width interval when all values are equal."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    m = float(x.mean())
+    if n < 2:
+        return m, float("nan"), float("nan")
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return m, m - half, m + half
+
+
+def paired_diff_ci(a: Sequence[float], b: Sequence[float],
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of b - a over paired replications with its t confidence interval."""
+    return mean_ci(np.asarray(b, float) - np.asarray(a, float), level)
+
+
+def clear(lo: float, hi: float) -> bool:
+    """A difference is clear when its confidence interval excludes zero."""
+    return bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
+
+
+# -- input ----------------------------------------------------------------------------------------
+
+def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None) -> list[Scenario]:
+    """Load and check the scenarios of a comparison; CompareError says what is wrong."""
+    if len(names) < 2:
+        raise CompareError(f"compare needs at least two scenarios, got {len(names)}; "
+                           "e.g. `cxsim compare baseline culture_first`")
+    if reps < 2:
+        raise CompareError(f"--reps = {reps}: a confidence interval needs at least 2 "
+                           "replications; allowed: 2 or more")
+    dup = sorted({n for n in names if list(names).count(n) > 1})
+    if dup:
+        raise CompareError(f"scenario {dup[0]!r} is named twice; name each scenario once")
+    out = []
+    for name in names:
+        try:
+            sc = load_scenario(name)
+            if steps is not None:
+                sc = sc.with_overrides({"steps": steps}, source=f"{name} with --steps")
+        except ScenarioError as exc:
+            raise CompareError(str(exc)) from None
+        out.append(sc)
+    horizons = {sc.name: sc.steps for sc in out}
+    if len(set(horizons.values())) > 1:
+        listed = ", ".join(f"{k} = {v}" for k, v in horizons.items())
+        raise CompareError(f"scenarios have different horizons (steps: {listed}); compare "
+                           "like with like, or give --steps N to run them all for N weeks")
+    labels = [sc.name for sc in out]
+    if len(set(labels)) < len(labels):  # two files with the same `name`: label them by argument
+        for sc, name in zip(out, names, strict=True):
+            sc.name = str(name)
+    return out
+
+
+# -- running --------------------------------------------------------------------------------------
+
+def _task(args: tuple[int, Scenario, int, int, int, str]) -> tuple[int, int, pd.DataFrame]:
+    i, sc, seed, rep, steps, engine = args
+    res = run_one(sc, seed, rep, steps, engine, None, units=False)
+    return i, rep, res.timeseries
+
+
+def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = None,
+                   workers: int = 1, engine: str = "numba",
+                   progress: Callable[[int], None] | None = None) -> Comparison:
+    """Run every scenario `reps` times with common random numbers and tabulate the results."""
+    root = scenarios[0].seed if seed is None else int(seed)
+    seeds = rep_seeds(root, reps)
+    steps = scenarios[0].steps
+    tasks = [(i, sc, s, k, steps, engine) for i, sc in enumerate(scenarios)
+             for k, s in enumerate(seeds)]
+    t0 = time.perf_counter()
+    frames: dict[tuple[int, int], pd.DataFrame] = {}
+    if workers <= 1:
+        for t in tasks:
+            i, k, ts = _task(t)
+            frames[i, k] = ts
+            if progress:
+                progress(1)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            for i, k, ts in pool.map(_task, tasks):
+                frames[i, k] = ts
+                if progress:
+                    progress(1)
+    names = [sc.name for sc in scenarios]
+    ts_all, sums = [], []
+    for i, sc in enumerate(scenarios):
+        ts = pd.concat([frames[i, k] for k in range(reps)], ignore_index=True)
+        summ = summarise(ts)
+        summ["annual_staff_attrition_rate"] = (
+            summ["total_staff_attrition"] / sc.n_colleagues * 52 / summ["steps"])
+        ts.insert(0, "scenario", sc.name)
+        summ.insert(0, "scenario", sc.name)
+        ts_all.append(ts)
+        sums.append(summ)
+    summary = pd.concat(sums, ignore_index=True)
+    return Comparison(names, root, reps, steps, pd.concat(ts_all, ignore_index=True), summary,
+                      comparison_table(summary, names), time.perf_counter() - t0)
+
+
+def comparison_table(summary: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Mean and 95% CI of each metric per scenario, and the paired difference vs the first."""
+    rows = []
+    first = summary[summary["scenario"] == names[0]].sort_values("rep")
+    for name in names:
+        s = summary[summary["scenario"] == name].sort_values("rep")
+        for col, label in METRICS:
+            m, lo, hi = mean_ci(s[col].to_numpy())
+            d, dlo, dhi = paired_diff_ci(first[col].to_numpy(), s[col].to_numpy())
+            rows.append({"scenario": name, "metric": col, "label": label, "mean": m,
+                         "ci_low": lo, "ci_high": hi, "diff_vs_first": d,
+                         "diff_ci_low": dlo, "diff_ci_high": dhi,
+                         "clear": name != names[0] and clear(dlo, dhi)})
+    return pd.DataFrame(rows)
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+def _fmt(v: float, metric: str) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    if "rate" in metric:
+        return f"{100 * v:.1f}%"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:.1f}"
+    return f"{v:.3f}"
+
+
+def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
+    """A short deck-ready summary: set-up, table, figure, what is clear and what is noise."""
+    t = cmp.table
+    base = cmp.names[0]
+    lines = [
+        f"# What-if comparison: {', '.join(cmp.names)}",
+        "",
+        f"{cmp.reps} replications of {cmp.steps} weeks per scenario, common random numbers "
+        f"(replication k of every scenario uses the same seed; root seed {cmp.seed}). "
+        f"Intervals are 95% t-intervals over replications; differences are paired differences "
+        f"against **{base}**. A difference is *clear* when its interval excludes zero.",
+        "",
+        "## Headline figures",
+        "",
+        "| figure | " + " | ".join(cmp.names) + " |",
+        "|---|" + "---|" * len(cmp.names),
+    ]
+    for col, label in METRICS:
+        cells = []
+        for name in cmp.names:
+            r = t[(t.scenario == name) & (t.metric == col)].iloc[0]
+            cell = f"{_fmt(r['mean'], col)} [{_fmt(r.ci_low, col)}, {_fmt(r.ci_high, col)}]"
+            if name != base:
+                mark = " **clear**" if r["clear"] else ""
+                cell += f"<br>Δ {_fmt(r.diff_vs_first, col)}{mark}"
+            cells.append(cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"![Curves with 95% bands]({figure})", "", "## What is clear, what is noise",
+              ""]
+    labels = dict(METRICS)
+    for name in cmp.names[1:]:
+        sub = t[t.scenario == name].set_index("metric")
+        ordered = list(HEADLINE_METRICS) + [c for c, _ in METRICS if c not in HEADLINE_METRICS]
+        up = [c for c in ordered if sub.loc[c, "clear"] and sub.loc[c, "diff_vs_first"] > 0]
+        down = [c for c in ordered if sub.loc[c, "clear"] and sub.loc[c, "diff_vs_first"] < 0]
+        noise = [c for c in ordered if not sub.loc[c, "clear"]]
+
+        def say(cols: list[str], sub: pd.DataFrame = sub) -> str:
+            return "; ".join(
+                f"{labels[c]} {_fmt(sub.loc[c, 'diff_vs_first'], c)} "
+                f"[{_fmt(sub.loc[c, 'diff_ci_low'], c)}, {_fmt(sub.loc[c, 'diff_ci_high'], c)}]"
+                for c in cols) or "none"
+
+        lines += [f"**{name} vs {base}**", "",
+                  f"- Clearly higher: {say(up)}",
+                  f"- Clearly lower: {say(down)}",
+                  f"- Within noise: {', '.join(labels[c] for c in noise) or 'none'}", ""]
+    lines += ["Files: `comparison.csv` (every figure: mean, CI, paired difference and its CI), "
+              "`comparison.png` (curves), `timeseries.csv` (every replication, every week).", ""]
+    return "\n".join(lines)
+
+
+def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
+    """Write comparison.csv, comparison.png, report.md and timeseries.csv, each atomically."""
+    from ..viz.plots import comparison_curves
+
+    out.mkdir(parents=True, exist_ok=True)
+    cols = ["scenario", "metric", "label", "mean", "ci_low", "ci_high", "diff_vs_first",
+            "diff_ci_low", "diff_ci_high", "clear"]
+    paths = [out / "comparison.csv", out / "comparison.png", out / "report.md",
+             out / "timeseries.csv"]
+    write_with(paths[0], lambda p: cmp.table[cols].to_csv(p, index=False))
+    write_with(paths[1], lambda p: comparison_curves(
+        cmp.timeseries, cmp.names, p, title=f"{' vs '.join(cmp.names)} "
+        f"({cmp.reps} reps; band = 95% CI)", fmt="png"))
+    write_text(paths[2], report_markdown(cmp))
+    write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
+    return paths

@@ -1,0 +1,128 @@
+"""`cxsim compare`: common random numbers, worker-independent numbers, files, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxsim.cli import app
+from cxsim.experiments.compare import (
+    CompareError,
+    comparison_table,
+    load_scenarios,
+    mean_ci,
+    paired_diff_ci,
+    run_comparison,
+)
+from cxsim.scenario import builtin_scenarios, load_scenario
+
+TINY = {"size.customers": 800, "size.prospects": 200, "burn_in": 4, "steps": 6}
+LIBRARY = ("baseline", "culture_first", "digital_bolt_on", "board_level_cx", "silos",
+           "hire_like_customers", "pay_alignment", "crisis_knee_jerk", "crisis_complaints_first")
+
+
+def tiny(name: str) -> object:
+    return load_scenario(name, TINY)
+
+
+def test_library_complete_and_valid() -> None:
+    found = builtin_scenarios()
+    for name in LIBRARY:
+        assert name in found, name
+        sc = load_scenario(name)
+        assert sc.description, name
+        assert sc.steps == load_scenario("baseline").steps, name  # comparable horizons
+        if name != "baseline":
+            text = found[name].read_text()
+            assert text.startswith("#") and 'extends = "baseline"' in text, name
+
+
+def test_stats_helpers() -> None:
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0, 4.0])
+    assert m == 2.5 and lo < 2.5 < hi
+    d, dlo, dhi = paired_diff_ci([1.0, 2.0, 3.0], [2.0, 3.1, 3.9])
+    assert d == pytest.approx(1.0) and dlo > 0  # the shared noise cancels when paired
+
+
+def test_common_random_numbers_and_workers() -> None:
+    """Same seeds whatever the process count; identical scenarios differ by exactly zero."""
+    base = tiny("baseline")
+    twin = tiny("baseline")
+    twin.name = "twin"
+    a = run_comparison([base, twin], reps=2, workers=1)
+    b = run_comparison([base, twin], reps=2, workers=2)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    twin_rows = a.table[a.table.scenario == "twin"]
+    assert np.all(twin_rows.diff_vs_first == 0.0)
+    assert np.all(twin_rows.diff_ci_low == 0.0) and np.all(twin_rows.diff_ci_high == 0.0)
+    assert not twin_rows["clear"].any()
+
+
+def test_table_columns_and_paired_difference() -> None:
+    summary = pd.DataFrame({"scenario": ["a"] * 3 + ["b"] * 3, "rep": [0, 1, 2] * 2})
+    from cxsim.experiments.compare import METRICS
+
+    for col, _ in METRICS:
+        summary[col] = [1.0, 5.0, 9.0, 2.0, 6.0, 10.0]
+    t = comparison_table(summary, ["a", "b"])
+    row = t[(t.scenario == "b") & (t.metric == "final_nps")].iloc[0]
+    assert row.diff_vs_first == pytest.approx(1.0)
+    assert row.diff_ci_low == pytest.approx(1.0) and row["clear"]
+    assert row.ci_low < 6.0 < row.ci_high
+    for c in ("scenario", "metric", "mean", "ci_low", "ci_high", "diff_vs_first",
+              "diff_ci_low", "diff_ci_high"):
+        assert c in t.columns
+
+
+def test_cli_writes_files(tmp_path, monkeypatch) -> None:
+    scen = tmp_path / "scen"  # a tiny baseline, and the real culture_first on top of it
+    scen.mkdir()
+    real = builtin_scenarios()
+    (scen / "baseline.toml").write_text(
+        f'name = "baseline"\nextends = {str(real["baseline"])!r}\nsteps = 6\nburn_in = 4\n'
+        "[size]\ncustomers = 800\nprospects = 200\n")
+    (scen / "culture_first.toml").write_text(real["culture_first"].read_text())
+    monkeypatch.setenv("CXSIM_SCENARIOS", str(scen))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["compare", "baseline", "culture_first", "--reps", "2",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for f in ("comparison.csv", "comparison.png", "report.md", "timeseries.csv"):
+        assert (out / f).stat().st_size > 0, f
+    csv = pd.read_csv(out / "comparison.csv")
+    assert set(csv.scenario) == {"baseline", "culture_first"}
+    assert {"final_nps", "final_cumulative_profit", "total_churned"} <= set(csv.metric)
+    report = (out / "report.md").read_text()
+    assert "comparison.png" in report and "Within noise" in report
+    assert not list(out.glob("*.partial"))
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["baseline", "no_such_scenario"], "no_such_scenario"),
+    (["baseline", "culture_first", "--reps", "1"], "at least 2"),
+    (["baseline"], "at least two"),
+    (["baseline", "baseline"], "named twice"),
+])
+def test_cli_bad_input(tmp_path, args, needle) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["compare", *args, "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert needle in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_different_horizons(tmp_path) -> None:
+    other = tmp_path / "long.toml"
+    other.write_text('name = "long"\nextends = "baseline"\nsteps = 300\n')
+    with pytest.raises(CompareError, match="different horizons"):
+        load_scenarios(["baseline", str(other)], reps=3)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["compare", "baseline", str(other), "--out", str(out)])
+    assert res.exit_code == 2 and "different horizons" in res.output
+    assert "Traceback" not in res.output and not out.exists()
+    # --steps puts every scenario on the same horizon
+    assert [s.steps for s in load_scenarios(["baseline", str(other)], 2, steps=20)] == [20, 20]
