@@ -149,6 +149,8 @@ class CXModel(mesa.Model):
         for _ in range(sc.burn_in):
             self._advance(apply_events=False)
         self.cumulative_profit = 0.0
+        if self.kpis:  # the figures shown before the first step: burn-in's, profit restarting
+            self.kpis["cumulative_profit"] = 0.0
         self.build_seconds["burn_in"] = time.perf_counter() - t2
 
     def use_parallel(self, parallel: bool) -> None:
@@ -422,6 +424,7 @@ class CXModel(mesa.Model):
         ev = ServiceFailure(type="service_failure", step=self.t, duration=duration,
                             severity=severity, share=share, channel=channel)
         self._extra_events.append(ev)
+        self.events_log.append((self.t, "service failure"))
 
     # -- the step ------------------------------------------------------------------------------
     _responded: set[int]

@@ -59,7 +59,6 @@ def render(model: CXModel, out: Path, steps: int, fps: int = 5, dpi: int = 80,
     def frame(i: int) -> None:
         if failure_at is not None and i == failure_at:
             model.inject_service_failure(severity=0.4, duration=4, share=0.5)
-            model.events_log.append((model.t, "service failure"))
         model.step()
         draw.draw_organisation(ax_org, model, lay)
         draw.draw_customers(ax_cus, model, lay)

@@ -92,7 +92,6 @@ def Headline(model: CXModel) -> solara.Element:
 
     def failure() -> None:
         model.inject_service_failure(severity=0.4, duration=4, share=0.5)
-        model.events_log.append((model.t, "service failure"))
         force_update()
 
     def kpi_dashboard() -> None:
