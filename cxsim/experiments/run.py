@@ -131,7 +131,8 @@ def write_run_outputs(out: Path, scenario: Scenario, results: Sequence[RunResult
     write_with(out / "units.csv", lambda p: units.to_csv(p, index=False))
     write_with(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_with(out / "dashboard.png",
-               lambda p: kpi_dashboard(ts, p, title=f"cxsim: {scenario.name}", fmt="png"))
+               lambda p: kpi_dashboard(ts, p, title=f"cxsim: {scenario.name}", fmt="png",
+                                     events=scenario.events))
     write_text(out / "scenario.toml", scenario.to_toml())
     manifest = {
         "cxsim_version": __version__,

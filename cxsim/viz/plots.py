@@ -35,10 +35,25 @@ def band(ts: pd.DataFrame, column: str, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame({"mean": mean, "low": mean - half, "high": mean + half})
 
 
+def event_spans(events) -> list[tuple[int, int, str]]:
+    """(first week, last week, label) of a scenario's events, for marking them on plots."""
+    spans = []
+    for ev in events:
+        if ev.type == "service_failure":
+            where = ev.channel or f"{ev.share:.0%} of contacts"
+            spans.append((ev.step, ev.step + ev.duration - 1, f"service failure ({where})"))
+        elif ev.type == "set":
+            spans.append((ev.step, ev.step, "set " + ", ".join(ev.set)))
+        else:
+            spans.append((ev.step, ev.step, f"{ev.type.replace('_', ' ')} armed"))
+    return spans
+
+
 def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim",
-                  fmt: str | None = None) -> None:
-    """Six KPI panels (mean and 95% band over replications), saved to `path`."""
+                  fmt: str | None = None, events=()) -> None:
+    """Six KPI panels (mean and 95% band over replications), events marked, saved to `path`."""
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
+    spans = event_spans(events)
     reps = ts["rep"].nunique() if "rep" in ts else 1
     for ax, (col, label, second) in zip(axes.ravel(), PANELS, strict=True):
         for c, style in ((col, "-"), (second, "--")):
@@ -47,12 +62,19 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
             b = band(ts, c)
             ax.plot(b.index, b["mean"], style, lw=1.8, label=c.replace("_", " "))
             ax.fill_between(b.index, b["low"], b["high"], alpha=0.25)
+        for first, last, _ in spans:
+            if last > first:
+                ax.axvspan(first, last + 1, color="tab:red", alpha=0.12, lw=0)
+            else:
+                ax.axvline(first, color="grey", ls=":", lw=1)
         ax.set_title(label)
         ax.set_xlabel("week")
         ax.grid(alpha=0.3)
         if second:
             ax.legend(fontsize=8)
-    fig.suptitle(f"{title} ({reps} replication{'s' if reps != 1 else ''}; band = 95% CI)")
+    note = "; ".join(f"wk {a}: {t}" for a, _, t in spans[:4])
+    fig.suptitle(f"{title} ({reps} replication{'s' if reps != 1 else ''}; band = 95% CI)"
+                 + (f"\n{note}" if note else ""))
     fig.savefig(path, dpi=110, format=fmt)
     plt.close(fig)
 
