@@ -136,7 +136,7 @@ class Social(_Section):
 
 
 class Culture(_Section):
-    stubbornness: Unit = _f(0.3, "Friedkin-Johnsen pull toward one's own starting personality")
+    stubbornness: Unit = _f(0.2, "Friedkin-Johnsen pull toward one's own starting personality")
     manager_weight: float = _f(1.0, "Weight of the manager's personality at full commitment",
                                ge=0, le=10)
     peer_weight: float = _f(0.6, "Weight of peers' personality", ge=0, le=10)
@@ -210,7 +210,7 @@ class Perception(_Section):
                            le=100)
     ltr_trust: float = _f(2.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
     ltr_empathy: float = _f(3.0, "Likelihood to recommend: weight of empathy", ge=0, le=100)
-    ltr_bias: float = _f(4.0, "Likelihood to recommend: offset", ge=-100, le=100)
+    ltr_bias: float = _f(4.3, "Likelihood to recommend: offset", ge=-100, le=100)
     ltr_spread: float = _f(2.5, "Individual spread of likelihood to recommend (points)", ge=0,
                            le=10)
     colleague_advocacy: Unit = _f(

@@ -86,6 +86,10 @@ def main() -> None:
         trough = sm[:, 25:].min(1)
         print(f"{n:24s} trough   {_ci(trough - pre)}   target -10..-30"
               f"   (end {_ci(end[n] - end['baseline'])} vs baseline)")
+    fired_kj = (curve("crisis_knee_jerk", "productivity_pressure")[:, -1] > 0.8).mean()
+    fired_cf = (curve("crisis_complaints_first", "empowerment")[:, -1] > 0.55).mean()
+    print(f"crisis responses fired in      {100 * fired_kj:.0f}% (knee-jerk), "
+          f"{100 * fired_cf:.0f}% (complaints-first) of runs   target 100%")
     print(f"complaints_first - knee_jerk   "
           f"{_ci(end['crisis_complaints_first'] - end['crisis_knee_jerk'])}   target +10..+40")
     print(f"({cmp.wall_s:.0f} s)")
