@@ -176,7 +176,7 @@ class Service(_Section):
     weight_homophily: float = _f(0.35, "Experience weight of colleague-customer similarity",
                                  ge=0, le=5)
     weight_process: float = _f(0.4, "Experience weight of process-chain quality", ge=0, le=5)
-    rush_penalty: float = _f(0.12, "Experience loss from productivity pressure (rushing)",
+    rush_penalty: float = _f(0.08, "Experience loss from productivity pressure (rushing)",
                              ge=0, le=5)
     noise: float = _f(0.12, "Spread of experience from unmodelled causes", ge=0, le=2)
     homophily_bandwidth: float = _f(0.35, "Personality distance at which similarity fades",
