@@ -84,9 +84,11 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
     """Holme-Kim-style growth with tribes: returns (n, slots) targets, -1 where unused.
 
     Node v joins in index order and makes about `half_degree` ties to earlier nodes. Each tie
-    closes a triangle with probability `triad_p` (a random target of the previous target);
-    otherwise it copies an endpoint: a random earlier node (of its own tribe with probability
-    `homophily`) or, half the time, one of that node's targets, which gives preferential
+    closes a triangle with probability `triad_p` (a random target of the previous target; one
+    in another tribe is accepted only with probability `1 - homophily`, so that triangle
+    closure does not dilute homophily); otherwise it copies an endpoint: a random earlier node
+    (of its own tribe with probability `homophily`) or, half the time, one of that node's
+    targets, which gives preferential
     attachment and a heavy tail. Draws come from `u` in a fixed order (wrapping around).
     """
     n = tribe.shape[0]
@@ -122,12 +124,14 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
         for _k in range(m_v):
             for _attempt in range(8):
                 cand = -1
+                triad = False
                 r = u[k_u % nu]
                 k_u += 1
                 if last >= 0 and r < triad_p:
                     j = int(u[k_u % nu] * slots)
                     k_u += 1
                     cand = targets[last, j]
+                    triad = True
                 else:
                     r2 = u[k_u % nu]
                     k_u += 1
@@ -149,6 +153,12 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
                     k_u += 2
                 if cand < 0 or cand == v:
                     continue
+                if triad and tribe[cand] != tribe[v]:
+                    # a triangle across tribes is kept only as often as homophily allows
+                    accept = u[k_u % nu] < 1.0 - homophily
+                    k_u += 1
+                    if not accept:
+                        continue
                 dup = False
                 for q in range(filled):
                     if targets[v, q] == cand:

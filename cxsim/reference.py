@@ -71,7 +71,8 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
         for _ in range(m_v):
             for _attempt in range(8):
                 r = draw()
-                if last >= 0 and r < triad_p:
+                triad = last >= 0 and r < triad_p
+                if triad:
                     cand = targets[last, int(draw() * slots)]
                 else:
                     r2 = draw()
@@ -86,7 +87,12 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
                     cand = base if coin < 0.5 else targets[base, int(pick * slots)]
                     if cand < 0:
                         cand = base
-                if cand < 0 or cand == v or cand in chosen:
+                if cand < 0 or cand == v:
+                    continue
+                # a triangle across tribes is kept only with probability 1 - homophily
+                if triad and tribe[cand] != tribe[v] and not draw() < 1.0 - homophily:
+                    continue
+                if cand in chosen:
                     continue
                 targets[v, len(chosen)] = cand
                 chosen.append(int(cand))

@@ -136,7 +136,7 @@ class Social(_Section):
 
 
 class Culture(_Section):
-    stubbornness: Unit = _f(0.15, "Friedkin-Johnsen pull toward one's own starting personality")
+    stubbornness: Unit = _f(0.2, "Friedkin-Johnsen pull toward one's own starting personality")
     manager_weight: float = _f(1.0, "Weight of the manager's personality at full commitment",
                                ge=0, le=10)
     peer_weight: float = _f(0.6, "Weight of peers' personality", ge=0, le=10)
@@ -170,13 +170,13 @@ class Service(_Section):
         {"store": 0.55, "contact_centre": 0.45, "digital": 0.35},
         "Relative preference for each channel (digital only when offered)")
     relationship: Unit = _f(0.3, "Chance to be served by the same colleague as last time")
-    weight_engagement: float = _f(0.25, "Experience weight of colleague engagement", ge=0, le=5)
-    weight_brand_fit: float = _f(0.1, "Experience weight of colleague brand fit", ge=0, le=5)
+    weight_engagement: float = _f(0.2, "Experience weight of colleague engagement", ge=0, le=5)
+    weight_brand_fit: float = _f(0.15, "Experience weight of colleague brand fit", ge=0, le=5)
     weight_empowerment: float = _f(0.25, "Experience weight of headroom to resolve", ge=0, le=5)
-    weight_homophily: float = _f(0.12, "Experience weight of colleague-customer similarity",
+    weight_homophily: float = _f(0.35, "Experience weight of colleague-customer similarity",
                                  ge=0, le=5)
-    weight_process: float = _f(0.45, "Experience weight of process-chain quality", ge=0, le=5)
-    rush_penalty: float = _f(0.12, "Experience loss from productivity pressure (rushing)",
+    weight_process: float = _f(0.4, "Experience weight of process-chain quality", ge=0, le=5)
+    rush_penalty: float = _f(0.08, "Experience loss from productivity pressure (rushing)",
                              ge=0, le=5)
     noise: float = _f(0.12, "Spread of experience from unmodelled causes", ge=0, le=2)
     homophily_bandwidth: float = _f(0.35, "Personality distance at which similarity fades",
@@ -188,30 +188,30 @@ class Service(_Section):
 
 
 class Perception(_Section):
-    expectation_initial: Unit = _f(0.55, "Expectation of a new customer (industry norm)")
-    expectation_adaptation: Unit = _f(0.1, "How fast expectation moves toward experience")
-    expectation_anchor: Unit = _f(0.05, "Pull of expectation back to the industry norm")
+    expectation_initial: Unit = _f(0.52, "Expectation of a new customer (industry norm)")
+    expectation_adaptation: Unit = _f(0.3, "How fast expectation moves toward experience")
+    expectation_anchor: Unit = _f(0.08, "Pull of expectation back to the industry norm")
     satisfaction_slope: float = _f(10.0, "Steepness of satisfaction around expectation", gt=0,
                                    le=100)
     tolerance: Unit = _f(0.1, "Zone of tolerance: shortfall below expectation still accepted")
     memory_rate: Unit = _f(0.35, "Weight of the latest experience in emotional memory (end)")
     memory_decay: Unit = _f(0.01, "Weekly fading of emotional memory without contact")
-    peak_weight: Unit = _f(0.3, "Weight of the most intense remembered moment (peak)")
-    peak_decay: Unit = _f(0.03, "Weekly fading of the peak moment")
+    peak_weight: Unit = _f(0.4, "Weight of the most intense remembered moment (peak)")
+    peak_decay: Unit = _f(0.02, "Weekly fading of the peak moment")
     trust_gain: Unit = _f(0.1, "Trust gained after a good, consistent experience")
     trust_loss: Unit = _f(0.3, "Share of trust lost after a bad experience, times its badness")
     trust_initial: Unit = _f(0.5, "Trust of a new customer")
-    inconsistency_penalty: float = _f(0.5, "Trust lost per unit of personality inconsistency",
+    inconsistency_penalty: float = _f(2.0, "Trust lost per unit of personality inconsistency",
                                       ge=0, le=10)
     consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
     empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
     empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")
-    ltr_memory: float = _f(7.0, "Likelihood to recommend: weight of emotional memory", ge=0,
+    ltr_memory: float = _f(3.5, "Likelihood to recommend: weight of emotional memory", ge=0,
                            le=100)
-    ltr_trust: float = _f(5.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
-    ltr_empathy: float = _f(2.5, "Likelihood to recommend: weight of empathy", ge=0, le=100)
-    ltr_bias: float = _f(4.0, "Likelihood to recommend: offset", ge=-100, le=100)
-    ltr_spread: float = _f(1.5, "Individual spread of likelihood to recommend (points)", ge=0,
+    ltr_trust: float = _f(2.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
+    ltr_empathy: float = _f(3.0, "Likelihood to recommend: weight of empathy", ge=0, le=100)
+    ltr_bias: float = _f(4.3, "Likelihood to recommend: offset", ge=-100, le=100)
+    ltr_spread: float = _f(2.5, "Individual spread of likelihood to recommend (points)", ge=0,
                            le=10)
     colleague_advocacy: Unit = _f(
         0.6, "How much a colleague-customer's recommendation follows their engagement")
@@ -228,14 +228,14 @@ class WordOfMouth(_Section):
                                    le=5)
     adoption_q: float = _f(0.1, "Bass imitation rate q: adoption from promoter neighbours", ge=0,
                            le=10)
-    detractor_repel: float = _f(0.15, "Adoption lost per share of detractor neighbours", ge=0,
+    detractor_repel: float = _f(0.05, "Adoption lost per share of detractor neighbours", ge=0,
                                 le=10)
-    winback: Unit = _f(0.2, "Adoption rate of churned customers relative to prospects")
+    winback: Unit = _f(1.0, "Adoption rate of churned customers relative to prospects")
     churned_talk: Unit = _f(0.5, "Talk rate of churned detractors relative to active ones")
 
 
 class Churn(_Section):
-    base: Unit = _f(0.0025, "Weekly churn chance of a neutral customer")
+    base: Unit = _f(0.002, "Weekly churn chance of a neutral customer")
     memory_sensitivity: float = _f(2.5, "Churn reduction per unit of emotional memory", ge=0,
                                    le=50)
     trust_sensitivity: float = _f(2.5, "Churn reduction per unit of trust above 0.5", ge=0,
@@ -256,7 +256,7 @@ class Money(_Section):
                              le=3)
     promoter_premium: float = _f(0.15, "Extra spend of promoters", ge=0, le=5)
     detractor_discount: float = _f(0.1, "Spend lost with detractors", ge=0, le=1)
-    cost_of_sales: Unit = _f(0.5, "Share of revenue spent on goods and delivery")
+    cost_of_sales: Unit = _f(0.55, "Share of revenue spent on goods and delivery")
     salary: float = _f(700.0, "Weekly cost of a colleague", ge=0)
     manager_salary_multiple: float = _f(1.6, "Manager and leader salary relative", ge=0, le=100)
     hiring_cost: float = _f(4000.0, "Cost of replacing a leaver (hiring and onboarding)", ge=0)
@@ -323,7 +323,7 @@ class Scenario(_Section):
     description: str = _f("", "What the scenario represents, for the scenario list")
     extends: str | None = _f(None, "Built-in name or path of a scenario this one overrides")
     steps: int = _f(260, "Weeks to simulate", ge=1, le=100_000)
-    burn_in: int = _f(52, "Weeks run before step 0 so the company starts in its steady state",
+    burn_in: int = _f(104, "Weeks run before step 0 so the company starts in its steady state",
                       ge=0, le=10_000)
     seed: int = _f(42, "Root random seed", ge=0, le=2**63 - 1)
     size: Sizes = Sizes()

@@ -32,7 +32,8 @@ def main() -> None:
         al = curves(cmp, n, "brand_alignment")
         reached = al >= al[:, :1] + 0.04
         times[n] = np.where(reached.any(axis=1), reached.argmax(axis=1), al.shape[1])
-        print(f"{n}: weeks to gain 0.04 alignment {times[n].tolist()} (78 = never)")
+        print(f"{n}: weeks to gain 0.04 alignment {times[n].tolist()} "
+              f"({al.shape[1]} = never)")
     m, lo, hi = mean_ci(times[names[1]] - times[names[0]])
     print(f"difference (board - no board): {m:+.1f} weeks [{lo:+.1f}, {hi:+.1f}]")
     for col in ("final_brand_alignment", "final_brand_consistency", "final_nps",

@@ -171,8 +171,9 @@ def test_responses_fire_below_threshold_only(kind, lever, value):
     assert len(fires.events_log) == 1 and fires.events_log[0][0] == 2  # once, when armed
     # a threshold between the NPS values actually seen fires on the first step below it
     nps = never.timeseries()["nps"]
-    threshold = float(nps.iloc[2:].min()) + 1e-9
+    # (a step t reads the NPS of step t - 1, so steps 2..7 see the NPS of steps 1..6)
+    threshold = float(nps.iloc[1:7].min()) + 1e-9
     mid = _with_events([{"type": kind, "step": 2, "nps_threshold": threshold}])
     mid.run(8)
-    first_below = next(t for t in range(3, 8) if nps.iloc[t - 1] < threshold)
+    first_below = next(t for t in range(2, 8) if nps.iloc[t - 1] < threshold)
     assert mid.events_log[0][0] == first_below
