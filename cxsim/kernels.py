@@ -629,3 +629,208 @@ def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard
 
 customer_totals = _jit(_customer_totals, parallel=True)
 customer_totals_serial = _jit(_customer_totals)
+
+
+# -- fused customer passes (engine="numba") -----------------------------------------------------
+#
+# The per-phase kernels above are kept, with their numpy twins, as the specification. The model's
+# numba engine runs the customer side of the step after perception as two passes instead:
+#   A (per node): attitude (fading, LTR) + who speaks this step + what each node retells;
+#   B (per node, reading neighbours' A results): word-of-mouth receipt and adoption, churn of the
+#     node (own state and own draw only), the step's customer figures and revenue.
+# B cannot be merged into A: a node's receipt reads its neighbours' speaker flags, which need
+# their LTR. Both equal the per-phase sequence attitude -> wom -> churn -> customer_totals ->
+# revenue on the same draws (tests/test_parallel.py).
+
+def _customer_pass_a(status, contacted, memory, peak, trust, empathy, disposition, node_colleague,
+                     col_engagement, ap, indptr, u_talk, neg_prev, amplification, wp, ltr, speak,
+                     told):
+    """Attitude (as `attitude`) and the speaker pass of `wom`, in one sweep over the nodes."""
+    n = status.shape[0]
+    pt = min(1.0, wp.promoter_talk * amplification)
+    dt = min(1.0, wp.detractor_talk * amplification)
+    for i in prange(n):
+        st = status[i]
+        if st == PROSPECT:
+            x = 5.0
+        else:
+            if not contacted[i]:
+                memory[i] *= 1.0 - ap.memory_decay
+            peak[i] *= 1.0 - ap.peak_decay
+            affect = (1.0 - ap.peak_weight) * memory[i] + ap.peak_weight * peak[i]
+            score = (5.0 + ap.ltr_memory * affect + ap.ltr_trust * (trust[i] - 0.5)
+                     + ap.ltr_empathy * (empathy[i] - 0.5) + ap.ltr_bias
+                     + ap.ltr_spread * disposition[i])
+            j = node_colleague[i]
+            if j >= 0:
+                score = (1.0 - ap.colleague_advocacy) * score \
+                    + ap.colleague_advocacy * 10.0 * col_engagement[j]
+            x = min(10.0, max(0.0, score))
+        ltr[i] = x
+        di = indptr[i + 1] - indptr[i]
+        told[i] = neg_prev[i] / di if di > 0 else 0.0
+        s = 0
+        if st == ACTIVE:
+            if x >= PROMOTER_MIN and u_talk[i] < pt:
+                s = 1
+            elif x < DETRACTOR_MAX and u_talk[i] < dt:
+                s = -1
+        elif st == CHURNED and x < DETRACTOR_MAX and u_talk[i] < dt * wp.churned_talk:
+            s = -1
+        speak[i] = s
+
+
+customer_pass_a = _jit(_customer_pass_a, parallel=True)
+customer_pass_a_serial = _jit(_customer_pass_a)
+
+
+def _customer_pass_b(indptr, indices, status, ltr, u_adopt, u_churn, memory, peak, expectation,
+                     trust, empathy, acquired_step, step, wp, cp, speak, told, heard_pos,
+                     heard_neg, neg_now, adopted, churned, met_spread, last_colleague,
+                     colleague_team, n_teams, value, mp):
+    """Receipt and adoption (as `wom`'s edge pass), `churn`, `customer_totals` and `revenue`.
+
+    Returns (counts[6], sums[6], unit_counts[3, n_teams], revenue) as `customer_totals` and
+    `revenue` would after `churn`. Works in TOTAL_CHUNKS fixed chunks added in order, so the
+    float sums do not depend on the number of threads.
+    """
+    n = status.shape[0]
+    nc = TOTAL_CHUNKS
+    counts = np.zeros((nc, 6), np.int64)
+    sums = np.zeros((nc, 6))
+    revs = np.zeros(nc)
+    units = np.zeros((nc, 3, n_teams), np.int64)
+    size = (n + nc - 1) // nc
+    for c in prange(nc):
+        lo = c * size
+        hi = min(n, lo + size)
+        n_act = n_pro = n_chu = n_prom = n_det = n_seen = 0
+        s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
+        rev = 0.0
+        for i in range(lo, hi):
+            # word of mouth: what the node hears, and what it does about it
+            pos = 0
+            neg = 0
+            retold = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                sj = speak[j]
+                pos += sj > 0
+                neg += sj < 0
+                retold += told[j]
+            deg = indptr[i + 1] - indptr[i]
+            neg_total = neg + wp.second_hop * retold
+            heard_pos[i] = pos
+            heard_neg[i] = neg_total
+            neg_now[i] = neg
+            adopted[i] = False
+            st = status[i]
+            share_pos = pos / deg if deg > 0 else 0.0
+            share_neg = neg_total / deg if deg > 0 else 0.0
+            if st == ACTIVE:
+                memory[i] += wp.attitude_weight * (share_pos - share_neg)
+                expectation[i] = min(1.0, expectation[i] + wp.expectation_weight * share_pos)
+            else:
+                hazard = wp.marketing + wp.adoption_q * share_pos \
+                    - wp.detractor_repel * share_neg
+                if st == CHURNED:
+                    hazard *= wp.winback
+                if u_adopt[i] < hazard:
+                    adopted[i] = True
+                    st = ACTIVE
+                    status[i] = ACTIVE
+                    acquired_step[i] = step
+                    memory[i] = wp.attitude_weight * (share_pos - share_neg)
+                    peak[i] = 0.0
+                    expectation[i] = min(1.0, wp.expectation_norm
+                                         + wp.expectation_weight * share_pos)
+                    trust[i] = wp.trust_initial
+                    empathy[i] = wp.empathy_initial
+            # churn
+            left = False
+            if st == ACTIVE and acquired_step[i] != step:
+                affect = (1.0 - cp.peak_weight) * memory[i] + cp.peak_weight * peak[i]
+                prob = cp.base * math.exp(-cp.memory_sensitivity * affect
+                                          - cp.trust_sensitivity * (trust[i] - 0.5))
+                if u_churn[i] < prob:
+                    st = CHURNED
+                    status[i] = CHURNED
+                    left = True
+            churned[i] = left
+            # figures and revenue
+            s_pos += heard_pos[i]
+            s_neg += neg_total
+            n_chu += left
+            n_pro += st == PROSPECT
+            if st != ACTIVE:
+                continue
+            n_act += 1
+            x = ltr[i]
+            prom = x >= PROMOTER_MIN
+            det = x < DETRACTOR_MAX
+            n_prom += prom
+            n_det += det
+            if met_spread[i] >= 0.0:
+                n_seen += 1
+                s_spread += met_spread[i]
+            s_trust += trust[i]
+            s_emp += empathy[i]
+            s_exp += expectation[i]
+            jc = last_colleague[i]
+            if jc >= 0:
+                t = colleague_team[jc]
+                units[c, 0, t] += 1
+                units[c, 1, t] += prom
+                units[c, 2, t] += det
+            v = value[i]
+            if prom:
+                v *= 1.0 + mp.promoter_premium
+            elif det:
+                v *= 1.0 - mp.detractor_discount
+            rev += v
+        counts[c, T_ACTIVE] = n_act
+        counts[c, T_PROSPECTS] = n_pro
+        counts[c, T_CHURNED] = n_chu
+        counts[c, T_PROMOTERS] = n_prom
+        counts[c, T_DETRACTORS] = n_det
+        counts[c, T_SEEN] = n_seen
+        sums[c, S_SPREAD] = s_spread
+        sums[c, S_TRUST] = s_trust
+        sums[c, S_EMPATHY] = s_emp
+        sums[c, S_EXPECTATION] = s_exp
+        sums[c, S_HEARD_POS] = s_pos
+        sums[c, S_HEARD_NEG] = s_neg
+        revs[c] = rev
+    tot_counts = np.zeros(6, np.int64)
+    tot_sums = np.zeros(6)
+    tot_units = np.zeros((3, n_teams), np.int64)
+    total_rev = 0.0
+    for c in range(nc):
+        for k in range(6):
+            tot_counts[k] += counts[c, k]
+            tot_sums[k] += sums[c, k]
+        for k in range(3):
+            for t in range(n_teams):
+                tot_units[k, t] += units[c, k, t]
+        total_rev += revs[c]
+    return tot_counts, tot_sums, tot_units, total_rev
+
+
+customer_pass_b = _jit(_customer_pass_b, parallel=True)
+customer_pass_b_serial = _jit(_customer_pass_b)
+
+
+@njit(cache=True)
+def select_contacts(status, u, contact_rate):
+    """Indices of active customers whose draw is under the contact rate (ascending)."""
+    n = status.shape[0]
+    m = 0
+    for i in range(n):
+        m += (status[i] == ACTIVE) & (u[i] < contact_rate)
+    out = np.empty(m, np.int64)
+    k = 0
+    for i in range(n):
+        if status[i] == ACTIVE and u[i] < contact_rate:
+            out[k] = i
+            k += 1
+    return out
