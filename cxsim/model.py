@@ -59,9 +59,10 @@ PARALLEL_MIN_NODES = 50_000
 
 PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
           "money")
-# the numba engine runs attitude, word of mouth, churn, the customer figures and revenue as two
-# fused passes over the customers (kernels.customer_pass_a/b); their time is reported as one
-# phase, "customers" (attitude was part of "perception"; revenue and the figures of "money")
+# the numba engine runs attitude, word of mouth, churn, the customer figures and revenue as fused
+# loops over the customers (kernels.customer_pass_a, customer_hear, customer_pass_b); their time
+# is reported as one phase, "customers" (per phase, attitude is part of "perception" and revenue
+# and the figures part of "money")
 FUSED_PHASES = ("culture", "service", "perception", "customers", "staff", "learning", "money")
 
 
@@ -81,6 +82,7 @@ class _Engine:
     select_contacts: Any
     # fused customer passes (None: run attitude, wom, churn, figures, revenue one by one)
     customer_pass_a: Any = None
+    customer_hear: Any = None
     customer_pass_b: Any = None
 
 
@@ -98,13 +100,15 @@ def _engine(name: str, parallel: bool, fused: bool = True) -> _Engine:
                     k.attitude, k.wom, k.churn, k.staff, k.learning, k.revenue,
                     k.select_contacts)
         if fused:
-            e.customer_pass_a, e.customer_pass_b = k.customer_pass_a, k.customer_pass_b
+            e.customer_pass_a, e.customer_hear = k.customer_pass_a, k.customer_hear
+            e.customer_pass_b = k.customer_pass_b
         return e
     e = _Engine(k.culture_serial, k.engagement_step_serial, k.assign_contacts,
                 k.service_serial, k.perception_serial, k.attitude_serial, k.wom_serial,
                 k.churn_serial, k.staff, k.learning, k.revenue, k.select_contacts)
     if fused:
         e.customer_pass_a = k.customer_pass_a_serial
+        e.customer_hear = k.customer_hear_serial
         e.customer_pass_b = k.customer_pass_b_serial
     return e
 
@@ -584,12 +588,13 @@ class CXModel(mesa.Model):
                               cus.empathy, cus.disposition, cus.node_colleague, col.engagement,
                               self._attitude_params(), net.indptr, u_talk, cus.neg_prev,
                               lv.social_amplification, wp, cus.ltr, cus.speak, self._scratch)
+            k.customer_hear(net.indptr, net.indices, cus.speak, self._scratch, wp.second_hop,
+                            cus.heard_pos, cus.heard_neg, cus.neg_now)
             *fig, rev = k.customer_pass_b(
-                net.indptr, net.indices, cus.status, cus.ltr, u_adopt, u_churn, cus.memory,
-                cus.peak, cus.expectation, cus.trust, cus.empathy, cus.acquired_step, self.t,
-                wp, cp, cus.speak, self._scratch, cus.heard_pos, cus.heard_neg, cus.neg_now,
-                cus.adopted, cus.churned, cus.met_spread, cus.last_colleague,
-                self.colleague_team, org.n_teams, cus.value, mp)
+                net.indptr, cus.status, cus.ltr, u_adopt, u_churn, cus.memory, cus.peak,
+                cus.expectation, cus.trust, cus.empathy, cus.acquired_step, self.t, wp, cp,
+                cus.heard_pos, cus.heard_neg, cus.adopted, cus.churned, cus.met_spread,
+                cus.last_colleague, self.colleague_team, org.n_teams, cus.value, mp)
             totals = metrics.CustomerTotals(*fig)
             cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
             t5 = clock()

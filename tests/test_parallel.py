@@ -19,7 +19,7 @@ from cxsim.params import ChurnParams, MoneyParams, WomParams
 
 SIZE = {"size.customers": 3000, "size.prospects": 1500, "burn_in": 2, "steps": 4}
 PARALLEL_KERNELS = ("culture", "engagement_step", "service", "perception", "attitude", "wom",
-                    "churn", "customer_pass_a", "customer_pass_b")
+                    "churn", "customer_pass_a", "customer_hear", "customer_pass_b")
 PER_PHASE_ONLY = ("attitude", "wom", "churn")  # the fused engine runs the customer passes instead
 
 
@@ -108,7 +108,7 @@ def _fused_inputs(m: CXModel, seed: int = 3) -> dict:
         colleague_team=m.colleague_team, n_teams=m.org.n_teams, step=m.t)
 
 
-def _run_fused(a_fn, b_fn, d: dict) -> dict:
+def _run_fused(a_fn, h_fn, b_fn, d: dict) -> dict:
     n = len(d["status"])
     out = dict(ltr=np.zeros(n), speak=np.zeros(n, np.int8), told=np.zeros(n),
                heard_pos=np.zeros(n), heard_neg=np.zeros(n), neg_now=np.zeros(n),
@@ -118,12 +118,14 @@ def _run_fused(a_fn, b_fn, d: dict) -> dict:
          s["disposition"], s["node_colleague"], s["col_engagement"], s["ap"], s["indptr"],
          s["u_talk"], s["neg_prev"], s["amplification"], s["wp"], out["ltr"], out["speak"],
          out["told"])
+    h_fn(s["indptr"], s["indices"], out["speak"], out["told"], s["wp"].second_hop,
+         out["heard_pos"], out["heard_neg"], out["neg_now"])
     counts, sums, units, rev = b_fn(
-        s["indptr"], s["indices"], s["status"], out["ltr"], s["u_adopt"], s["u_churn"],
-        s["memory"], s["peak"], s["expectation"], s["trust"], s["empathy"], s["acquired_step"],
-        s["step"], s["wp"], s["cp"], out["speak"], out["told"], out["heard_pos"],
-        out["heard_neg"], out["neg_now"], out["adopted"], out["churned"], s["met_spread"],
-        s["last_colleague"], s["colleague_team"], s["n_teams"], s["value"], s["mp"])
+        s["indptr"], s["status"], out["ltr"], s["u_adopt"], s["u_churn"], s["memory"],
+        s["peak"], s["expectation"], s["trust"], s["empathy"], s["acquired_step"], s["step"],
+        s["wp"], s["cp"], out["heard_pos"], out["heard_neg"], out["adopted"], out["churned"],
+        s["met_spread"], s["last_colleague"], s["colleague_team"], s["n_teams"], s["value"],
+        s["mp"])
     return s | out | {"counts": counts, "sums": sums, "units": units, "revenue": rev}
 
 
@@ -153,7 +155,8 @@ def _run_twins(d: dict) -> dict:
 def test_fused_passes_equal_the_twins_in_sequence():
     m = _run(False)
     d = _fused_inputs(m)
-    f = _run_fused(kernels.customer_pass_a_serial, kernels.customer_pass_b_serial, d)
+    f = _run_fused(kernels.customer_pass_a_serial, kernels.customer_hear_serial,
+                   kernels.customer_pass_b_serial, d)
     t = _run_twins(d)
     assert 0 < f["adopted"].sum() and 0 < f["churned"].sum() and (f["speak"] != 0).any()
     for k in ("status", "speak", "adopted", "churned", "acquired_step", "counts", "units"):
@@ -165,8 +168,9 @@ def test_fused_passes_equal_the_twins_in_sequence():
 
 def test_fused_passes_parallel_equal_serial():
     d = _fused_inputs(_run(False), seed=5)
-    par = _run_fused(kernels.customer_pass_a, kernels.customer_pass_b, d)
-    ser = _run_fused(kernels.customer_pass_a_serial, kernels.customer_pass_b_serial, d)
+    par = _run_fused(kernels.customer_pass_a, kernels.customer_hear, kernels.customer_pass_b, d)
+    ser = _run_fused(kernels.customer_pass_a_serial, kernels.customer_hear_serial,
+                     kernels.customer_pass_b_serial, d)
     for k in par:
         assert np.array_equal(np.asarray(par[k]), np.asarray(ser[k])), k
 
