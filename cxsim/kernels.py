@@ -739,75 +739,75 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
         s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
         rev = 0.0
         for i in range(lo, hi):
-            # word of mouth: what the node hears, and what it does about it
+            # word of mouth: what the node does about what it heard. Mostly selects, every
+            # slot written: statuses are scattered at random, branches on them mispredicted
             pos = heard_pos[i]
             neg_total = heard_neg[i]
-            deg = indptr[i + 1] - indptr[i]
-            adopted[i] = False
+            deg = max(indptr[i + 1] - indptr[i], 1)  # pos = neg_total = 0 without ties
             st = status[i]
-            share_pos = pos / deg if deg > 0 else 0.0
-            share_neg = neg_total / deg if deg > 0 else 0.0
-            if st == ACTIVE:
-                memory[i] += wp.attitude_weight * (share_pos - share_neg)
-                expectation[i] = min(1.0, expectation[i] + wp.expectation_weight * share_pos)
-            else:
-                hazard = wp.marketing + wp.adoption_q * share_pos \
-                    - wp.detractor_repel * share_neg
-                if st == CHURNED:
-                    hazard *= wp.winback
-                if u_adopt[i] < hazard:
-                    adopted[i] = True
-                    st = ACTIVE
-                    status[i] = ACTIVE
-                    acquired_step[i] = step
-                    memory[i] = wp.attitude_weight * (share_pos - share_neg)
-                    peak[i] = 0.0
-                    expectation[i] = min(1.0, wp.expectation_norm
-                                         + wp.expectation_weight * share_pos)
-                    trust[i] = wp.trust_initial
-                    empathy[i] = wp.empathy_initial
-            # churn
+            share_pos = pos / deg
+            share_neg = neg_total / deg
+            was_active = st == ACTIVE
+            hazard = wp.marketing + wp.adoption_q * share_pos - wp.detractor_repel * share_neg
+            hazard = hazard * wp.winback if st == CHURNED else hazard
+            adopt = (not was_active) and u_adopt[i] < hazard
+            said = wp.attitude_weight * (share_pos - share_neg)
+            mem = memory[i]
+            ex = expectation[i]
+            mem = mem + said if was_active else (said if adopt else mem)
+            ex = min(1.0, ex + wp.expectation_weight * share_pos) if was_active else (
+                min(1.0, wp.expectation_norm + wp.expectation_weight * share_pos) if adopt
+                else ex)
+            memory[i] = mem
+            expectation[i] = ex
+            adopted[i] = adopt
+            if adopt:  # rare
+                st = ACTIVE
+                status[i] = ACTIVE
+                acquired_step[i] = step
+                peak[i] = 0.0
+                trust[i] = wp.trust_initial
+                empathy[i] = wp.empathy_initial
+            # churn (exp only where it can happen)
             left = False
-            if st == ACTIVE and acquired_step[i] != step:
-                affect = (1.0 - cp.peak_weight) * memory[i] + cp.peak_weight * peak[i]
+            tr = trust[i]
+            if was_active and acquired_step[i] != step:
+                affect = (1.0 - cp.peak_weight) * mem + cp.peak_weight * peak[i]
                 prob = cp.base * math.exp(-cp.memory_sensitivity * affect
-                                          - cp.trust_sensitivity * (trust[i] - 0.5))
-                if u_churn[i] < prob:
+                                          - cp.trust_sensitivity * (tr - 0.5))
+                left = u_churn[i] < prob
+                if left:  # rare
                     st = CHURNED
                     status[i] = CHURNED
-                    left = True
             churned[i] = left
-            # figures and revenue
+            # figures and revenue: masked sums (adding 0.0 leaves a sum as it is)
+            act = st == ACTIVE
             s_pos += pos
             s_neg += neg_total
             n_chu += left
             n_pro += st == PROSPECT
-            if st != ACTIVE:
-                continue
-            n_act += 1
+            n_act += act
             x = ltr[i]
-            prom = x >= PROMOTER_MIN
-            det = x < DETRACTOR_MAX
+            prom = act & (x >= PROMOTER_MIN)
+            det = act & (x < DETRACTOR_MAX)
             n_prom += prom
             n_det += det
-            if met_spread[i] >= 0.0:
-                n_seen += 1
-                s_spread += met_spread[i]
-            s_trust += trust[i]
-            s_emp += empathy[i]
-            s_exp += expectation[i]
+            ms = met_spread[i]
+            seen = act & (ms >= 0.0)
+            n_seen += seen
+            s_spread += ms if seen else 0.0
+            s_trust += tr if act else 0.0
+            s_emp += empathy[i] if act else 0.0
+            s_exp += ex if act else 0.0
+            v = value[i] * (1.0 + mp.promoter_premium if prom else (
+                1.0 - mp.detractor_discount if det else 1.0))
+            rev += v if act else 0.0
             jc = last_colleague[i]
-            if jc >= 0:
+            if act and jc >= 0:
                 t = colleague_team[jc]
                 units[c, 0, t] += 1
                 units[c, 1, t] += prom
                 units[c, 2, t] += det
-            v = value[i]
-            if prom:
-                v *= 1.0 + mp.promoter_premium
-            elif det:
-                v *= 1.0 - mp.detractor_discount
-            rev += v
         counts[c, T_ACTIVE] = n_act
         counts[c, T_PROSPECTS] = n_pro
         counts[c, T_CHURNED] = n_chu

@@ -575,15 +575,17 @@ class CXModel(mesa.Model):
                        pe.trust_initial, pe.empathy_initial)
         cp = ChurnParams(ch.base, ch.memory_sensitivity, ch.trust_sensitivity, pe.peak_weight)
         mp = MoneyParams(mo.promoter_premium, mo.detractor_discount)
+        fused = k.customer_pass_a is not None
+        if not fused:
+            self._attitude()
+        t3 = clock()
+        ph["perception"] += t3 - t2
         # the step's draws for word of mouth and churn, in the order the phases take them
         u_talk = rng.random(out=self._u_talk)
         u_adopt = rng.random(out=self._u_adopt)
         u_churn = rng.random(out=self._u_churn)
-        fused = k.customer_pass_a is not None
         if fused:
-            t3 = clock()
-            ph["perception"] += t3 - t2
-            # 3b-5 (+ figures, revenue): attitude, word of mouth, churn in two passes
+            # 3b-5 (+ the figures and revenue of 8): attitude, word of mouth, churn, fused
             k.customer_pass_a(cus.status, cus.contacted, cus.memory, cus.peak, cus.trust,
                               cus.empathy, cus.disposition, cus.node_colleague, col.engagement,
                               self._attitude_params(), net.indptr, u_talk, cus.neg_prev,
@@ -600,10 +602,6 @@ class CXModel(mesa.Model):
             t5 = clock()
             ph["customers"] += t5 - t3
         else:
-            self._attitude()
-            t3 = clock()
-            ph["perception"] += t3 - t2
-
             # 4. word of mouth
             k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
                   cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy,
