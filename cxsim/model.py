@@ -185,6 +185,15 @@ class CXModel(mesa.Model):
         self.parallel = bool(parallel)
         self.k = _engine(self.engine_name, self.parallel, self.fused)
 
+    def use_fused(self, fused: bool) -> None:
+        """Switch between the fused customer passes and the per-phase kernels (same numbers,
+        but for the last bits of revenue, summed in chunks by the fused pass)."""
+        self.fused = bool(fused)
+        self.k = _engine(self.engine_name, self.parallel, self.fused)
+        self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
+        for name in self.phases:
+            self.phase_seconds.setdefault(name, 0.0)
+
     # -- Mesa agent views ----------------------------------------------------------------------
     def _create_agents(self) -> None:
         t = time.perf_counter()
