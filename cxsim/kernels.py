@@ -842,15 +842,15 @@ customer_pass_b_serial = _jit(_customer_pass_b)
 
 @njit(cache=True)
 def select_contacts(status, u, contact_rate):
-    """Indices of active customers whose draw is under the contact rate (ascending)."""
+    """Indices of active customers whose draw is under the contact rate (ascending).
+
+    One pass into an n-slot buffer that is never filled (only the pages written to are
+    touched), then a copy of the m used slots.
+    """
     n = status.shape[0]
+    buf = np.empty(n, np.int64)
     m = 0
     for i in range(n):
+        buf[m] = i
         m += (status[i] == ACTIVE) & (u[i] < contact_rate)
-    out = np.empty(m, np.int64)
-    k = 0
-    for i in range(n):
-        if status[i] == ACTIVE and u[i] < contact_rate:
-            out[k] = i
-            k += 1
-    return out
+    return buf[:m].copy()
