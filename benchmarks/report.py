@@ -27,8 +27,8 @@ def scale_table(data: dict) -> str:
             if mode not in r["modes"]:
                 continue
             m = r["modes"][mode]
-            ph = " | ".join(f"{1e3 * m['phases_min_s'][p]:.2f}" if p in m["phases_min_s"]
-                            else "-" for p in PHASES)
+            ph = " | ".join(f"{1e3 * m['phases_min_s'][p]:.2f}"
+                            if m["phases_min_s"].get(p, 0.0) > 0.0 else "-" for p in PHASES)
             rows.append(f"| {r['customers']:,} ({r['nodes']:,}, {r['edges']:,}) | {mode} | "
                         f"{1e3 * m['step_min_s']:.1f} | {ph} | {1e3 * m['sweep_s']:.2f} | "
                         f"{m['step_in_sweeps']:.1f} |")
