@@ -12,8 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
-          "money")
+PHASES = ("culture", "service", "perception", "customers", "word_of_mouth", "churn", "staff",
+          "learning", "money")
 
 
 def plot_scale(data: dict[str, Any], path: Path) -> Path:
@@ -22,16 +22,24 @@ def plot_scale(data: dict[str, Any], path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     ax = axes[0]
     labels, x = [], 0
+    labelled: set[str] = set()
     for r in recs:
-        for mode in ("serial", "parallel"):
+        for mode in ("serial", "parallel", "serial_per_phase"):
+            if mode not in r["modes"]:
+                continue
             m = r["modes"][mode]
             sw = m["sweep_s"]
             base = 0.0
             for i, ph in enumerate(PHASES):
+                if ph not in m["phases_min_s"]:
+                    continue
                 v = m["phases_min_s"][ph] / sw
-                ax.bar(x, v, bottom=base, color=f"C{i}", label=ph if x == 0 else None)
+                ax.bar(x, v, bottom=base, color=f"C{i}",
+                       label=ph if ph not in labelled else None)
+                labelled.add(ph)
                 base += v
-            labels.append(f"{r['customers']:,}\n{mode}\n{1e3 * m['step_min_s']:.1f} ms")
+            name = "per-phase" if mode == "serial_per_phase" else mode
+            labels.append(f"{r['customers']:,}\n{name}\n{1e3 * m['step_min_s']:.1f} ms")
             x += 1
     for k in (1, 3):
         ax.axhline(k, color="k", lw=0.8, ls="-" if k == 1 else ":")

@@ -10,18 +10,25 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
-          "money")
+# "customers": the fused customer passes (attitude, word of mouth, churn, figures, revenue);
+# the per-phase rows have word_of_mouth and churn instead (attitude in perception, the rest in
+# money)
+PHASES = ("culture", "service", "perception", "customers", "word_of_mouth", "churn", "staff",
+          "learning", "money")
+MODES = ("serial", "parallel", "serial_per_phase")
 
 
 def scale_table(data: dict) -> str:
-    rows = ["| customers (nodes, edges) | threads | step ms | "
+    rows = ["| customers (nodes, edges) | kernels | step ms | "
             + " | ".join(PHASES) + " | edge sweep ms | step / sweep |",
             "|---" * (len(PHASES) + 5) + "|"]
     for r in data["records"]:
-        for mode in ("serial", "parallel"):
+        for mode in MODES:
+            if mode not in r["modes"]:
+                continue
             m = r["modes"][mode]
-            ph = " | ".join(f"{1e3 * m['phases_min_s'][p]:.2f}" for p in PHASES)
+            ph = " | ".join(f"{1e3 * m['phases_min_s'][p]:.2f}"
+                            if m["phases_min_s"].get(p, 0.0) > 0.0 else "-" for p in PHASES)
             rows.append(f"| {r['customers']:,} ({r['nodes']:,}, {r['edges']:,}) | {mode} | "
                         f"{1e3 * m['step_min_s']:.1f} | {ph} | {1e3 * m['sweep_s']:.2f} | "
                         f"{m['step_in_sweeps']:.1f} |")

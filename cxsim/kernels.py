@@ -639,3 +639,228 @@ def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard
 
 customer_totals = _jit(_customer_totals, parallel=True)
 customer_totals_serial = _jit(_customer_totals)
+
+
+# -- fused customer passes (engine="numba") -----------------------------------------------------
+#
+# The per-phase kernels above are kept, with their numpy twins, as the specification. The model's
+# numba engine runs the customer side of the step after perception as three loops instead:
+#   A (per node): attitude (fading, LTR) + who speaks this step + what each node retells;
+#   hear (per node, reading neighbours' A results): word-of-mouth receipt, a lean edge sweep;
+#   B (per node): what the node does about it (memory, expectation, adoption), churn of the node
+#     (own state and own draw only), the step's customer figures and revenue.
+# Receipt cannot join A: it reads the neighbours' speaker flags, which need their LTR. It could
+# join B (one pass fewer over the nodes) but measured slower that way: see `customer_hear`.
+# Together they equal the per-phase sequence attitude -> wom -> churn -> customer_totals ->
+# revenue on the same draws (tests/test_parallel.py).
+
+def _customer_pass_a(status, contacted, memory, peak, trust, empathy, disposition, node_colleague,
+                     col_engagement, ap, indptr, u_talk, neg_prev, amplification, wp, ltr, speak,
+                     told):
+    """Attitude (as `attitude`) and the speaker pass of `wom`, in one sweep over the nodes."""
+    n = status.shape[0]
+    pt = min(1.0, wp.promoter_talk * amplification)
+    dt = min(1.0, wp.detractor_talk * amplification)
+    fade = 1.0 - ap.memory_decay
+    peak_fade = 1.0 - ap.peak_decay
+    # branch-free (selects, every slot written): statuses and draws are scattered at random, so
+    # branches on them are mispredicted; multiplying by 1.0 keeps a value exactly
+    for i in prange(n):
+        st = status[i]
+        known = st != PROSPECT
+        mem = memory[i] * (fade if known and not contacted[i] else 1.0)
+        pk = peak[i] * (peak_fade if known else 1.0)
+        memory[i] = mem
+        peak[i] = pk
+        affect = (1.0 - ap.peak_weight) * mem + ap.peak_weight * pk
+        score = (5.0 + ap.ltr_memory * affect + ap.ltr_trust * (trust[i] - 0.5)
+                 + ap.ltr_empathy * (empathy[i] - 0.5) + ap.ltr_bias
+                 + ap.ltr_spread * disposition[i])
+        j = node_colleague[i]
+        advocacy = (1.0 - ap.colleague_advocacy) * score \
+            + ap.colleague_advocacy * 10.0 * col_engagement[max(j, 0)]
+        score = advocacy if j >= 0 else score
+        x = min(10.0, max(0.0, score)) if known else 5.0
+        ltr[i] = x
+        di = indptr[i + 1] - indptr[i]
+        told[i] = neg_prev[i] / max(di, 1)
+        u = u_talk[i]
+        talk_pos = (st == ACTIVE) & (x >= PROMOTER_MIN) & (u < pt)
+        neg_rate = dt if st == ACTIVE else (dt * wp.churned_talk if st == CHURNED else -1.0)
+        talk_neg = (x < DETRACTOR_MAX) & (u < neg_rate)
+        s = np.int8(talk_pos) - np.int8(talk_neg)
+        speak[i] = s
+
+
+customer_pass_a = _jit(_customer_pass_a, parallel=True)
+customer_pass_a_serial = _jit(_customer_pass_a)
+
+
+def _customer_hear(indptr, indices, speak, told, second_hop, heard_pos, heard_neg, neg_now):
+    """Word-of-mouth receipt (the edge pass of `wom`): what each node hears from its neighbours.
+
+    Kept apart from the per-node work of pass B on purpose: a lean gather loop like this one
+    keeps many neighbour reads in flight; with pass B's body in the same loop (one pass fewer
+    over the nodes) it measured about 1.2-1.4x slower than the two loops apart (1M customers,
+    one core, also when interleaved in tiles of 256 nodes).
+    """
+    n = indptr.shape[0] - 1
+    for i in prange(n):
+        pos = 0
+        neg = 0
+        retold = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            sj = speak[j]
+            pos += sj > 0  # branch-free: speakers are scattered at random
+            neg += sj < 0
+            retold += told[j]
+        heard_pos[i] = pos
+        heard_neg[i] = neg + second_hop * retold
+        neg_now[i] = neg
+
+
+customer_hear = _jit(_customer_hear, parallel=True)
+customer_hear_serial = _jit(_customer_hear)
+
+
+def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expectation,
+                     trust, empathy, acquired_step, step, wp, cp, heard_pos,
+                     heard_neg, adopted, churned, met_spread, last_colleague,
+                     colleague_team, n_teams, value, mp):
+    """What each node does about what it heard (as `wom`), `churn`, `customer_totals`, `revenue`.
+
+    Reads heard_pos and heard_neg from `customer_hear`. Returns (counts[6], sums[6],
+    unit_counts[3, n_teams], revenue) as `customer_totals` and `revenue` would after `churn`.
+    Works in TOTAL_CHUNKS fixed chunks added in order, so the float sums do not depend on the
+    number of threads.
+    """
+    n = status.shape[0]
+    nc = TOTAL_CHUNKS
+    counts = np.zeros((nc, 6), np.int64)
+    sums = np.zeros((nc, 6))
+    revs = np.zeros(nc)
+    units = np.zeros((nc, 3, n_teams), np.int64)
+    size = (n + nc - 1) // nc
+    for c in prange(nc):
+        lo = c * size
+        hi = min(n, lo + size)
+        n_act = n_pro = n_chu = n_prom = n_det = n_seen = 0
+        s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
+        rev = 0.0
+        for i in range(lo, hi):
+            # word of mouth: what the node does about what it heard. Mostly selects, every
+            # slot written: statuses are scattered at random, branches on them mispredicted
+            pos = heard_pos[i]
+            neg_total = heard_neg[i]
+            deg = max(indptr[i + 1] - indptr[i], 1)  # pos = neg_total = 0 without ties
+            st = status[i]
+            share_pos = pos / deg
+            share_neg = neg_total / deg
+            was_active = st == ACTIVE
+            hazard = wp.marketing + wp.adoption_q * share_pos - wp.detractor_repel * share_neg
+            hazard = hazard * wp.winback if st == CHURNED else hazard
+            adopt = (not was_active) and u_adopt[i] < hazard
+            said = wp.attitude_weight * (share_pos - share_neg)
+            mem = memory[i]
+            ex = expectation[i]
+            mem = mem + said if was_active else (said if adopt else mem)
+            ex = min(1.0, ex + wp.expectation_weight * share_pos) if was_active else (
+                min(1.0, wp.expectation_norm + wp.expectation_weight * share_pos) if adopt
+                else ex)
+            memory[i] = mem
+            expectation[i] = ex
+            adopted[i] = adopt
+            if adopt:  # rare
+                st = ACTIVE
+                status[i] = ACTIVE
+                acquired_step[i] = step
+                peak[i] = 0.0
+                trust[i] = wp.trust_initial
+                empathy[i] = wp.empathy_initial
+            # churn (exp only where it can happen)
+            left = False
+            tr = trust[i]
+            if was_active and acquired_step[i] != step:
+                affect = (1.0 - cp.peak_weight) * mem + cp.peak_weight * peak[i]
+                prob = cp.base * math.exp(-cp.memory_sensitivity * affect
+                                          - cp.trust_sensitivity * (tr - 0.5))
+                left = u_churn[i] < prob
+                if left:  # rare
+                    st = CHURNED
+                    status[i] = CHURNED
+            churned[i] = left
+            # figures and revenue: masked sums (adding 0.0 leaves a sum as it is)
+            act = st == ACTIVE
+            s_pos += pos
+            s_neg += neg_total
+            n_chu += left
+            n_pro += st == PROSPECT
+            n_act += act
+            x = ltr[i]
+            prom = act & (x >= PROMOTER_MIN)
+            det = act & (x < DETRACTOR_MAX)
+            n_prom += prom
+            n_det += det
+            ms = met_spread[i]
+            seen = act & (ms >= 0.0)
+            n_seen += seen
+            s_spread += ms if seen else 0.0
+            s_trust += tr if act else 0.0
+            s_emp += empathy[i] if act else 0.0
+            s_exp += ex if act else 0.0
+            v = value[i] * (1.0 + mp.promoter_premium if prom else (
+                1.0 - mp.detractor_discount if det else 1.0))
+            rev += v if act else 0.0
+            jc = last_colleague[i]
+            if act and jc >= 0:
+                t = colleague_team[jc]
+                units[c, 0, t] += 1
+                units[c, 1, t] += prom
+                units[c, 2, t] += det
+        counts[c, T_ACTIVE] = n_act
+        counts[c, T_PROSPECTS] = n_pro
+        counts[c, T_CHURNED] = n_chu
+        counts[c, T_PROMOTERS] = n_prom
+        counts[c, T_DETRACTORS] = n_det
+        counts[c, T_SEEN] = n_seen
+        sums[c, S_SPREAD] = s_spread
+        sums[c, S_TRUST] = s_trust
+        sums[c, S_EMPATHY] = s_emp
+        sums[c, S_EXPECTATION] = s_exp
+        sums[c, S_HEARD_POS] = s_pos
+        sums[c, S_HEARD_NEG] = s_neg
+        revs[c] = rev
+    tot_counts = np.zeros(6, np.int64)
+    tot_sums = np.zeros(6)
+    tot_units = np.zeros((3, n_teams), np.int64)
+    total_rev = 0.0
+    for c in range(nc):
+        for k in range(6):
+            tot_counts[k] += counts[c, k]
+            tot_sums[k] += sums[c, k]
+        for k in range(3):
+            for t in range(n_teams):
+                tot_units[k, t] += units[c, k, t]
+        total_rev += revs[c]
+    return tot_counts, tot_sums, tot_units, total_rev
+
+
+customer_pass_b = _jit(_customer_pass_b, parallel=True)
+customer_pass_b_serial = _jit(_customer_pass_b)
+
+
+@njit(cache=True)
+def select_contacts(status, u, contact_rate):
+    """Indices of active customers whose draw is under the contact rate (ascending).
+
+    One pass into an n-slot buffer that is never filled (only the pages written to are
+    touched), then a copy of the m used slots.
+    """
+    n = status.shape[0]
+    buf = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        buf[m] = i
+        m += (status[i] == ACTIVE) & (u[i] < contact_rate)
+    return buf[:m].copy()

@@ -59,6 +59,11 @@ PARALLEL_MIN_NODES = 50_000
 
 PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
           "money")
+# the numba engine runs attitude, word of mouth, churn, the customer figures and revenue as fused
+# loops over the customers (kernels.customer_pass_a, customer_hear, customer_pass_b); their time
+# is reported as one phase, "customers" (per phase, attitude is part of "perception" and revenue
+# and the figures part of "money")
+FUSED_PHASES = ("culture", "service", "perception", "customers", "staff", "learning", "money")
 
 
 @dataclass
@@ -74,22 +79,38 @@ class _Engine:
     staff: Any
     learning: Any
     revenue: Any
+    select_contacts: Any
+    # fused customer passes (None: run attitude, wom, churn, figures, revenue one by one)
+    customer_pass_a: Any = None
+    customer_hear: Any = None
+    customer_pass_b: Any = None
 
 
-def _engine(name: str, parallel: bool) -> _Engine:
+def _engine(name: str, parallel: bool, fused: bool = True) -> _Engine:
     if name == "reference":
         r = reference
         return _Engine(r.culture, r.engagement_step, r.assign_contacts, r.service, r.perception,
-                       r.attitude, r.wom, r.churn, r.staff, r.learning, r.revenue)
+                       r.attitude, r.wom, r.churn, r.staff, r.learning, r.revenue,
+                       r.select_contacts)
     if name != "numba":
         raise ValueError(f"engine = {name!r}; allowed: numba, reference")
     k = kernels
     if parallel:
-        return _Engine(k.culture, k.engagement_step, k.assign_contacts, k.service, k.perception,
-                       k.attitude, k.wom, k.churn, k.staff, k.learning, k.revenue)
-    return _Engine(k.culture_serial, k.engagement_step_serial, k.assign_contacts,
-                   k.service_serial, k.perception_serial, k.attitude_serial, k.wom_serial,
-                   k.churn_serial, k.staff, k.learning, k.revenue)
+        e = _Engine(k.culture, k.engagement_step, k.assign_contacts, k.service, k.perception,
+                    k.attitude, k.wom, k.churn, k.staff, k.learning, k.revenue,
+                    k.select_contacts)
+        if fused:
+            e.customer_pass_a, e.customer_hear = k.customer_pass_a, k.customer_hear
+            e.customer_pass_b = k.customer_pass_b
+        return e
+    e = _Engine(k.culture_serial, k.engagement_step_serial, k.assign_contacts,
+                k.service_serial, k.perception_serial, k.attitude_serial, k.wom_serial,
+                k.churn_serial, k.staff, k.learning, k.revenue, k.select_contacts)
+    if fused:
+        e.customer_pass_a = k.customer_pass_a_serial
+        e.customer_hear = k.customer_hear_serial
+        e.customer_pass_b = k.customer_pass_b_serial
+    return e
 
 
 class CXModel(mesa.Model):
@@ -107,11 +128,15 @@ class CXModel(mesa.Model):
             a few seconds instead of ~10), or False (headless batch runs). Unless True, the
             social network's networkx view is also left to its first use (`social.graph()`).
             The step reads neither, so the numbers are the same in all three cases.
+        fused: with engine="numba", run attitude, word of mouth, churn, the customer figures
+            and revenue as two fused passes over the customers (the default; same numbers as
+            the per-phase kernels, which run with fused=False). Ignored by "reference".
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  engine: str = "numba", parallel: bool | str = "auto",
-                 overrides: dict[str, Any] | None = None, create_agents: bool | str = True):
+                 overrides: dict[str, Any] | None = None, create_agents: bool | str = True,
+                 fused: bool = True):
         sc = _load(scenario) if isinstance(scenario, str) else scenario
         if overrides:
             sc = sc.with_overrides(overrides)
@@ -125,10 +150,12 @@ class CXModel(mesa.Model):
         elif not isinstance(parallel, bool):
             raise ValueError(f"parallel = {parallel!r}; allowed: True, False, 'auto'")
         self.parallel = parallel
-        self.k = _engine(engine, parallel)
+        self.fused = bool(fused)
+        self.k = _engine(engine, parallel, self.fused)
         self.levers = sc.levers.model_copy()
         self.t = 0  # index of the next step to run (0-based, events use it)
-        self.phase_seconds = dict.fromkeys(PHASES, 0.0)
+        self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
+        self.phase_seconds = dict.fromkeys(self.phases, 0.0)
         self.events_log: list[tuple[int, str]] = []
         self._eager_views = create_agents is True
         t0 = time.perf_counter()
@@ -156,7 +183,16 @@ class CXModel(mesa.Model):
     def use_parallel(self, parallel: bool) -> None:
         """Switch between the parallel and serial kernels from the next step (same numbers)."""
         self.parallel = bool(parallel)
-        self.k = _engine(self.engine_name, self.parallel)
+        self.k = _engine(self.engine_name, self.parallel, self.fused)
+
+    def use_fused(self, fused: bool) -> None:
+        """Switch between the fused customer passes and the per-phase kernels (same numbers,
+        but for the last bits of revenue, summed in chunks by the fused pass)."""
+        self.fused = bool(fused)
+        self.k = _engine(self.engine_name, self.parallel, self.fused)
+        self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
+        for name in self.phases:
+            self.phase_seconds.setdefault(name, 0.0)
 
     # -- Mesa agent views ----------------------------------------------------------------------
     def _create_agents(self) -> None:
@@ -218,7 +254,11 @@ class CXModel(mesa.Model):
         self.step_of_department = np.array(
             [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
         self._edge_w_silo: float | None = None
-        self._scratch = np.empty(self.social.n)  # WoM scratch, kept (see kernels.wom)
+        # per-step buffers of n floats, kept: the WoM scratch (see kernels.wom) and the draws
+        # (rng.random(out=...) gives the numbers rng.random(n) would)
+        n_nodes = self.social.n
+        self._scratch = np.empty(n_nodes)
+        self._u_contact, self._u_talk, self._u_adopt, self._u_churn = np.empty((4, n_nodes))
         self.cumulative_profit = 0.0
         self.last_contacts = SimpleNamespace(
             customers=np.empty(0, np.int64), colleagues=np.empty(0, np.int64),
@@ -338,12 +378,16 @@ class CXModel(mesa.Model):
                                                  np.maximum(hi - 1, 0))]
         return np.where(local, pick, anyone)
 
+    def _attitude_params(self) -> AttitudeParams:
+        pe = self.scenario.perception
+        return AttitudeParams(pe.memory_decay, pe.peak_weight, pe.peak_decay, pe.ltr_memory,
+                              pe.ltr_trust, pe.ltr_empathy, pe.ltr_bias, pe.ltr_spread,
+                              pe.colleague_advocacy)
+
     def _attitude(self) -> None:
         """Fade memories without contact and recompute likelihood to recommend."""
-        pe, cus = self.scenario.perception, self.customers
-        ap = AttitudeParams(pe.memory_decay, pe.peak_weight, pe.peak_decay, pe.ltr_memory,
-                            pe.ltr_trust, pe.ltr_empathy, pe.ltr_bias, pe.ltr_spread,
-                            pe.colleague_advocacy)
+        cus = self.customers
+        ap = self._attitude_params()
         self.k.attitude(cus.status, cus.contacted, cus.memory, cus.peak, cus.trust, cus.empathy,
                         cus.disposition, cus.node_colleague, self.colleagues.engagement, ap,
                         cus.ltr)
@@ -484,8 +528,8 @@ class CXModel(mesa.Model):
 
         # 2. service
         se = sc.service
-        u = rng.random(net.n)
-        contacts = np.flatnonzero((cus.status == ACTIVE) & (u < se.contact_rate))
+        u = rng.random(out=self._u_contact)
+        contacts = k.select_contacts(cus.status, u, se.contact_rate)
         m = len(contacts)
         u_channel, u_rel, u_pick, u_fail = rng.random((4, m))
         noise = rng.standard_normal(m)
@@ -533,34 +577,54 @@ class CXModel(mesa.Model):
         col.mirror[served] += cu.mirror_rate * (
             col.satisfaction_sum[served] / col.served[served] - col.mirror[served])
         col.overload[:] = np.maximum(0.0, col.served / se.capacity - 1.0)
-        self._attitude()
-        t3 = clock()
-        ph["perception"] += t3 - t2
-
-        # 4. word of mouth
-        wm = sc.word_of_mouth
-        u_talk = rng.random(net.n)
-        u_adopt = rng.random(net.n)
+        wm, ch, mo = sc.word_of_mouth, sc.churn, sc.money
         wp = WomParams(wm.promoter_talk, wm.detractor_talk, wm.churned_talk, wm.second_hop,
                        wm.attitude_weight, wm.expectation_weight, lv.marketing, wm.adoption_q,
                        wm.detractor_repel, wm.winback, pe.expectation_initial,
                        pe.trust_initial, pe.empathy_initial)
-        k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
-              cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy, cus.acquired_step,
-              self.t, lv.social_amplification, wp, cus.speak, cus.heard_pos, cus.heard_neg,
-              cus.neg_now, cus.adopted, self._scratch)
-        cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
-        t4 = clock()
-        ph["word_of_mouth"] += t4 - t3
+        cp = ChurnParams(ch.base, ch.memory_sensitivity, ch.trust_sensitivity, pe.peak_weight)
+        mp = MoneyParams(mo.promoter_premium, mo.detractor_discount)
+        fused = k.customer_pass_a is not None
+        if not fused:
+            self._attitude()
+        t3 = clock()
+        ph["perception"] += t3 - t2
+        # the step's draws for word of mouth and churn, in the order the phases take them
+        u_talk = rng.random(out=self._u_talk)
+        u_adopt = rng.random(out=self._u_adopt)
+        u_churn = rng.random(out=self._u_churn)
+        if fused:
+            # 3b-5 (+ the figures and revenue of 8): attitude, word of mouth, churn, fused
+            k.customer_pass_a(cus.status, cus.contacted, cus.memory, cus.peak, cus.trust,
+                              cus.empathy, cus.disposition, cus.node_colleague, col.engagement,
+                              self._attitude_params(), net.indptr, u_talk, cus.neg_prev,
+                              lv.social_amplification, wp, cus.ltr, cus.speak, self._scratch)
+            k.customer_hear(net.indptr, net.indices, cus.speak, self._scratch, wp.second_hop,
+                            cus.heard_pos, cus.heard_neg, cus.neg_now)
+            *fig, rev = k.customer_pass_b(
+                net.indptr, cus.status, cus.ltr, u_adopt, u_churn, cus.memory, cus.peak,
+                cus.expectation, cus.trust, cus.empathy, cus.acquired_step, self.t, wp, cp,
+                cus.heard_pos, cus.heard_neg, cus.adopted, cus.churned, cus.met_spread,
+                cus.last_colleague, self.colleague_team, org.n_teams, cus.value, mp)
+            totals = metrics.CustomerTotals(*fig)
+            cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
+            t5 = clock()
+            ph["customers"] += t5 - t3
+        else:
+            # 4. word of mouth
+            k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
+                  cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy,
+                  cus.acquired_step, self.t, lv.social_amplification, wp, cus.speak,
+                  cus.heard_pos, cus.heard_neg, cus.neg_now, cus.adopted, self._scratch)
+            cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
+            t4 = clock()
+            ph["word_of_mouth"] += t4 - t3
 
-        # 5. churn
-        ch = sc.churn
-        k.churn(cus.status, cus.memory, cus.peak, cus.trust, rng.random(net.n),
-                cus.acquired_step, self.t,
-                ChurnParams(ch.base, ch.memory_sensitivity, ch.trust_sensitivity,
-                            pe.peak_weight), cus.churned)
-        t5 = clock()
-        ph["churn"] += t5 - t4
+            # 5. churn
+            k.churn(cus.status, cus.memory, cus.peak, cus.trust, u_churn, cus.acquired_step,
+                    self.t, cp, cus.churned)
+            t5 = clock()
+            ph["churn"] += t5 - t4
 
         # 6. staff
         st = sc.staff
@@ -586,9 +650,9 @@ class CXModel(mesa.Model):
         ph["learning"] += t7 - t6
 
         # 8. money
-        mo = sc.money
-        rev = k.revenue(cus.status, cus.value, cus.ltr,
-                        MoneyParams(mo.promoter_premium, mo.detractor_discount))
+        if not fused:
+            rev = k.revenue(cus.status, cus.value, cus.ltr, mp)
+            totals = metrics.customer_totals(self)
         acquisitions = int(np.count_nonzero(cus.adopted))
         leavers = int(np.count_nonzero(col.left))
         cost = metrics.weekly_cost(sc, lv, self.pay_multiple, by_channel, leavers, acquisitions,
@@ -597,7 +661,6 @@ class CXModel(mesa.Model):
         self.last_contacts = SimpleNamespace(customers=contacts, colleagues=colleague,
                                              channel=channel, experience=experience,
                                              satisfaction=satisfaction)
-        totals = metrics.customer_totals(self)
         self.kpis = metrics.snapshot(self, satisfaction=satisfaction, revenue=rev, cost=cost,
                                      acquisitions=acquisitions, leavers=leavers,
                                      inconsistency=inconsistency, totals=totals)

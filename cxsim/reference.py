@@ -193,6 +193,11 @@ def service(contacts, colleague, channel, noise, u_fail, cust_personality, col_p
     inconsistency[:] = d
 
 
+def select_contacts(status, u, contact_rate):
+    """Indices of active customers whose draw is under the contact rate (ascending)."""
+    return np.flatnonzero((status == ACTIVE) & (u < contact_rate))
+
+
 # -- 3. perception ------------------------------------------------------------------------------
 
 def perception(contacts, experience, homophily, inconsistency, served_engagement, expectation,
