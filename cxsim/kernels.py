@@ -564,6 +564,23 @@ TOTAL_CHUNKS = 64  # fixed, so that float sums do not depend on the number of th
 (S_SPREAD, S_TRUST, S_EMPATHY, S_EXPECTATION, S_HEARD_POS, S_HEARD_NEG) = range(6)
 
 
+@njit(cache=True)
+def _sum_chunks(counts, sums, units):
+    """Add the per-chunk figures in chunk order, so totals do not depend on the thread count."""
+    tot_counts = np.zeros(counts.shape[1], np.int64)
+    tot_sums = np.zeros(sums.shape[1])
+    tot_units = np.zeros(units.shape[1:], np.int64)
+    for c in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            tot_counts[k] += counts[c, k]
+        for k in range(sums.shape[1]):
+            tot_sums[k] += sums[c, k]
+        for k in range(units.shape[1]):
+            for t in range(units.shape[2]):
+                tot_units[k, t] += units[c, k, t]
+    return tot_counts, tot_sums, tot_units
+
+
 def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_pos, heard_neg,
                     churned, last_colleague, colleague_team, n_teams):
     """One pass over the customers for the step's figures.
@@ -624,17 +641,7 @@ def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard
         sums[c, S_EXPECTATION] = s_exp
         sums[c, S_HEARD_POS] = s_pos
         sums[c, S_HEARD_NEG] = s_neg
-    tot_counts = np.zeros(6, np.int64)
-    tot_sums = np.zeros(6)
-    tot_units = np.zeros((3, n_teams), np.int64)
-    for c in range(nc):
-        for k in range(6):
-            tot_counts[k] += counts[c, k]
-            tot_sums[k] += sums[c, k]
-        for k in range(3):
-            for t in range(n_teams):
-                tot_units[k, t] += units[c, k, t]
-    return tot_counts, tot_sums, tot_units
+    return _sum_chunks(counts, sums, units)
 
 
 customer_totals = _jit(_customer_totals, parallel=True)
@@ -831,17 +838,9 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
         sums[c, S_HEARD_POS] = s_pos
         sums[c, S_HEARD_NEG] = s_neg
         revs[c] = rev
-    tot_counts = np.zeros(6, np.int64)
-    tot_sums = np.zeros(6)
-    tot_units = np.zeros((3, n_teams), np.int64)
+    tot_counts, tot_sums, tot_units = _sum_chunks(counts, sums, units)
     total_rev = 0.0
     for c in range(nc):
-        for k in range(6):
-            tot_counts[k] += counts[c, k]
-            tot_sums[k] += sums[c, k]
-        for k in range(3):
-            for t in range(n_teams):
-                tot_units[k, t] += units[c, k, t]
         total_rev += revs[c]
     return tot_counts, tot_sums, tot_units, total_rev
 
