@@ -102,3 +102,17 @@ def band_plot(ax, cmp: Comparison, names: list[str], column: str, title: str,
     ax.set_title(title)
     ax.set_xlabel("week")
     ax.grid(alpha=0.3)
+
+
+def band_figure(cmp: Comparison, names: list[str], panels: list[tuple], title: str,
+                out: Path, filename: str) -> Path:
+    """One row of band plots, one per (column, title[, smooth]) panel; legend on the first."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.7 * len(panels), 4.2),
+                             constrained_layout=True)
+    for ax, panel in zip(axes, panels, strict=True):
+        band_plot(ax, cmp, names, *panel)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    return save(fig, out, filename)

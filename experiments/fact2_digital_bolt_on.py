@@ -10,8 +10,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from common import band_plot, paired, parse, run, save, scen, size  # noqa: E402
+from common import band_figure, paired, parse, run, scen, size  # noqa: E402
 
 
 def main() -> None:
@@ -24,14 +23,13 @@ def main() -> None:
     for col in ("mean_csat", "mean_nps", "final_engagement"):
         for b in names[1:]:
             paired(cmp, "baseline", b, col)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    band_plot(axes[0], cmp, names, "csat", "CSAT % (4-week mean)", smooth=4)
-    band_plot(axes[1], cmp, names, "nps", "NPS")
-    band_plot(axes[2], cmp, names, "engagement", "Colleague engagement")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Digital bolt-on vs empowerment with CX metrics (change at week 0; "
-                 f"{args.reps} reps, 95% bands)")
-    save(fig, args.out, "fact2_digital_bolt_on.png")
+    title = (f"Digital bolt-on vs empowerment with CX metrics (change at week 0; "
+             f"{args.reps} reps, 95% bands)")
+    band_figure(cmp, names, [
+        ("csat", "CSAT % (4-week mean)", 4),
+        ("nps", "NPS"),
+        ("engagement", "Colleague engagement"),
+    ], title, args.out, "fact2_digital_bolt_on.png")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from common import band_plot, paired, parse, run, save, scen, size  # noqa: E402
+from common import band_figure, paired, parse, run, scen, size  # noqa: E402
 
 POOR = {"process.steps": {"onboarding": 0.6, "fulfilment": 0.6, "billing": 0.6, "claims": 0.6}}
 
@@ -31,14 +30,13 @@ def main() -> None:
         paired(cmp, "poor_chain", "culture_levers", col)
         paired(cmp, "poor_chain", "digital_channel", col)
         paired(cmp, "digital_channel", "culture_levers", col)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    band_plot(axes[0], cmp, names, "nps", "NPS")
-    band_plot(axes[1], cmp, names, "trust", "Customer trust")
-    band_plot(axes[2], cmp, names, "cumulative_profit", "Cumulative profit")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Poor process chain (all steps 0.6): culture levers vs a digital channel "
-                 f"({args.reps} reps, 95% bands)")
-    save(fig, args.out, "fact3_culture_eats_strategy.png")
+    title = (f"Poor process chain (all steps 0.6): culture levers vs a digital channel "
+             f"({args.reps} reps, 95% bands)")
+    band_figure(cmp, names, [
+        ("nps", "NPS"),
+        ("trust", "Customer trust"),
+        ("cumulative_profit", "Cumulative profit"),
+    ], title, args.out, "fact3_culture_eats_strategy.png")
 
 
 if __name__ == "__main__":

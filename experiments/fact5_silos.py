@@ -9,8 +9,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from common import band_plot, paired, parse, run, save, scen, size  # noqa: E402
+from common import band_figure, paired, parse, run, scen, size  # noqa: E402
 
 
 def main() -> None:
@@ -21,13 +20,12 @@ def main() -> None:
                scen("baseline", names[1], sz, levers__silo=0.9)], args)
     for col in ("mean_brand_consistency", "mean_brand_alignment", "mean_trust", "mean_nps"):
         paired(cmp, names[0], names[1], col)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    band_plot(axes[0], cmp, names, "brand_consistency", "Brand consistency customers see")
-    band_plot(axes[1], cmp, names, "brand_alignment", "Colleagues' brand alignment")
-    band_plot(axes[2], cmp, names, "nps", "NPS")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Silos ({args.reps} reps, 95% bands)")
-    save(fig, args.out, "fact5_silos.png")
+    title = (f"Silos ({args.reps} reps, 95% bands)")
+    band_figure(cmp, names, [
+        ("brand_consistency", "Brand consistency customers see"),
+        ("brand_alignment", "Colleagues' brand alignment"),
+        ("nps", "NPS"),
+    ], title, args.out, "fact5_silos.png")
 
 
 if __name__ == "__main__":

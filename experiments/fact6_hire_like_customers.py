@@ -10,8 +10,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from common import band_plot, paired, parse, run, save, scen, size  # noqa: E402
+from common import band_figure, paired, parse, run, scen, size  # noqa: E402
 
 
 def main() -> None:
@@ -24,13 +23,12 @@ def main() -> None:
                scen("baseline", "hire_for_fit", sz, levers__hiring_for_fit=1.0)], args)
     for col in ("mean_empathy", "mean_nps", "mean_csat", "annual_churn_rate"):
         paired(cmp, *names, col)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    band_plot(axes[0], cmp, names, "empathy", "Felt empathy")
-    band_plot(axes[1], cmp, names, "nps", "NPS")
-    band_plot(axes[2], cmp, names, "active_customers", "Active customers")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Hiring for fit with the customer base ({args.reps} reps, 95% bands)")
-    save(fig, args.out, "fact6_hire_like_customers.png")
+    title = (f"Hiring for fit with the customer base ({args.reps} reps, 95% bands)")
+    band_figure(cmp, names, [
+        ("empathy", "Felt empathy"),
+        ("nps", "NPS"),
+        ("active_customers", "Active customers"),
+    ], title, args.out, "fact6_hire_like_customers.png")
 
 
 if __name__ == "__main__":

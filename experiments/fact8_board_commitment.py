@@ -10,9 +10,8 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from common import band_plot, curves, paired, parse, run, save, scen, size  # noqa: E402
+from common import band_figure, curves, paired, parse, run, scen, size  # noqa: E402
 
 from cxsim.experiments.compare import mean_ci  # noqa: E402
 
@@ -39,14 +38,13 @@ def main() -> None:
     for col in ("final_brand_alignment", "final_brand_consistency", "final_nps",
                 "final_cumulative_profit"):
         paired(cmp, *names, col)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    band_plot(axes[0], cmp, names, "brand_alignment", "Colleagues' brand alignment")
-    band_plot(axes[1], cmp, names, "brand_consistency", "Brand consistency customers see")
-    band_plot(axes[2], cmp, names, "nps", "NPS")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Board-level CX role: weeks to align {times[names[0]].mean():.0f} -> "
-                 f"{times[names[1]].mean():.0f} ({args.reps} reps, 95% bands)")
-    save(fig, args.out, "fact8_board_commitment.png")
+    title = (f"Board-level CX role: weeks to align {times[names[0]].mean():.0f} -> "
+             f"{times[names[1]].mean():.0f} ({args.reps} reps, 95% bands)")
+    band_figure(cmp, names, [
+        ("brand_alignment", "Colleagues' brand alignment"),
+        ("brand_consistency", "Brand consistency customers see"),
+        ("nps", "NPS"),
+    ], title, args.out, "fact8_board_commitment.png")
 
 
 if __name__ == "__main__":
