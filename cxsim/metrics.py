@@ -14,7 +14,6 @@ import pandas as pd
 from . import kernels
 from .kernels import DETRACTOR_MAX, PROMOTER_MIN
 from .networks import FRONTLINE, ROLES
-from .reference import similarity
 from .scenario import CHANNELS, Levers, Scenario
 
 if TYPE_CHECKING:
@@ -87,9 +86,7 @@ def snapshot(model: CXModel, *, satisfaction, revenue, cost, acquisitions, leave
     detractors = int(tot.counts[k.T_DETRACTORS])
     n_seen = int(tot.counts[k.T_SEEN])
     front = model.frontline_mask
-    sc = model.scenario
-    fit = similarity(col.personality, np.array(sc.brand.personality),
-                     sc.service.homophily_bandwidth)
+    fit = model.brand_fit()
     profit = revenue - cost
     return {
         "nps": 100.0 * (promoters - detractors) / n_active if n_active else 0.0,
