@@ -157,6 +157,8 @@ class CXModel(mesa.Model):
         self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
         self.phase_seconds = dict.fromkeys(self.phases, 0.0)
         self.events_log: list[tuple[int, str]] = []
+        self._responded: set[int] = set()  # crisis responses that have fired
+        self._extra_events: list[ServiceFailure] = []  # failures injected live (dashboard)
         self._eager_views = create_agents is True
         t0 = time.perf_counter()
         self._build()
@@ -471,9 +473,6 @@ class CXModel(mesa.Model):
         self.events_log.append((self.t, "service failure"))
 
     # -- the step ------------------------------------------------------------------------------
-    _responded: set[int]
-    _extra_events: list[ServiceFailure]
-
     def step(self) -> None:
         """One week: the eight phases, then the figures."""
         self._advance(apply_events=True)
@@ -488,8 +487,6 @@ class CXModel(mesa.Model):
                 progress()
 
     def _advance(self, apply_events: bool) -> None:
-        if not hasattr(self, "_responded"):
-            self._responded, self._extra_events = set(), []
         self.shock = None
         if apply_events:
             self._apply_events()
