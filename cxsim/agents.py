@@ -23,8 +23,7 @@ import weakref
 import mesa
 import numpy as np
 
-from .kernels import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN, PROSPECT
-from .networks import ROLES
+from .constants import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN, PROSPECT, ROLES
 from .scenario import CHANNELS
 
 STATUS_NAMES = {PROSPECT: "prospect", ACTIVE: "active", CHURNED: "churned"}

@@ -1,13 +1,28 @@
-"""numba kernels: one per phase of the step, pure functions of numpy arrays (no Mesa here).
+"""numba kernels: the rules of the step as pure functions of numpy arrays (no Mesa here).
 
-Every kernel has a plain numpy twin of the same rule in `cxsim.reference`; the twin is the
-specification, the kernel is the speed. Random numbers are drawn by the model and passed in, so
-kernel and twin see the same draws. Kernels that sweep all customers run with ``prange``; each
-iteration writes only its own slots and integer totals are the only reductions, so results do
-not depend on the number of threads.
+Every kernel, and every small rule it is built from, has a plain numpy twin of the same name
+and arguments in `cxsim.reference`; the twin is the specification, the kernel is the speed.
+Arrays come grouped in records (`cxsim.state`), parameters in records built by
+`cxsim.params.build`. Random numbers are drawn by the model and passed in, so kernel and twin
+see the same draws. Kernels that sweep all customers run with ``prange``; each iteration writes
+only its own slots, integer totals are the only free reductions and float sums are taken in
+fixed chunks, so results do not depend on the number of threads.
 
-Kernels whose name ends in ``_serial`` are the same source compiled without threads; the tests
-use them to check that parallel and serial runs agree.
+Kernels whose name ends in ``_serial`` are the same source compiled without threads; the model
+runs them below `model.PARALLEL_MIN_NODES` and the tests check that both builds agree.
+
+Parallel kernels take the arrays they use out of their records before the ``prange`` loop, one
+assignment per line: numba 0.68's parfors lose writes made through a record's field inside the
+loop, and mis-map arrays unpacked together (``a, b = r.a, r.b``). Both gave wrong numbers, not
+errors (caught by tests/test_parallel.py).
+
+The customer side of the step after perception runs as three loops over the nodes:
+  `customer_pass_a` (per node): attitude (fading, LTR) and who speaks this step;
+  `customer_hear` (per node, reading neighbours' pass A results): word-of-mouth receipt;
+  `customer_pass_b` (per node): what the node does about it (memory, expectation, adoption),
+  churn, the step's customer figures and revenue.
+Receipt cannot join A: it reads the neighbours' speaker flags, which need their LTR. It could
+join B (one pass fewer over the nodes) but measured slower that way: see `customer_hear`.
 """
 
 from __future__ import annotations
@@ -18,10 +33,35 @@ import types
 import numpy as np
 from numba import njit, prange
 
-# status of a customer node
-PROSPECT, ACTIVE, CHURNED = 0, 1, 2
-PROMOTER_MIN, DETRACTOR_MAX = 9.0, 7.0  # LTR >= 9 promoter, LTR < 7 detractor (0-6 on the scale)
-STORE, CONTACT_CENTRE, DIGITAL = 0, 1, 2
+from .constants import (
+    ACTIVE,
+    CHURNED,
+    CONTACT_CENTRE,
+    DETRACTOR_MAX,
+    DIGITAL,
+    LTR_MID,
+    NEUTRAL,
+    PROMOTER_MIN,
+    PROSPECT,
+    S_EMPATHY,
+    S_EXPECTATION,
+    S_HEARD_NEG,
+    S_HEARD_POS,
+    S_REVENUE,
+    S_SPREAD,
+    S_TRUST,
+    STORE,
+    T_ACTIVE,
+    T_CHURNED,
+    T_DETRACTORS,
+    T_PROMOTERS,
+    T_PROSPECTS,
+    T_SEEN,
+    TOTAL_CHUNKS,
+    U_CUSTOMERS,
+    U_DETRACTORS,
+    U_PROMOTERS,
+)
 
 
 def _jit(fn, parallel=False):
@@ -38,7 +78,14 @@ def _jit(fn, parallel=False):
     return njit(cache=True, parallel=parallel, nogil=True)(fn)
 
 
-@njit(cache=True, inline="always")
+def _rule(fn):
+    """A small rule, inlined into the kernels that use it (also callable from Python)."""
+    return njit(cache=True, inline="always")(fn)
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+@_rule
 def similarity(a, b, bandwidth):
     """Gaussian similarity of two personality vectors: 1 when equal, fading with distance."""
     d2 = 0.0
@@ -48,13 +95,105 @@ def similarity(a, b, bandwidth):
     return math.exp(-d2 / (2.0 * bandwidth * bandwidth))
 
 
-@njit(cache=True, inline="always")
+@_rule
 def distance(a, b):
+    """Euclidean distance of two personality vectors."""
     d2 = 0.0
     for k in range(a.shape[0]):
         diff = a[k] - b[k]
         d2 += diff * diff
     return math.sqrt(d2)
+
+
+@_rule
+def affect(memory, peak, peak_weight):
+    """What a customer feels about the company: emotional memory blended with its peak."""
+    return (1.0 - peak_weight) * memory + peak_weight * peak
+
+
+@_rule
+def ltr_score(feeling, trust, empathy, disposition, p):
+    """Likelihood to recommend before clipping to 0..10 (p: CustomerParams)."""
+    return (LTR_MID + p.ltr_memory * feeling + p.ltr_trust * (trust - NEUTRAL)
+            + p.ltr_empathy * (empathy - NEUTRAL) + p.ltr_bias + p.ltr_spread * disposition)
+
+
+@_rule
+def advocacy(score, engagement, p):
+    """A customer who is also a colleague recommends partly as engaged as they are."""
+    return (1.0 - p.colleague_advocacy) * score + p.colleague_advocacy * 10.0 * engagement
+
+
+@_rule
+def talk_rates(p):
+    """Weekly chance that a promoter / a detractor talks, under social amplification."""
+    return min(1.0, p.promoter_talk * p.amplification), min(1.0, p.detractor_talk
+                                                             * p.amplification)
+
+
+@_rule
+def speaker(status, ltr, u, promoter_rate, detractor_rate, churned_talk):
+    """+1 if the node speaks well this step, -1 if it speaks ill, else 0.
+
+    Active promoters speak well, active and churned detractors speak ill (churned ones less
+    often). Branch-free: statuses and draws are scattered at random.
+    """
+    talk_pos = (status == ACTIVE) & (ltr >= PROMOTER_MIN) & (u < promoter_rate)
+    neg_rate = detractor_rate if status == ACTIVE else (
+        detractor_rate * churned_talk if status == CHURNED else -1.0)
+    talk_neg = (ltr < DETRACTOR_MAX) & (u < neg_rate)
+    return np.int8(talk_pos) - np.int8(talk_neg)
+
+
+@_rule
+def adoption_hazard(share_pos, share_neg, churned, p):
+    """Bass adoption: marketing p plus imitation q of promoters, minus detractors' repulsion;
+    churned customers come back at `winback` times the rate."""
+    hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
+    return hazard * p.winback if churned else hazard
+
+
+@_rule
+def heard_shift(share_pos, share_neg, p):
+    """Shift of emotional memory from what the neighbours said."""
+    return p.attitude_weight * (share_pos - share_neg)
+
+
+@_rule
+def lifted_expectation(expectation, share_pos, p):
+    """Praise from neighbours raises expectation."""
+    return min(1.0, expectation + p.expectation_weight * share_pos)
+
+
+@_rule
+def churn_probability(feeling, trust, p):
+    """Weekly chance an active customer leaves: falls with affect and with trust."""
+    return p.churn_base * math.exp(-p.memory_sensitivity * feeling
+                             - p.trust_sensitivity * (trust - NEUTRAL))
+
+
+@_rule
+def spend(value, ltr, p):
+    """A customer's weekly spend: promoters pay a premium, detractors spend less."""
+    return value * (1.0 + p.promoter_premium if ltr >= PROMOTER_MIN else (
+        1.0 - p.detractor_discount if ltr < DETRACTOR_MAX else 1.0))
+
+
+@_rule
+def attrition_probability(engagement, tenure, p):
+    """Weekly chance a colleague leaves: falls with engagement and with tenure."""
+    return p.attrition_base * math.exp(-p.attrition_engagement * (engagement - NEUTRAL)) \
+        / (1.0 + p.tenure_protection * tenure)
+
+
+@_rule
+def hire_trait(noise, fit_trait, p):
+    """One personality dimension of a hire: the labour market, or with hiring for fit, close
+    to a customer."""
+    market = p.market_centre + p.personality_spread * noise
+    v = (1.0 - p.hiring_for_fit) * market + p.hiring_for_fit * (
+        fit_trait + p.hire_fit_noise * p.personality_spread * noise)
+    return min(1.0, max(0.0, v))
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -174,30 +313,41 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
 
 # -- 1. culture ---------------------------------------------------------------------------------
 
-def _culture(personality, personality0, manager, top_down_w, brand_w, brand, indptr, indices,
-             edge_w, p, out):
-    """Friedkin-Johnsen step: own anchor, manager, peers (silo-weighted), brand."""
+def _culture(col, org, p, out):
+    """Friedkin-Johnsen step of each colleague's personality: own anchor, manager, peers
+    (silo-weighted ties), brand. Writes the new personalities into `out` (c, d)."""
+    personality = col.personality
+    personality0 = col.personality0
+    manager = col.manager
+    indptr = org.indptr
+    indices = org.indices
+    weight = org.weight
+    brand = p.brand
+    top_down = p.top_down
+    brand_pull = p.brand_pull
+    self_weight = p.self_weight
+    peer_weight = p.peer_weight
+    s = p.stubbornness
     n, dims = personality.shape
     for i in prange(n):
         deg = indptr[i + 1] - indptr[i]
-        wsum = p.self_weight + brand_w[i]
+        wsum = self_weight + brand_pull[i]
         acc = np.empty(dims)
         for k in range(dims):
-            acc[k] = p.self_weight * personality[i, k] + brand_w[i] * brand[k]
+            acc[k] = self_weight * personality[i, k] + brand_pull[i] * brand[k]
         m = manager[i]
         if m >= 0:
-            wsum += top_down_w[i]
+            wsum += top_down[i]
             for k in range(dims):
-                acc[k] += top_down_w[i] * personality[m, k]
+                acc[k] += top_down[i] * personality[m, k]
         if deg > 0:
-            scale = p.peer_weight / deg
+            scale = peer_weight / deg
             for e in range(indptr[i], indptr[i + 1]):
-                w = edge_w[e] * scale
+                w = weight[e] * scale
                 j = indices[e]
                 wsum += w
                 for k in range(dims):
                     acc[k] += w * personality[j, k]
-        s = p.stubbornness
         for k in range(dims):
             out[i, k] = s * personality0[i, k] + (1.0 - s) * acc[k] / wsum
 
@@ -206,9 +356,19 @@ culture = _jit(_culture, parallel=True)
 culture_serial = _jit(_culture)
 
 
-def _engagement(engagement, aptitude, mirror, overload, indptr, indices, edge_w, p,
-                headroom_out, out):
-    """Engagement moves toward a target set by the levers, customers served and peers."""
+def _engagement_step(col, org, p, out):
+    """Engagement moves toward a target set by the levers, the customers served and peers.
+
+    Also writes each colleague's headroom this step into `col.headroom`; the new engagement
+    goes into `out` (c,)."""
+    engagement = col.engagement
+    aptitude = col.aptitude
+    headroom = col.headroom
+    mirror = col.mirror
+    overload = col.overload
+    indptr = org.indptr
+    indices = org.indices
+    weight = org.weight
     n = engagement.shape[0]
     pressure = p.productivity_pressure * (1.0 - p.cx_metrics_weight)
     room = p.empowerment * (1.0 - p.headroom_pressure_loss * pressure) * (
@@ -217,8 +377,8 @@ def _engagement(engagement, aptitude, mirror, overload, indptr, indices, edge_w,
             + p.w_co_creation * p.co_creation)
     for i in prange(n):
         h = min(1.0, max(0.0, room * aptitude[i]))
-        headroom_out[i] = h
-        target = base + p.w_empowerment * h + p.w_mirror * (mirror[i] - 0.5) \
+        headroom[i] = h
+        target = base + p.w_empowerment * h + p.w_mirror * (mirror[i] - NEUTRAL) \
             - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
@@ -226,7 +386,7 @@ def _engagement(engagement, aptitude, mirror, overload, indptr, indices, edge_w,
         ws = 0.0
         acc = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            w = edge_w[k]
+            w = weight[k]
             ws += w
             acc += w * engagement[indices[k]]
         if ws > 0.0:
@@ -234,73 +394,98 @@ def _engagement(engagement, aptitude, mirror, overload, indptr, indices, edge_w,
         out[i] = min(1.0, max(0.0, new))
 
 
-engagement_step = _jit(_engagement, parallel=True)
-engagement_step_serial = _jit(_engagement)
+engagement_step = _jit(_engagement_step, parallel=True)
+engagement_step_serial = _jit(_engagement_step)
 
 
 # -- 2. service ---------------------------------------------------------------------------------
 
 @njit(cache=True)
-def assign_contacts(contacts, prefs, home_store, last_colleague, colleague_team,
-                    colleague_channel, team_indptr, team_members, pool_indptr, pool_members,
-                    relationship, digital_on, u_channel, u_rel, u_pick):
+def select_contacts(status, u, contact_rate):
+    """Indices of active customers whose draw is under the contact rate (ascending).
+
+    One pass into an n-slot buffer that is never filled (only the pages written to are
+    touched), then a copy of the m used slots.
+    """
+    n = status.shape[0]
+    buf = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        buf[m] = i
+        m += (status[i] == ACTIVE) & (u[i] < contact_rate)
+    return buf[:m].copy()
+
+
+@njit(cache=True)
+def assign_contacts(con, cus, col, pools, draws, p):
     """Pick each contact's channel (by preference) and the colleague who serves it.
 
-    Store contacts go to the customer's home store; with probability `relationship` the
-    customer is served by the same colleague as last time when that colleague serves the
-    channel (and the store). Pools are CSR lists of front-line colleagues per team / channel.
+    Writes `con.channel` and `con.colleague`. Store contacts go to the customer's home store;
+    with probability `p.relationship` the customer is served by the same colleague as last
+    time when that colleague serves the channel (and the store).
     """
-    m = contacts.shape[0]
-    colleague = np.empty(m, np.int64)
-    channel = np.empty(m, np.int64)
-    for k in range(m):
-        c = contacts[k]
-        total = prefs[c, 0] + prefs[c, 1] + (prefs[c, 2] if digital_on else 0.0)
-        r = u_channel[k] * total
+    prefs = cus.prefs
+    for k in range(con.customer.shape[0]):
+        c = con.customer[k]
+        total = prefs[c, 0] + prefs[c, 1] + (prefs[c, 2] if p.digital_on else 0.0)
+        r = draws.channel[k] * total
         if r < prefs[c, 0]:
             ch = STORE
-        elif r < prefs[c, 0] + prefs[c, 1] or not digital_on:
+        elif r < prefs[c, 0] + prefs[c, 1] or not p.digital_on:
             ch = CONTACT_CENTRE
         else:
             ch = DIGITAL
-        if pool_indptr[ch + 1] == pool_indptr[ch]:
+        if pools.channel_indptr[ch + 1] == pools.channel_indptr[ch]:
             ch = CONTACT_CENTRE
-        last = last_colleague[c]
-        if (last >= 0 and u_rel[k] < relationship and colleague_channel[last] == ch
-                and (ch != STORE or colleague_team[last] == home_store[c])):
+        last = cus.last_colleague[c]
+        if (last >= 0 and draws.relationship[k] < p.relationship and col.channel[last] == ch
+                and (ch != STORE or col.team[last] == cus.home_store[c])):
             chosen = last
         elif ch == STORE:
-            t = home_store[c]
-            size = team_indptr[t + 1] - team_indptr[t]
-            chosen = team_members[team_indptr[t] + int(u_pick[k] * size)]
+            t = cus.home_store[c]
+            size = pools.team_indptr[t + 1] - pools.team_indptr[t]
+            chosen = pools.team_members[pools.team_indptr[t] + int(draws.pick[k] * size)]
         else:
-            size = pool_indptr[ch + 1] - pool_indptr[ch]
-            chosen = pool_members[pool_indptr[ch] + int(u_pick[k] * size)]
-        colleague[k] = chosen
-        channel[k] = ch
-    return colleague, channel
+            size = pools.channel_indptr[ch + 1] - pools.channel_indptr[ch]
+            chosen = pools.channel_members[pools.channel_indptr[ch] + int(draws.pick[k] * size)]
+        con.colleague[k] = chosen
+        con.channel[k] = ch
 
 
-def _service(contacts, colleague, channel, noise, u_fail, cust_personality, col_personality,
-             col_engagement, headroom, brand, chain_q, met_mean, met_spread, p,
-             experience, homophily, inconsistency):
-    """Experience of each contact; also updates the personality a customer has met so far."""
-    m = contacts.shape[0]
+def _service(con, draws, cus, col, chain_q, p):
+    """Experience of each contact (into `con`); updates the personality each customer has met
+    so far (`cus.met_mean`, `cus.met_spread`). `chain_q` (3,): quality of each channel's
+    process chain."""
     rush = p.rush_penalty * p.productivity_pressure * (1.0 - p.cx_metrics_weight)
-    for k in prange(m):
-        c = contacts[k]
+    customer = con.customer
+    colleague = con.colleague
+    channel = con.channel
+    experience = con.experience
+    homophily = con.homophily
+    inconsistency = con.inconsistency
+    noise = draws.noise
+    failure = draws.failure
+    cust_personality = cus.personality
+    met_mean = cus.met_mean
+    met_spread = cus.met_spread
+    col_personality = col.personality
+    engagement = col.engagement
+    headroom = col.headroom
+    brand = p.brand
+    for k in prange(customer.shape[0]):
+        c = customer[k]
         j = colleague[k]
         ch = channel[k]
         h = similarity(col_personality[j], cust_personality[c], p.bandwidth)
         fit = similarity(col_personality[j], brand, p.bandwidth)
-        x = (p.w_engagement * col_engagement[j] + p.w_brand_fit * fit
+        x = (p.w_engagement * engagement[j] + p.w_brand_fit * fit
              + p.w_empowerment * headroom[j] + p.w_homophily * h
              + p.w_process * chain_q[ch] - rush + p.noise * noise[k])
         if ch == DIGITAL:
             x = (1.0 - p.digital_self_service) * x + p.digital_self_service * (
                 min(p.digital_front_end, chain_q[ch]) + p.noise * noise[k])
         if p.shock_active and (ch == p.shock_channel or (p.shock_channel < 0
-                                                           and u_fail[k] < p.shock_share)):
+                                                           and failure[k] < p.shock_share)):
             x -= p.shock_severity
         experience[k] = min(1.0, max(0.0, x))
         homophily[k] = h
@@ -324,12 +509,24 @@ service_serial = _jit(_service)
 
 # -- 3. perception ------------------------------------------------------------------------------
 
-def _perception(contacts, experience, homophily, inconsistency, served_engagement, expectation,
-                memory, peak, trust, empathy, p, satisfaction):
-    """Disconfirmation -> satisfaction, emotional memory (bad > good, peak-end), trust, empathy."""
-    m = contacts.shape[0]
-    for k in prange(m):
-        c = contacts[k]
+def _perception(con, cus, col, p):
+    """Disconfirmation -> satisfaction (into `con.satisfaction`), emotional memory (bad > good,
+    peak-end), trust, felt empathy and expectation of each customer contacted."""
+    customer = con.customer
+    colleague = con.colleague
+    experience = con.experience
+    homophily = con.homophily
+    inconsistency = con.inconsistency
+    satisfaction = con.satisfaction
+    expectation = cus.expectation
+    memory = cus.memory
+    peak = cus.peak
+    trust = cus.trust
+    empathy = cus.empathy
+    engagement = col.engagement
+    share = p.empathy_similarity_share
+    for k in prange(customer.shape[0]):
+        c = customer[k]
         x = experience[k]
         d = x - expectation[c]
         satisfaction[k] = 1.0 / (1.0 + math.exp(-p.slope * (d + p.tolerance)))
@@ -344,7 +541,7 @@ def _perception(contacts, experience, homophily, inconsistency, served_engagemen
             t -= t * min(1.0, p.trust_loss * p.negativity_bias * (-d))
         t -= t * min(1.0, p.trust_gain * p.inconsistency_penalty * inconsistency[k])
         trust[c] = min(1.0, max(0.0, t))
-        felt = 0.5 * homophily[k] + 0.5 * served_engagement[k]
+        felt = share * homophily[k] + (1.0 - share) * engagement[colleague[k]]
         empathy[c] += p.empathy_rate * (felt - empathy[c])
         expectation[c] += (p.expectation_adaptation * (x - expectation[c])
                            + p.expectation_anchor * (p.expectation_norm - expectation[c]))
@@ -354,365 +551,75 @@ perception = _jit(_perception, parallel=True)
 perception_serial = _jit(_perception)
 
 
-def _attitude(status, contacted, memory, peak, trust, empathy, disposition, node_colleague,
-              col_engagement, p, ltr):
-    """Memories fade without contact; likelihood to recommend (0..10) follows them."""
-    n = status.shape[0]
-    for i in prange(n):
-        if status[i] == PROSPECT:
-            ltr[i] = 5.0
-            continue
-        if not contacted[i]:
-            memory[i] *= 1.0 - p.memory_decay
-        peak[i] *= 1.0 - p.peak_decay
-        affect = (1.0 - p.peak_weight) * memory[i] + p.peak_weight * peak[i]
-        score = (5.0 + p.ltr_memory * affect + p.ltr_trust * (trust[i] - 0.5)
-                 + p.ltr_empathy * (empathy[i] - 0.5) + p.ltr_bias
-                 + p.ltr_spread * disposition[i])
-        j = node_colleague[i]
-        if j >= 0:
-            score = (1.0 - p.colleague_advocacy) * score \
-                + p.colleague_advocacy * 10.0 * col_engagement[j]
-        ltr[i] = min(10.0, max(0.0, score))
+# -- 4-5. the customers: attitude, word of mouth, adoption, churn, figures ----------------------
 
+def _customer_pass_a(cus, col, net, draws, p):
+    """Attitude (memories fade without contact, likelihood to recommend) and who speaks.
 
-attitude = _jit(_attitude, parallel=True)
-attitude_serial = _jit(_attitude)
-
-
-# -- 4. word of mouth ---------------------------------------------------------------------------
-
-def _wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, expectation,
-         trust, empathy, acquired_step, step, amplification, p, speak, heard_pos, heard_neg,
-         neg_now, adopted, told=None):
-    """Promoters and detractors talk to neighbours; prospects adopt (Bass: p + q * share).
-
-    Detractors talk more (higher rate) and further: a share of the stories a neighbour heard
-    last step is retold this step (second hop, one step later). Returns message totals.
-    `told` is optional scratch of n floats, best a numpy array the caller keeps: the edge pass
-    reads it at random, and with a fresh array allocated here each call that pass measured
-    about 3x slower at 1M nodes (numpy, unlike numba, asks for huge pages on large arrays).
+    Writes `cus.memory`, `cus.peak`, `cus.ltr`, `cus.speak` and `cus.told` (what each node
+    passes on to the second hop: its share of last step's negative stories).
     """
-    n = status.shape[0]
-    pt = min(1.0, p.promoter_talk * amplification)
-    dt = min(1.0, p.detractor_talk * amplification)
-    # what each node passes on: its own voice and its share of last step's negative stories,
-    # precomputed so that the edge pass reads one float per neighbour (memory-bound otherwise)
-    if told is None:
-        told = np.empty(n)
-    for i in prange(n):
-        di = indptr[i + 1] - indptr[i]
-        told[i] = neg_prev[i] / di if di > 0 else 0.0
-        s = 0
-        if status[i] == ACTIVE:
-            if ltr[i] >= PROMOTER_MIN and u_talk[i] < pt:
-                s = 1
-            elif ltr[i] < DETRACTOR_MAX and u_talk[i] < dt:
-                s = -1
-        elif status[i] == CHURNED and ltr[i] < DETRACTOR_MAX and u_talk[i] < dt * p.churned_talk:
-            s = -1
-        speak[i] = s
-    for i in prange(n):
-        pos = 0
-        neg = 0
-        retold = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            sj = speak[j]
-            pos += sj > 0  # branch-free: speakers are scattered at random
-            neg += sj < 0
-            retold += told[j]
-        deg = indptr[i + 1] - indptr[i]
-        neg_total = neg + p.second_hop * retold
-        heard_pos[i] = pos
-        heard_neg[i] = neg_total
-        neg_now[i] = neg
-        adopted[i] = False
-        st = status[i]
-        share_pos = pos / deg if deg > 0 else 0.0
-        share_neg = neg_total / deg if deg > 0 else 0.0
-        if st == ACTIVE:
-            memory[i] += p.attitude_weight * (share_pos - share_neg)
-            expectation[i] = min(1.0, expectation[i] + p.expectation_weight * share_pos)
-        else:
-            hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
-            if st == CHURNED:
-                hazard *= p.winback
-            if u_adopt[i] < hazard:
-                adopted[i] = True
-                status[i] = ACTIVE
-                acquired_step[i] = step
-                memory[i] = p.attitude_weight * (share_pos - share_neg)
-                peak[i] = 0.0
-                expectation[i] = min(1.0, p.expectation_norm + p.expectation_weight * share_pos)
-                trust[i] = p.trust_initial
-                empathy[i] = p.empathy_initial
-
-
-wom = _jit(_wom, parallel=True)
-wom_serial = _jit(_wom)
-
-
-# -- 5. churn -----------------------------------------------------------------------------------
-
-def _churn(status, memory, peak, trust, u, acquired_step, step, p, churned):
-    """Active customers leave with a chance that falls with emotional memory and trust."""
-    n = status.shape[0]
-    for i in prange(n):
-        churned[i] = False
-        if status[i] != ACTIVE or acquired_step[i] == step:
-            continue
-        affect = (1.0 - p.peak_weight) * memory[i] + p.peak_weight * peak[i]
-        prob = p.base * math.exp(-p.memory_sensitivity * affect
-                                 - p.trust_sensitivity * (trust[i] - 0.5))
-        if u[i] < prob:
-            status[i] = CHURNED
-            churned[i] = True
-
-
-churn = _jit(_churn, parallel=True)
-churn_serial = _jit(_churn)
-
-
-# -- 6. staff -----------------------------------------------------------------------------------
-
-@njit(cache=True)
-def staff(engagement, tenure, personality, personality0, mirror, u_leave, hire_noise,
-          hire_customer, cust_personality, p, left):
-    """Colleagues leave as engagement falls; each post is refilled by an onboarding hire.
-
-    A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to a
-    random customer.
-    """
-    n = engagement.shape[0]
-    dims = personality.shape[1]
-    for i in range(n):
-        prob = p.attrition_base * math.exp(-p.attrition_engagement * (engagement[i] - 0.5)) \
-            / (1.0 + p.tenure_protection * tenure[i])
-        if u_leave[i] < prob:
-            left[i] = True
-            c = hire_customer[i]
-            for k in range(dims):
-                market = p.market_centre + p.personality_spread * hire_noise[i, k]
-                v = (1.0 - p.hiring_for_fit) * market + p.hiring_for_fit * (
-                    cust_personality[c, k] + 0.25 * p.personality_spread * hire_noise[i, k])
-                v = min(1.0, max(0.0, v))
-                personality[i, k] = v
-                personality0[i, k] = v
-            engagement[i] = p.onboarding_engagement
-            tenure[i] = 0
-            mirror[i] = 0.5
-        else:
-            left[i] = False
-            tenure[i] += 1
-
-
-# -- 7. learning --------------------------------------------------------------------------------
-
-@njit(cache=True)
-def learning(quality, quality0, chain, complaints, contacts, step_of_department,
-             colleague_department, complaints_handled, engagement, p):
-    """Complaints feed back into the process steps behind the channel and lift those involved."""
-    n_steps = quality.shape[0]
-    share = np.zeros(n_steps)
-    for s in range(n_steps):
-        c = 0.0
-        t = 0.0
-        for ch in range(chain.shape[0]):
-            if chain[ch, s]:
-                c += complaints[ch]
-                t += contacts[ch]
-        share[s] = c / t if t > 0 else 0.0
-        q = quality[s]
-        q += p.learning_rate * p.intensity * share[s] * (1.0 - q)
-        q += p.decay * (quality0[s] - q)
-        quality[s] = min(1.0, max(0.0, q))
-    if p.intensity <= 0.0 or p.engagement_lift <= 0.0:
-        return
-    for i in range(engagement.shape[0]):
-        lift = 0.0
-        s = step_of_department[colleague_department[i]]
-        if s >= 0:
-            lift = share[s]
-        if complaints_handled[i] > 0:
-            lift = 1.0
-        if lift > 0.0:
-            engagement[i] += p.engagement_lift * p.intensity * lift * (1.0 - engagement[i])
-
-
-# -- 8. money -----------------------------------------------------------------------------------
-
-@njit(cache=True)
-def revenue(status, value, ltr, p):
-    """Spend of active customers; promoters pay a premium, detractors spend less."""
-    total = 0.0
-    for i in range(status.shape[0]):
-        if status[i] == ACTIVE:
-            v = value[i]
-            if ltr[i] >= PROMOTER_MIN:
-                v *= 1.0 + p.promoter_premium
-            elif ltr[i] < DETRACTOR_MAX:
-                v *= 1.0 - p.detractor_discount
-            total += v
-    return total
-
-
-# -- figures ------------------------------------------------------------------------------------
-
-TOTAL_CHUNKS = 64  # fixed, so that float sums do not depend on the number of threads
-(T_ACTIVE, T_PROSPECTS, T_CHURNED, T_PROMOTERS, T_DETRACTORS, T_SEEN) = range(6)
-(S_SPREAD, S_TRUST, S_EMPATHY, S_EXPECTATION, S_HEARD_POS, S_HEARD_NEG) = range(6)
-
-
-@njit(cache=True)
-def _sum_chunks(counts, sums, units):
-    """Add the per-chunk figures in chunk order, so totals do not depend on the thread count."""
-    tot_counts = np.zeros(counts.shape[1], np.int64)
-    tot_sums = np.zeros(sums.shape[1])
-    tot_units = np.zeros(units.shape[1:], np.int64)
-    for c in range(counts.shape[0]):
-        for k in range(counts.shape[1]):
-            tot_counts[k] += counts[c, k]
-        for k in range(sums.shape[1]):
-            tot_sums[k] += sums[c, k]
-        for k in range(units.shape[1]):
-            for t in range(units.shape[2]):
-                tot_units[k, t] += units[c, k, t]
-    return tot_counts, tot_sums, tot_units
-
-
-def _customer_totals(status, ltr, met_spread, trust, empathy, expectation, heard_pos, heard_neg,
-                    churned, last_colleague, colleague_team, n_teams):
-    """One pass over the customers for the step's figures.
-
-    Returns (counts[6], sums[6], unit_counts[3, n_teams]): counts are active, prospects,
-    churned this step, promoters, detractors, seen (active and met someone); sums are met_spread
-    over seen, trust, empathy and expectation over active, heard_pos and heard_neg over all;
-    unit_counts are customers, promoters and detractors per unit of the last colleague met.
-    Sums are taken in TOTAL_CHUNKS fixed chunks added in order: the same numbers whatever the
-    thread count.
-    """
-    n = status.shape[0]
-    nc = TOTAL_CHUNKS
-    counts = np.zeros((nc, 6), np.int64)
-    sums = np.zeros((nc, 6))
-    units = np.zeros((nc, 3, n_teams), np.int64)
-    size = (n + nc - 1) // nc
-    for c in prange(nc):
-        lo = c * size
-        hi = min(n, lo + size)
-        n_act = n_pro = n_chu = n_prom = n_det = n_seen = 0
-        s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
-        for i in range(lo, hi):
-            st = status[i]
-            s_pos += heard_pos[i]
-            s_neg += heard_neg[i]
-            n_chu += churned[i]
-            n_pro += st == PROSPECT
-            if st != ACTIVE:
-                continue
-            n_act += 1
-            x = ltr[i]
-            prom = x >= PROMOTER_MIN
-            det = x < DETRACTOR_MAX
-            n_prom += prom
-            n_det += det
-            if met_spread[i] >= 0.0:
-                n_seen += 1
-                s_spread += met_spread[i]
-            s_trust += trust[i]
-            s_emp += empathy[i]
-            s_exp += expectation[i]
-            j = last_colleague[i]
-            if j >= 0:
-                t = colleague_team[j]
-                units[c, 0, t] += 1
-                units[c, 1, t] += prom
-                units[c, 2, t] += det
-        counts[c, T_ACTIVE] = n_act
-        counts[c, T_PROSPECTS] = n_pro
-        counts[c, T_CHURNED] = n_chu
-        counts[c, T_PROMOTERS] = n_prom
-        counts[c, T_DETRACTORS] = n_det
-        counts[c, T_SEEN] = n_seen
-        sums[c, S_SPREAD] = s_spread
-        sums[c, S_TRUST] = s_trust
-        sums[c, S_EMPATHY] = s_emp
-        sums[c, S_EXPECTATION] = s_exp
-        sums[c, S_HEARD_POS] = s_pos
-        sums[c, S_HEARD_NEG] = s_neg
-    return _sum_chunks(counts, sums, units)
-
-
-customer_totals = _jit(_customer_totals, parallel=True)
-customer_totals_serial = _jit(_customer_totals)
-
-
-# -- fused customer passes (engine="numba") -----------------------------------------------------
-#
-# The per-phase kernels above are kept, with their numpy twins, as the specification. The model's
-# numba engine runs the customer side of the step after perception as three loops instead:
-#   A (per node): attitude (fading, LTR) + who speaks this step + what each node retells;
-#   hear (per node, reading neighbours' A results): word-of-mouth receipt, a lean edge sweep;
-#   B (per node): what the node does about it (memory, expectation, adoption), churn of the node
-#     (own state and own draw only), the step's customer figures and revenue.
-# Receipt cannot join A: it reads the neighbours' speaker flags, which need their LTR. It could
-# join B (one pass fewer over the nodes) but measured slower that way: see `customer_hear`.
-# Together they equal the per-phase sequence attitude -> wom -> churn -> customer_totals ->
-# revenue on the same draws (tests/test_parallel.py).
-
-def _customer_pass_a(status, contacted, memory, peak, trust, empathy, disposition, node_colleague,
-                     col_engagement, ap, indptr, u_talk, neg_prev, amplification, wp, ltr, speak,
-                     told):
-    """Attitude (as `attitude`) and the speaker pass of `wom`, in one sweep over the nodes."""
-    n = status.shape[0]
-    pt = min(1.0, wp.promoter_talk * amplification)
-    dt = min(1.0, wp.detractor_talk * amplification)
-    fade = 1.0 - ap.memory_decay
-    peak_fade = 1.0 - ap.peak_decay
+    pt, dt = talk_rates(p)
+    fade = 1.0 - p.memory_decay
+    peak_fade = 1.0 - p.peak_decay
+    status = cus.status
+    contacted = cus.contacted
+    memory = cus.memory
+    peak = cus.peak
+    trust = cus.trust
+    empathy = cus.empathy
+    disposition = cus.disposition
+    ltr = cus.ltr
+    node_colleague = cus.node_colleague
+    neg_prev = cus.neg_prev
+    told = cus.told
+    speak = cus.speak
+    engagement = col.engagement
+    indptr = net.indptr
+    u_talk = draws.talk
     # branch-free (selects, every slot written): statuses and draws are scattered at random, so
     # branches on them are mispredicted; multiplying by 1.0 keeps a value exactly
-    for i in prange(n):
+    for i in prange(status.shape[0]):
         st = status[i]
         known = st != PROSPECT
         mem = memory[i] * (fade if known and not contacted[i] else 1.0)
         pk = peak[i] * (peak_fade if known else 1.0)
         memory[i] = mem
         peak[i] = pk
-        affect = (1.0 - ap.peak_weight) * mem + ap.peak_weight * pk
-        score = (5.0 + ap.ltr_memory * affect + ap.ltr_trust * (trust[i] - 0.5)
-                 + ap.ltr_empathy * (empathy[i] - 0.5) + ap.ltr_bias
-                 + ap.ltr_spread * disposition[i])
+        score = ltr_score(affect(mem, pk, p.peak_weight), trust[i], empathy[i],
+                          disposition[i], p)
         j = node_colleague[i]
-        advocacy = (1.0 - ap.colleague_advocacy) * score \
-            + ap.colleague_advocacy * 10.0 * col_engagement[max(j, 0)]
-        score = advocacy if j >= 0 else score
-        x = min(10.0, max(0.0, score)) if known else 5.0
+        as_colleague = advocacy(score, engagement[max(j, 0)], p)
+        score = as_colleague if j >= 0 else score
+        x = min(10.0, max(0.0, score)) if known else LTR_MID
         ltr[i] = x
         di = indptr[i + 1] - indptr[i]
         told[i] = neg_prev[i] / max(di, 1)
-        u = u_talk[i]
-        talk_pos = (st == ACTIVE) & (x >= PROMOTER_MIN) & (u < pt)
-        neg_rate = dt if st == ACTIVE else (dt * wp.churned_talk if st == CHURNED else -1.0)
-        talk_neg = (x < DETRACTOR_MAX) & (u < neg_rate)
-        s = np.int8(talk_pos) - np.int8(talk_neg)
-        speak[i] = s
+        speak[i] = speaker(st, x, u_talk[i], pt, dt, p.churned_talk)
 
 
 customer_pass_a = _jit(_customer_pass_a, parallel=True)
 customer_pass_a_serial = _jit(_customer_pass_a)
 
 
-def _customer_hear(indptr, indices, speak, told, second_hop, heard_pos, heard_neg, neg_now):
-    """Word-of-mouth receipt (the edge pass of `wom`): what each node hears from its neighbours.
+def _customer_hear(net, cus, p):
+    """Word-of-mouth receipt: what each node hears from its neighbours this step.
 
-    Kept apart from the per-node work of pass B on purpose: a lean gather loop like this one
-    keeps many neighbour reads in flight; with pass B's body in the same loop (one pass fewer
-    over the nodes) it measured about 1.2-1.4x slower than the two loops apart (1M customers,
-    one core, also when interleaved in tiles of 256 nodes).
+    Writes `cus.heard_pos`, `cus.heard_neg` (own neighbours' voices plus the retold second
+    hop) and `cus.neg_now`. Kept apart from the per-node work of pass B on purpose: a lean
+    gather loop like this one keeps many neighbour reads in flight; with pass B's body in the
+    same loop (one pass fewer over the nodes) it measured about 1.2-1.4x slower than the two
+    loops apart (1M customers, one core, also when interleaved in tiles of 256 nodes).
     """
-    n = indptr.shape[0] - 1
-    for i in prange(n):
+    second_hop = p.second_hop
+    indptr = net.indptr
+    indices = net.indices
+    speak = cus.speak
+    told = cus.told
+    heard_pos = cus.heard_pos
+    heard_neg = cus.heard_neg
+    neg_now = cus.neg_now
+    for i in prange(indptr.shape[0] - 1):
         pos = 0
         neg = 0
         retold = 0.0
@@ -731,22 +638,39 @@ customer_hear = _jit(_customer_hear, parallel=True)
 customer_hear_serial = _jit(_customer_hear)
 
 
-def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expectation,
-                     trust, empathy, acquired_step, step, wp, cp, heard_pos,
-                     heard_neg, adopted, churned, met_spread, last_colleague,
-                     colleague_team, n_teams, value, mp):
-    """What each node does about what it heard (as `wom`), `churn`, `customer_totals`, `revenue`.
+def _customer_pass_b(cus, col, net, draws, step, p, fig):
+    """What each node does about what it heard, churn, and the step's customer figures.
 
-    Reads heard_pos and heard_neg from `customer_hear`. Returns (counts[6], sums[6],
-    unit_counts[3, n_teams], revenue) as `customer_totals` and `revenue` would after `churn`.
-    Works in TOTAL_CHUNKS fixed chunks added in order, so the float sums do not depend on the
-    number of threads.
+    Active customers' memory and expectation move with what they heard; prospects and churned
+    customers adopt (Bass hazard); active customers acquired before this step churn. Fills
+    `fig` (`state.CustomerFigures`: counts, sums with revenue, per-unit counts) in
+    TOTAL_CHUNKS fixed chunks added in order, so the float sums do not depend on the number of
+    threads.
     """
+    status = cus.status
+    memory = cus.memory
+    peak = cus.peak
+    expectation = cus.expectation
+    trust = cus.trust
+    empathy = cus.empathy
+    ltr = cus.ltr
+    value = cus.value
+    heard_pos = cus.heard_pos
+    heard_neg = cus.heard_neg
+    adopted = cus.adopted
+    churned = cus.churned
+    acquired_step = cus.acquired_step
+    met_spread = cus.met_spread
+    last_colleague = cus.last_colleague
+    team = col.team
+    indptr = net.indptr
+    u_adopt = draws.adopt
+    u_churn = draws.churn
     n = status.shape[0]
+    n_teams = fig.units.shape[1]
     nc = TOTAL_CHUNKS
     counts = np.zeros((nc, 6), np.int64)
-    sums = np.zeros((nc, 6))
-    revs = np.zeros(nc)
+    sums = np.zeros((nc, 7))
     units = np.zeros((nc, 3, n_teams), np.int64)
     size = (n + nc - 1) // nc
     for c in prange(nc):
@@ -756,8 +680,8 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
         s_spread = s_trust = s_emp = s_exp = s_pos = s_neg = 0.0
         rev = 0.0
         for i in range(lo, hi):
-            # word of mouth: what the node does about what it heard. Mostly selects, every
-            # slot written: statuses are scattered at random, branches on them mispredicted
+            # word of mouth: mostly selects, every slot written (statuses are scattered at
+            # random, branches on them mispredicted)
             pos = heard_pos[i]
             neg_total = heard_neg[i]
             deg = max(indptr[i + 1] - indptr[i], 1)  # pos = neg_total = 0 without ties
@@ -765,16 +689,14 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
             share_pos = pos / deg
             share_neg = neg_total / deg
             was_active = st == ACTIVE
-            hazard = wp.marketing + wp.adoption_q * share_pos - wp.detractor_repel * share_neg
-            hazard = hazard * wp.winback if st == CHURNED else hazard
+            hazard = adoption_hazard(share_pos, share_neg, st == CHURNED, p)
             adopt = (not was_active) and u_adopt[i] < hazard
-            said = wp.attitude_weight * (share_pos - share_neg)
+            said = heard_shift(share_pos, share_neg, p)
             mem = memory[i]
             ex = expectation[i]
             mem = mem + said if was_active else (said if adopt else mem)
-            ex = min(1.0, ex + wp.expectation_weight * share_pos) if was_active else (
-                min(1.0, wp.expectation_norm + wp.expectation_weight * share_pos) if adopt
-                else ex)
+            ex = lifted_expectation(ex, share_pos, p) if was_active else (
+                lifted_expectation(p.expectation_norm, share_pos, p) if adopt else ex)
             memory[i] = mem
             expectation[i] = ex
             adopted[i] = adopt
@@ -783,15 +705,13 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
                 status[i] = ACTIVE
                 acquired_step[i] = step
                 peak[i] = 0.0
-                trust[i] = wp.trust_initial
-                empathy[i] = wp.empathy_initial
+                trust[i] = p.trust_initial
+                empathy[i] = p.empathy_initial
             # churn (exp only where it can happen)
             left = False
             tr = trust[i]
             if was_active and acquired_step[i] != step:
-                affect = (1.0 - cp.peak_weight) * mem + cp.peak_weight * peak[i]
-                prob = cp.base * math.exp(-cp.memory_sensitivity * affect
-                                          - cp.trust_sensitivity * (tr - 0.5))
+                prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, p)
                 left = u_churn[i] < prob
                 if left:  # rare
                     st = CHURNED
@@ -816,15 +736,13 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
             s_trust += tr if act else 0.0
             s_emp += empathy[i] if act else 0.0
             s_exp += ex if act else 0.0
-            v = value[i] * (1.0 + mp.promoter_premium if prom else (
-                1.0 - mp.detractor_discount if det else 1.0))
-            rev += v if act else 0.0
+            rev += spend(value[i], x, p) if act else 0.0
             jc = last_colleague[i]
             if act and jc >= 0:
-                t = colleague_team[jc]
-                units[c, 0, t] += 1
-                units[c, 1, t] += prom
-                units[c, 2, t] += det
+                t = team[jc]
+                units[c, U_CUSTOMERS, t] += 1
+                units[c, U_PROMOTERS, t] += prom
+                units[c, U_DETRACTORS, t] += det
         counts[c, T_ACTIVE] = n_act
         counts[c, T_PROSPECTS] = n_pro
         counts[c, T_CHURNED] = n_chu
@@ -837,12 +755,8 @@ def _customer_pass_b(indptr, status, ltr, u_adopt, u_churn, memory, peak, expect
         sums[c, S_EXPECTATION] = s_exp
         sums[c, S_HEARD_POS] = s_pos
         sums[c, S_HEARD_NEG] = s_neg
-        revs[c] = rev
-    tot_counts, tot_sums, tot_units = _sum_chunks(counts, sums, units)
-    total_rev = 0.0
-    for c in range(nc):
-        total_rev += revs[c]
-    return tot_counts, tot_sums, tot_units, total_rev
+        sums[c, S_REVENUE] = rev
+    _sum_chunks(counts, sums, units, fig)
 
 
 customer_pass_b = _jit(_customer_pass_b, parallel=True)
@@ -850,16 +764,81 @@ customer_pass_b_serial = _jit(_customer_pass_b)
 
 
 @njit(cache=True)
-def select_contacts(status, u, contact_rate):
-    """Indices of active customers whose draw is under the contact rate (ascending).
+def _sum_chunks(counts, sums, units, fig):
+    """Add the per-chunk figures in chunk order into `fig`: totals independent of threads."""
+    fig.counts[:] = 0
+    fig.sums[:] = 0.0
+    fig.units[:] = 0
+    for c in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            fig.counts[k] += counts[c, k]
+        for k in range(sums.shape[1]):
+            fig.sums[k] += sums[c, k]
+        for k in range(units.shape[1]):
+            for t in range(units.shape[2]):
+                fig.units[k, t] += units[c, k, t]
 
-    One pass into an n-slot buffer that is never filled (only the pages written to are
-    touched), then a copy of the m used slots.
+
+# -- 6. staff -----------------------------------------------------------------------------------
+
+@njit(cache=True)
+def staff(col, draws, cus, p):
+    """Colleagues leave as engagement falls; each post is refilled by an onboarding hire.
+
+    A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
+    the customer `draws.hire_customer` names. Writes `col.left`.
     """
-    n = status.shape[0]
-    buf = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        buf[m] = i
-        m += (status[i] == ACTIVE) & (u[i] < contact_rate)
-    return buf[:m].copy()
+    dims = col.personality.shape[1]
+    for i in range(col.engagement.shape[0]):
+        if draws.leave[i] < attrition_probability(col.engagement[i], col.tenure[i], p):
+            col.left[i] = True
+            c = draws.hire_customer[i]
+            for k in range(dims):
+                v = hire_trait(draws.hire_noise[i, k], cus.personality[c, k], p)
+                col.personality[i, k] = v
+                col.personality0[i, k] = v
+            col.engagement[i] = p.onboarding_engagement
+            col.tenure[i] = 0
+            col.mirror[i] = NEUTRAL
+        else:
+            col.left[i] = False
+            col.tenure[i] += 1
+
+
+# -- 7. learning --------------------------------------------------------------------------------
+
+@njit(cache=True)
+def learning(proc, complaints, contacts, col, p):
+    """Complaints feed back into the process steps behind each channel and lift those involved.
+
+    `complaints`, `contacts` (3,): this step's per channel. Updates `proc.quality` and
+    `col.engagement`.
+    """
+    quality = proc.quality
+    chain = proc.chain
+    n_steps = quality.shape[0]
+    share = np.zeros(n_steps)
+    for s in range(n_steps):
+        c = 0.0
+        t = 0.0
+        for ch in range(chain.shape[0]):
+            if chain[ch, s]:
+                c += complaints[ch]
+                t += contacts[ch]
+        share[s] = c / t if t > 0 else 0.0
+        q = quality[s]
+        q += p.learning_rate * p.intensity * share[s] * (1.0 - q)
+        q += p.decay * (proc.quality0[s] - q)
+        quality[s] = min(1.0, max(0.0, q))
+    if p.intensity <= 0.0 or p.engagement_lift <= 0.0:
+        return
+    engagement = col.engagement
+    for i in range(engagement.shape[0]):
+        lift = 0.0
+        s = proc.department_step[col.department[i]]
+        if s >= 0:
+            lift = share[s]
+        if col.complaints[i] > 0:
+            lift = 1.0
+        if lift > 0.0:
+            engagement[i] += p.engagement_lift * p.intensity * lift * (1.0 - engagement[i])

@@ -6,18 +6,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import kernels
-from .kernels import DETRACTOR_MAX, PROMOTER_MIN
-from .networks import FRONTLINE, ROLES
-from .scenario import CHANNELS, Levers, Scenario
-
-if TYPE_CHECKING:
-    from .model import CXModel
+from .constants import (
+    CHANNELS,
+    DETRACTOR_MAX,
+    FRONTLINE,
+    PROMOTER_MIN,
+    S_EMPATHY,
+    S_EXPECTATION,
+    S_HEARD_NEG,
+    S_HEARD_POS,
+    S_SPREAD,
+    S_TRUST,
+    T_ACTIVE,
+    T_CHURNED,
+    T_DETRACTORS,
+    T_PROMOTERS,
+    T_PROSPECTS,
+    T_SEEN,
+    U_CUSTOMERS,
+    U_DETRACTORS,
+    U_PROMOTERS,
+)
+from .networks import Organisation
+from .scenario import Levers, Scenario
+from .state import ColleagueState, Contacts, CustomerFigures
 
 TIMESERIES_COLUMNS = (
     "nps", "csat", "engagement", "frontline_engagement", "active_customers", "prospects",
@@ -57,87 +74,96 @@ def weekly_cost(sc: Scenario, lv: Levers, pay_multiple: np.ndarray, contacts_by_
             + mo.acquisition_cost * acquisitions)
 
 
-class CustomerTotals(NamedTuple):
-    """The customer-side reductions of one step (see `kernels.customer_totals`)."""
+@dataclass(eq=False)
+class StepResult:
+    """What a step produced, beyond the state: the inputs of the week's figures.
 
-    counts: np.ndarray  # active, prospects, churned, promoters, detractors, seen
-    sums: np.ndarray  # met_spread (seen), trust, empathy, expectation (active), heard +/-
-    units: np.ndarray  # (3, n_teams): customers, promoters, detractors per unit
+    `figures` are the customer passes' totals (`state.CustomerFigures`), `satisfaction` (m,)
+    that of each contact; money in the scenario's units per week.
+    """
+
+    step: int
+    figures: CustomerFigures
+    satisfaction: np.ndarray
+    revenue: float
+    cost: float
+    acquisitions: int
+    leavers: int
+    cumulative_profit: float
+    brand_alignment: float
+    process_quality: float
+    shock: float
+    productivity_pressure: float
+    empowerment: float
 
 
-def customer_totals(model: CXModel) -> CustomerTotals:
-    """All customer-side figures of a step in one numba pass (same numbers for any threads)."""
-    cus, org = model.customers, model.org
-    fn = kernels.customer_totals if model.parallel else kernels.customer_totals_serial
-    return CustomerTotals(*fn(
-        cus.status, cus.ltr, cus.met_spread, cus.trust, cus.empathy, cus.expectation,
-        cus.heard_pos, cus.heard_neg, cus.churned, cus.last_colleague, model.colleague_team,
-        org.n_teams))
+def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[str, float]:
+    """The company-wide figures of the step just run (TIMESERIES_COLUMNS).
 
-
-def snapshot(model: CXModel, *, satisfaction, revenue, cost, acquisitions, leavers,
-             inconsistency, totals: CustomerTotals | None = None) -> dict[str, float]:
-    """The company-wide figures of the step just run (TIMESERIES_COLUMNS)."""
-    col = model.colleagues
-    tot = customer_totals(model) if totals is None else totals
-    k = kernels
-    n_active = int(tot.counts[k.T_ACTIVE])
-    promoters = int(tot.counts[k.T_PROMOTERS])
-    detractors = int(tot.counts[k.T_DETRACTORS])
-    n_seen = int(tot.counts[k.T_SEEN])
-    front = model.frontline_mask
-    fit = model.brand_fit()
-    profit = revenue - cost
+    Parameters
+    ----------
+    r : StepResult
+        The step's results.
+    col : ColleagueState
+        The colleagues after the step.
+    frontline : (c,) bool
+        Which colleagues are on the front line.
+    """
+    counts, sums = r.figures.counts, r.figures.sums
+    n_active = int(counts[T_ACTIVE])
+    promoters = int(counts[T_PROMOTERS])
+    detractors = int(counts[T_DETRACTORS])
+    n_seen = int(counts[T_SEEN])
+    sat = r.satisfaction
     return {
         "nps": 100.0 * (promoters - detractors) / n_active if n_active else 0.0,
-        "csat": 100.0 * float(np.mean(satisfaction)) if len(satisfaction) else float("nan"),
+        "csat": 100.0 * float(np.mean(sat)) if len(sat) else float("nan"),
         "engagement": float(col.engagement.mean()),
-        "frontline_engagement": float(col.engagement[front].mean()) if front.any() else 0.0,
+        "frontline_engagement": float(col.engagement[frontline].mean()) if frontline.any()
+        else 0.0,
         "active_customers": n_active,
-        "prospects": int(tot.counts[k.T_PROSPECTS]),
-        "acquisitions": acquisitions,
-        "churned": int(tot.counts[k.T_CHURNED]),
+        "prospects": int(counts[T_PROSPECTS]),
+        "acquisitions": r.acquisitions,
+        "churned": int(counts[T_CHURNED]),
         "promoters": promoters,
         "passives": n_active - promoters - detractors,
         "detractors": detractors,
-        "wom_positive": float(tot.sums[k.S_HEARD_POS]),
-        "wom_negative": float(tot.sums[k.S_HEARD_NEG]),
-        "staff_attrition": leavers,
-        "brand_alignment": float(fit.mean()),
-        "brand_consistency": 1.0 - tot.sums[k.S_SPREAD] / n_seen if n_seen else 1.0,
-        "trust": tot.sums[k.S_TRUST] / n_active if n_active else 0.0,
-        "empathy": tot.sums[k.S_EMPATHY] / n_active if n_active else 0.0,
-        "expectation": tot.sums[k.S_EXPECTATION] / n_active if n_active else 0.0,
-        "process_quality": float(model.quality.mean()) if len(model.quality) else 1.0,
-        "revenue": revenue,
-        "cost": cost,
-        "profit": profit,
-        "cumulative_profit": model.cumulative_profit,
-        "productivity_pressure": model.levers.productivity_pressure,
-        "empowerment": model.levers.empowerment,
-        "shock": float(model.shock.severity) if model.shock is not None else 0.0,
+        "wom_positive": float(sums[S_HEARD_POS]),
+        "wom_negative": float(sums[S_HEARD_NEG]),
+        "staff_attrition": r.leavers,
+        "brand_alignment": r.brand_alignment,
+        "brand_consistency": 1.0 - sums[S_SPREAD] / n_seen if n_seen else 1.0,
+        "trust": sums[S_TRUST] / n_active if n_active else 0.0,
+        "empathy": sums[S_EMPATHY] / n_active if n_active else 0.0,
+        "expectation": sums[S_EXPECTATION] / n_active if n_active else 0.0,
+        "process_quality": r.process_quality,
+        "revenue": r.revenue,
+        "cost": r.cost,
+        "profit": r.revenue - r.cost,
+        "cumulative_profit": r.cumulative_profit,
+        "productivity_pressure": r.productivity_pressure,
+        "empowerment": r.empowerment,
+        "shock": r.shock,
     }
 
 
-def unit_snapshot(model: CXModel, colleague: np.ndarray, satisfaction: np.ndarray,
-                  totals: CustomerTotals | None = None) -> dict[str, np.ndarray]:
+def unit_snapshot(r: StepResult, org: Organisation, col: ColleagueState,
+                  con: Contacts) -> dict[str, np.ndarray]:
     """Per-unit figures: a unit is a team; customers belong to the unit that served them last."""
-    org, col = model.org, model.colleagues
-    tot = customer_totals(model) if totals is None else totals
     nt = org.n_teams
     team = org.team
     staff = np.bincount(team, minlength=nt)
     eng = np.bincount(team, weights=col.engagement, minlength=nt) / np.maximum(staff, 1)
-    served_team = team[colleague]
+    served_team = team[con.colleague]
     contacts = np.bincount(served_team, minlength=nt)
-    csat = 100.0 * np.bincount(served_team, weights=satisfaction, minlength=nt) / np.maximum(
+    csat = 100.0 * np.bincount(served_team, weights=con.satisfaction, minlength=nt) / np.maximum(
         contacts, 1)
     csat = np.where(contacts > 0, csat, np.nan)
-    customers, prom, det = tot.units
+    customers, prom, det = r.figures.units[[U_CUSTOMERS, U_PROMOTERS, U_DETRACTORS]]
     unit_nps = np.where(customers > 0, 100.0 * (prom - det) / np.maximum(customers, 1), np.nan)
     leavers = np.bincount(team, weights=col.left, minlength=nt).astype(np.int64)
-    return {"step": np.full(nt, model.t), "engagement": eng, "csat": csat, "nps": unit_nps,
-            "staff_leavers": leavers, "colleagues": staff, "customers": customers,
+    return {"step": np.full(nt, r.step), "engagement": eng, "csat": csat, "nps": unit_nps,
+            "staff_leavers": leavers, "colleagues": staff, "customers": customers.copy(),
             "contacts": contacts}
 
 
@@ -155,5 +181,5 @@ def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:
     return df[df["unit"].isin(front_teams)].reset_index(drop=True)
 
 
-__all__ = ["ROLES", "TIMESERIES_COLUMNS", "UNIT_COLUMNS", "nps", "snapshot", "unit_snapshot",
-           "units_frame", "weekly_cost"]
+__all__ = ["TIMESERIES_COLUMNS", "UNIT_COLUMNS", "StepResult", "nps", "snapshot",
+           "unit_snapshot", "units_frame", "weekly_cost"]

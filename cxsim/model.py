@@ -1,8 +1,10 @@
-"""CXModel: the Mesa model that owns the arrays and runs the eight phases of a week.
+"""CXModel: the Mesa model that owns the state and runs the phases of a week, in order.
 
-The model orchestrates: it draws the random numbers, builds parameter records from the current
-levers, calls one kernel per phase (numba, or the numpy twins with ``engine="reference"``) and
-records the figures with a Mesa DataCollector. It never loops over agent objects.
+The model orchestrates: it builds the population (`cxsim.population`), fires the timeline's
+events (`cxsim.events`), builds the parameter records from the levers in force
+(`cxsim.params.build`), draws the random numbers, calls the engine's rules phase by phase
+(numba kernels, or the numpy twins with ``engine="reference"``) and records the figures
+(`cxsim.metrics`) with a Mesa DataCollector. It never loops over agent objects.
 
 >>> m = CXModel("baseline", overrides={"size.customers": 500, "size.prospects": 200,
 ...             "burn_in": 0, "steps": 5})
@@ -14,23 +16,20 @@ records the figures with a Mesa DataCollector. It never loops over agent objects
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from types import SimpleNamespace
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from . import kernels, metrics, reference
+from . import engine as engines
+from . import metrics, params, population
 from .agents import Colleague, Customer, bulk_create
-from .kernels import ACTIVE, CHURNED, PROSPECT
+from .constants import ACTIVE, CHURNED, FRONTLINE, LEADER, S_REVENUE
+from .events import Response, Timeline, response_levers, response_name
 from .networks import (
-    CROSS_TEAM,
-    FRONTLINE,
-    LEADER,
-    MANAGER,
-    WITHIN_TEAM,
     Organisation,
     SocialNetwork,
     build_organisation,
@@ -38,136 +37,80 @@ from .networks import (
     chain_matrix,
     service_graph,
 )
-from .params import (
-    AttitudeParams,
-    ChurnParams,
-    CultureParams,
-    EngagementParams,
-    LearningParams,
-    MoneyParams,
-    PerceptionParams,
-    ServiceParams,
-    StaffParams,
-    WomParams,
-)
-from .scenario import CHANNELS, ComplaintsFirst, KpiDashboard, Scenario, ServiceFailure, SetEvent
+from .reference import colleague_feedback, similarity
+from .scenario import Scenario, ServiceFailure
 from .scenario import load_scenario as _load
+from .state import (
+    ContactDraws,
+    Contacts,
+    CustomerDraws,
+    CustomerFigures,
+    Graph,
+    Process,
+    StaffDraws,
+)
 
 # below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
 # than it saves on small arrays (same numbers either way)
 PARALLEL_MIN_NODES = 50_000
 
-PHASES = ("culture", "service", "perception", "word_of_mouth", "churn", "staff", "learning",
-          "money")
-# the numba engine runs attitude, word of mouth, churn, the customer figures and revenue as fused
-# loops over the customers (kernels.customer_pass_a, customer_hear, customer_pass_b); their time
-# is reported as one phase, "customers" (per phase, attitude is part of "perception" and revenue
-# and the figures part of "money")
-FUSED_PHASES = ("culture", "service", "perception", "customers", "staff", "learning", "money")
-
-
-@dataclass
-class _Engine:
-    culture: Any
-    engagement_step: Any
-    assign_contacts: Any
-    service: Any
-    perception: Any
-    attitude: Any
-    wom: Any
-    churn: Any
-    staff: Any
-    learning: Any
-    revenue: Any
-    select_contacts: Any
-    # fused customer passes (None: run attitude, wom, churn, figures, revenue one by one)
-    customer_pass_a: Any = None
-    customer_hear: Any = None
-    customer_pass_b: Any = None
-
-
-def _engine(name: str, parallel: bool, fused: bool = True) -> _Engine:
-    if name == "reference":
-        r = reference
-        return _Engine(r.culture, r.engagement_step, r.assign_contacts, r.service, r.perception,
-                       r.attitude, r.wom, r.churn, r.staff, r.learning, r.revenue,
-                       r.select_contacts)
-    if name != "numba":
-        raise ValueError(f"engine = {name!r}; allowed: numba, reference")
-    k = kernels
-    if parallel:
-        e = _Engine(k.culture, k.engagement_step, k.assign_contacts, k.service, k.perception,
-                    k.attitude, k.wom, k.churn, k.staff, k.learning, k.revenue,
-                    k.select_contacts)
-        if fused:
-            e.customer_pass_a, e.customer_hear = k.customer_pass_a, k.customer_hear
-            e.customer_pass_b = k.customer_pass_b
-        return e
-    e = _Engine(k.culture_serial, k.engagement_step_serial, k.assign_contacts,
-                k.service_serial, k.perception_serial, k.attitude_serial, k.wom_serial,
-                k.churn_serial, k.staff, k.learning, k.revenue, k.select_contacts)
-    if fused:
-        e.customer_pass_a = k.customer_pass_a_serial
-        e.customer_hear = k.customer_hear_serial
-        e.customer_pass_b = k.customer_pass_b_serial
-    return e
+#: the phases of a week, in order; "customers" is attitude, word of mouth, adoption, churn and
+#: the customer figures (three passes over the nodes, see `cxsim.kernels`)
+PHASES = ("culture", "service", "perception", "customers", "staff", "learning", "money")
 
 
 class CXModel(mesa.Model):
     """Brand personality spreading through colleagues and customers.
 
-    Args:
-        scenario: a Scenario, or a built-in scenario name / TOML path.
-        seed: random seed (default: the scenario's). Same scenario and seed, same numbers.
-        engine: "numba" (kernels) or "reference" (numpy twins; slower, same numbers).
-        parallel: run the customer-sweeping kernels on all cores: True, False, or "auto"
-            (parallel from PARALLEL_MIN_NODES customer nodes up). Same numbers either way.
-        overrides: dotted lever overrides applied to the scenario, e.g. {"levers.silo": 0.8}.
-        create_agents: create the Mesa agent views: True (in the build), "lazy" (on first use
-            of `agents`, `agents_by_type` or `colleague_agents`; a 1M-customer model builds in
-            a few seconds instead of ~10), or False (headless batch runs). Unless True, the
-            social network's networkx view is also left to its first use (`social.graph()`).
-            The step reads neither, so the numbers are the same in all three cases.
-        fused: with engine="numba", run attitude, word of mouth, churn, the customer figures
-            and revenue as two fused passes over the customers (the default; same numbers as
-            the per-phase kernels, which run with fused=False). Ignored by "reference".
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A Scenario, or a built-in scenario name / TOML path.
+    seed : int, optional
+        Random seed (default: the scenario's). Same scenario and seed, same numbers.
+    engine : {"numba", "reference"}
+        The kernels, or their numpy twins (slower, same numbers to 1e-9; imports no numba).
+    parallel : bool or "auto"
+        Run the kernels that sweep all agents on all cores; "auto" from PARALLEL_MIN_NODES
+        customer nodes up. Same numbers either way.
+    overrides : dict, optional
+        Dotted overrides applied to the scenario, e.g. ``{"levers.silo": 0.8}``.
+    create_agents : bool or "lazy"
+        Create the Mesa agent views: True (in the build), "lazy" (on first use of `agents`,
+        `agents_by_type` or `colleague_agents`) or False (headless batch runs). Unless True,
+        the social network's networkx view is also left to its first use. The step reads
+        neither, so the numbers are the same in all three cases.
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  engine: str = "numba", parallel: bool | str = "auto",
-                 overrides: dict[str, Any] | None = None, create_agents: bool | str = True,
-                 fused: bool = True):
+                 overrides: dict[str, Any] | None = None, create_agents: bool | str = True):
         sc = _load(scenario) if isinstance(scenario, str) else scenario
         if overrides:
             sc = sc.with_overrides(overrides)
+        if create_agents not in (True, False, "lazy"):
+            raise ValueError(f"create_agents = {create_agents!r}; allowed: True, False, 'lazy'")
         seed = sc.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.seed = seed
         self.scenario = sc
-        self.engine_name = engine
         if parallel == "auto":
             parallel = sc.size.customers + sc.size.prospects >= PARALLEL_MIN_NODES
         elif not isinstance(parallel, bool):
             raise ValueError(f"parallel = {parallel!r}; allowed: True, False, 'auto'")
-        self.parallel = parallel
-        self.fused = bool(fused)
-        self.k = _engine(engine, parallel, self.fused)
+        self.engine = engines.load(engine, parallel)
         self.levers = sc.levers.model_copy()
+        self.timeline = Timeline(sc.events)
         self.t = 0  # index of the next step to run (0-based, events use it)
-        self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
-        self.phase_seconds = dict.fromkeys(self.phases, 0.0)
-        self.events_log: list[tuple[int, str]] = []
-        self._responded: set[int] = set()  # crisis responses that have fired
-        self._extra_events: list[ServiceFailure] = []  # failures injected live (dashboard)
+        self.shock: ServiceFailure | None = None
+        self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self._eager_views = create_agents is True
         t0 = time.perf_counter()
         self._build()
-        self.build_seconds = {"networks_and_arrays": time.perf_counter() - t0}
-        if create_agents not in (True, False, "lazy"):
-            raise ValueError(f"create_agents = {create_agents!r}; allowed: True, False, 'lazy'")
+        self.build_seconds = {"networks_and_arrays": time.perf_counter() - t0,
+                              "mesa_agents": 0.0}
         self._colleague_agents: list[Colleague] = []
         self._agents_pending = create_agents == "lazy"
-        self.build_seconds["mesa_agents"] = 0.0
         if create_agents is True:
             self._create_agents()
         self.kpis: dict[str, float] = {}
@@ -182,19 +125,17 @@ class CXModel(mesa.Model):
             self.kpis["cumulative_profit"] = 0.0
         self.build_seconds["burn_in"] = time.perf_counter() - t2
 
+    @property
+    def parallel(self) -> bool:
+        return self.engine.parallel
+
+    @property
+    def engine_name(self) -> str:
+        return self.engine.name
+
     def use_parallel(self, parallel: bool) -> None:
         """Switch between the parallel and serial kernels from the next step (same numbers)."""
-        self.parallel = bool(parallel)
-        self.k = _engine(self.engine_name, self.parallel, self.fused)
-
-    def use_fused(self, fused: bool) -> None:
-        """Switch between the fused customer passes and the per-phase kernels (same numbers,
-        but for the last bits of revenue, summed in chunks by the fused pass)."""
-        self.fused = bool(fused)
-        self.k = _engine(self.engine_name, self.parallel, self.fused)
-        self.phases = FUSED_PHASES if self.k.customer_pass_a is not None else PHASES
-        for name in self.phases:
-            self.phase_seconds.setdefault(name, 0.0)
+        self.engine = engines.load(self.engine.name, bool(parallel))
 
     # -- Mesa agent views ----------------------------------------------------------------------
     def _create_agents(self) -> None:
@@ -235,246 +176,84 @@ class CXModel(mesa.Model):
         self.org: Organisation = build_organisation(sc, rng)
         n_nodes = sc.size.customers + sc.size.prospects
         # headless runs (no agent views) get the networkx view on demand, not in the build
-        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine_name,
+        self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine.name,
                                                   eager_graph=self._eager_views)
-        self._init_colleagues()
-        self._init_customers()
-        self.customers.contacted[:] = True  # no fading before the first week
-        self._attitude()
+        org, net = self.org, self.social
+        self.colleagues = population.colleagues(sc, org, rng)
+        self.pools = population.service_pools(org)
+        self.store_teams = population.store_teams(org)
+        self.pay_multiple = population.pay_multiple(sc, org)
+        self.customers, self.catchments, self.colleague_node = population.customers(
+            sc, net, org, self.store_teams, rng)
         steps, chain = chain_matrix(sc)
         self.process_steps = steps
-        self.chain = chain
-        self.quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
-        self.quality0 = self.quality.copy()
-        # int64 copies of the organisation's columns the kernels read, made once (not per step)
-        org = self.org
-        self.colleague_manager = org.manager.astype(np.int64)
-        self.colleague_team = org.team.astype(np.int64)
-        self.colleague_channel = org.channel.astype(np.int64)
-        self.colleague_department = org.department.astype(np.int64)
+        quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
+        self.process = Process(quality=quality, quality0=quality.copy(), chain=chain,
+                               department_step=np.array(
+                                   [steps.index(d) if d in steps else -1
+                                    for d in org.department_names], np.int64))
+        self.org_graph = Graph(org.indptr, org.indices, weight=np.empty(0))
+        self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
-        self.step_of_department = np.array(
-            [steps.index(d) if d in steps else -1 for d in self.org.department_names], np.int64)
-        self._edge_w_silo: float | None = None
-        # per-step buffers of n floats, kept: the WoM scratch (see kernels.wom) and the draws
-        # (rng.random(out=...) gives the numbers rng.random(n) would)
-        n_nodes = self.social.n
-        self._scratch = np.empty(n_nodes)
-        self._u_contact, self._u_talk, self._u_adopt, self._u_churn = np.empty((4, n_nodes))
+        self.is_leader = org.role == LEADER
+        self.draws = CustomerDraws(*np.empty((4, net.n)))  # kept: rng.random(out=...)
+        self.figures = CustomerFigures.zeros(org.n_teams)
+        self.contacts = Contacts.empty()
         self.cumulative_profit = 0.0
-        self.last_contacts = SimpleNamespace(
-            customers=np.empty(0, np.int64), colleagues=np.empty(0, np.int64),
-            channel=np.empty(0, np.int64), experience=np.empty(0))
+        # likelihood to recommend before the first week (no fading yet, nobody speaks)
+        self.customers.contacted[:] = True
+        self.engine.customer_pass_a(self.customers.arrays(), self.colleagues.arrays(),
+                                    self.net.arrays(), CustomerDraws(*np.ones((4, net.n))).arrays(),
+                                    self._params().customer)
 
-    def _init_colleagues(self) -> None:
-        sc, rng, org = self.scenario, self.rng, self.org
-        n = org.n
-        cu = sc.culture
-        centre = np.clip(cu.labour_market_centre + cu.department_spread * rng.standard_normal(
-            (len(org.department_names), 5)), 0, 1)
-        pers = np.clip(centre[org.department] + cu.personality_spread
-                       * rng.standard_normal((n, 5)), 0, 1)
-        self.colleagues = SimpleNamespace(
-            personality=pers,
-            personality0=pers.copy(),
-            engagement=np.clip(0.55 + 0.1 * rng.standard_normal(n), 0, 1),
-            aptitude=np.clip(1.0 + 0.2 * rng.standard_normal(n), 0.3, 1.7),
-            headroom=np.zeros(n),
-            mirror=np.full(n, 0.5),
-            overload=np.zeros(n),
-            tenure=rng.exponential(150.0, n).astype(np.int64),
-            left=np.zeros(n, np.bool_),
-            served=np.zeros(n, np.int64),
-            complaints=np.zeros(n, np.int64),
-            satisfaction_sum=np.zeros(n),
-        )
-        # front-line pools: by team (stores) and by channel
-        front = np.flatnonzero(org.role == FRONTLINE)
-        by_team = front[np.argsort(org.team[front], kind="stable")]
-        self.team_indptr = np.zeros(org.n_teams + 1, np.int64)
-        np.cumsum(np.bincount(org.team[front], minlength=org.n_teams), out=self.team_indptr[1:])
-        self.team_members = by_team.astype(np.int64)
-        by_ch = front[np.argsort(org.channel[front], kind="stable")]
-        self.pool_indptr = np.zeros(len(CHANNELS) + 1, np.int64)
-        np.cumsum(np.bincount(org.channel[front], minlength=len(CHANNELS)),
-                  out=self.pool_indptr[1:])
-        self.pool_members = by_ch.astype(np.int64)
-        store = CHANNELS.index("store")
-        self.store_teams = np.flatnonzero(
-            np.bincount(org.team[front], weights=(org.channel[front] == store),
-                         minlength=org.n_teams) > 0)
-        self.pay_multiple = np.where((org.role == LEADER) | (org.role == MANAGER),
-                                     sc.money.manager_salary_multiple, 1.0)
+    def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
+        return params.build(self.scenario, self.levers, is_leader=self.is_leader,
+                            edge_kind=self.org.edge_kind, shock=shock)
 
-    def _init_customers(self) -> None:
-        sc, rng, net = self.scenario, self.rng, self.social
-        n = net.n
-        pe = sc.perception
-        pers = np.clip(net.tribe_centre[net.tribe] + sc.social.personality_spread
-                       * rng.standard_normal((n, 5)), 0, 1)
-        base = np.array([sc.service.channel_preference.get(c, 0.0) for c in CHANNELS])
-        prefs = base[None, :] * rng.lognormal(0.0, 0.5, size=(n, 3))
-        status = np.full(n, PROSPECT, np.int8)
-        status[rng.permutation(n)[: sc.size.customers]] = ACTIVE
-        sigma = sc.money.value_spread
-        value = sc.money.revenue_per_customer * rng.lognormal(-sigma**2 / 2, sigma, n)
-        home = self._home_stores(net.tribe, rng.random(n))
-        self.customers = SimpleNamespace(
-            personality=pers, prefs=prefs, status=status, value=value,
-            home_store=home.astype(np.int64),
-            last_colleague=np.full(n, -1, np.int64),
-            disposition=rng.standard_normal(n),
-            expectation=np.full(n, pe.expectation_initial),
-            memory=np.zeros(n), peak=np.zeros(n),
-            trust=np.full(n, pe.trust_initial), empathy=np.full(n, pe.empathy_initial),
-            ltr=np.full(n, 5.0), met_mean=np.zeros((n, 5)), met_spread=np.full(n, -1.0),
-            acquired_step=np.full(n, -1, np.int64), neg_prev=np.zeros(n),
-            contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
-            speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
-            neg_now=np.zeros(n), adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_),
-        )
-        # some colleagues are customers too
-        k = int(round(sc.social.colleague_members * self.org.n))
-        active = np.flatnonzero(status == ACTIVE)
-        k = min(k, len(active))
-        cols = rng.choice(self.org.n, size=k, replace=False)
-        nodes = rng.choice(active, size=k, replace=False)
-        self.customers.node_colleague[nodes] = cols
-        self.colleague_node = np.full(self.org.n, -1, np.int64)
-        self.colleague_node[cols] = nodes
-
-    def _home_stores(self, tribe: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Home store of each customer: stores serve local communities (catchments).
-
-        A share `social.store_locality` of a tribe's members use a store of the tribe's
-        catchment (stores are split evenly over tribes); the rest use any store. Also builds the
-        catchment lists that hiring for fit draws from.
-        """
-        ns, n_tribes = len(self.store_teams), self.scenario.social.tribes
-        if ns == 0:
-            home = np.zeros(len(tribe), np.int64)
-        else:
-            loc = self.scenario.social.store_locality
-            lo = (tribe * ns) // n_tribes
-            hi = np.maximum(((tribe + 1) * ns) // n_tribes, lo + 1)
-            local = u < loc
-            v = np.where(local, u / max(loc, 1e-12), (u - loc) / max(1.0 - loc, 1e-12))
-            idx = np.where(local, lo + (v * (hi - lo)).astype(np.int64),
-                           (v * ns).astype(np.int64))
-            home = self.store_teams[np.minimum(idx, np.where(local, hi - 1, ns - 1))]
-        order = np.argsort(home, kind="stable")
-        self.catchment_members = order.astype(np.int64)
-        self.catchment_indptr = np.zeros(self.org.n_teams + 1, np.int64)
-        np.cumsum(np.bincount(home, minlength=self.org.n_teams), out=self.catchment_indptr[1:])
-        return home
-
-    def _hire_sources(self, u: np.ndarray) -> np.ndarray:
-        """The customer each new hire resembles under hiring for fit: one from the post's own
-        store catchment for store staff (hire from the community you serve), else anyone."""
-        team = self.org.team
-        lo, hi = self.catchment_indptr[team], self.catchment_indptr[team + 1]
-        anyone = np.minimum((u * self.social.n).astype(np.int64), self.social.n - 1)
-        store = (self.org.role == FRONTLINE) & (self.org.channel == CHANNELS.index("store"))
-        local = store & (hi > lo)
-        pick = self.catchment_members[np.minimum(lo + (u * (hi - lo)).astype(np.int64),
-                                                 np.maximum(hi - 1, 0))]
-        return np.where(local, pick, anyone)
-
-    def _attitude_params(self) -> AttitudeParams:
-        pe = self.scenario.perception
-        return AttitudeParams(pe.memory_decay, pe.peak_weight, pe.peak_decay, pe.ltr_memory,
-                              pe.ltr_trust, pe.ltr_empathy, pe.ltr_bias, pe.ltr_spread,
-                              pe.colleague_advocacy)
-
-    def _attitude(self) -> None:
-        """Fade memories without contact and recompute likelihood to recommend."""
-        cus = self.customers
-        ap = self._attitude_params()
-        self.k.attitude(cus.status, cus.contacted, cus.memory, cus.peak, cus.trust, cus.empathy,
-                        cus.disposition, cus.node_colleague, self.colleagues.engagement, ap,
-                        cus.ltr)
-
-    # -- parameters from the current levers ----------------------------------------------------
-    def _edge_weights(self) -> np.ndarray:
-        silo = self.levers.silo
-        if self._edge_w_silo != silo:
-            kind = self.org.edge_kind
-            self._edge_w = np.where(kind == WITHIN_TEAM, 1.0, np.where(
-                kind == CROSS_TEAM, 1.0 - 0.5 * silo,
-                self.scenario.culture.cross_silo_weight * (1.0 - silo)))
-            self._edge_w_silo = silo
-        return self._edge_w
-
-    def _top_down(self) -> tuple[np.ndarray, np.ndarray]:
-        lv, cu = self.levers, self.scenario.culture
-        commitment = lv.leadership_commitment * (1.0 + cu.board_boost * lv.board_cx_role)
-        n = self.org.n
-        # silos slow the brand filtering down: part of the top-down pull is lost between levels
-        top_down = np.full(n, cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo))
-        brand_w = cu.brand_weight * (lv.training + (self.org.role == LEADER) * commitment)
-        return top_down, brand_w
+    @property
+    def quality(self) -> np.ndarray:
+        """Quality of each back-office process step (`process_steps`), 0..1."""
+        return self.process.quality
 
     def brand_fit(self) -> np.ndarray:
         """Each colleague's fit to the brand personality, 0..1."""
-        return reference.similarity(self.colleagues.personality,
-                                    np.array(self.scenario.brand.personality),
-                                    self.scenario.service.homophily_bandwidth)
+        return similarity(self.colleagues.personality, np.array(self.scenario.brand.personality),
+                          self.scenario.service.homophily_bandwidth)
 
     def chain_quality(self) -> np.ndarray:
         """Quality of each channel's process chain: the product of its steps' qualities."""
-        return np.prod(np.where(self.chain, self.quality[None, :], 1.0), axis=1)
+        return np.prod(np.where(self.process.chain, self.process.quality[None, :], 1.0), axis=1)
 
     # -- events ----------------------------------------------------------------------------------
-    def _apply_events(self) -> None:
-        t = self.t
-        self.shock = None
-        for i, ev in enumerate(self.scenario.events):
-            if isinstance(ev, SetEvent) and ev.step == t:
-                self.set_levers(ev.set)
-                self.events_log.append((t, f"set {ev.set}"))
-            elif isinstance(ev, ServiceFailure) and ev.step <= t < ev.step + ev.duration:
-                if self.shock is None or ev.severity > self.shock.severity:
-                    self.shock = ev
-                if ev.step == t:
-                    self.events_log.append((t, "service failure"))
-            elif isinstance(ev, KpiDashboard | ComplaintsFirst) and t >= ev.step:
-                if i in self._responded or self.kpis.get("nps", 100.0) >= ev.nps_threshold:
-                    continue
-                self._responded.add(i)
-                self.respond(ev)
+    @property
+    def events_log(self) -> list[tuple[int, str]]:
+        """(step, what) for every event that fired, in order."""
+        return self.timeline.log
 
-    def respond(self, ev: KpiDashboard | ComplaintsFirst) -> None:
+    def respond(self, ev: Response) -> None:
         """Management's response to a crisis: the knee-jerk dashboard or complaints-first."""
-        if isinstance(ev, KpiDashboard):
-            self.set_levers({"productivity_pressure": ev.productivity_pressure,
-                             "empowerment": ev.empowerment,
-                             "cx_metrics_weight": ev.cx_metrics_weight})
-            self.events_log.append((self.t, "knee-jerk KPI dashboard"))
-        else:
-            self.set_levers({"complaints_first": ev.complaints_first,
-                             "co_creation": ev.co_creation, "empowerment": ev.empowerment})
-            self.events_log.append((self.t, "complaints-first response"))
+        self.set_levers(response_levers(ev))
+        self.timeline.log.append((self.t, response_name(ev)))
 
     def set_levers(self, changes: dict[str, Any]) -> None:
         """Change levers now (validated): {"empowerment": 0.7} or {"process.billing": 0.6}."""
         for key, value in changes.items():
             if key.startswith("process."):
                 s = self.process_steps.index(key.split(".", 1)[1])
-                self.quality[s] = self.quality0[s] = float(value)
+                self.process.quality[s] = self.process.quality0[s] = float(value)
             else:
                 setattr(self.levers, key.removeprefix("levers."), value)
 
     def inject_service_failure(self, severity: float = 0.4, duration: int = 4,
                                share: float = 0.5, channel: str | None = None) -> None:
         """Start a service failure now (used by the dashboard's button)."""
-        ev = ServiceFailure(type="service_failure", step=self.t, duration=duration,
-                            severity=severity, share=share, channel=channel)
-        self._extra_events.append(ev)
-        self.events_log.append((self.t, "service failure"))
+        self.timeline.inject(ServiceFailure(type="service_failure", step=self.t,
+                                            duration=duration, severity=severity, share=share,
+                                            channel=channel))
 
     # -- the step ------------------------------------------------------------------------------
     def step(self) -> None:
-        """One week: the eight phases, then the figures."""
+        """One week: the phases, then the figures."""
         self._advance(apply_events=True)
         self.datacollector.collect(self)
         self.t += 1
@@ -486,187 +265,125 @@ class CXModel(mesa.Model):
             if progress is not None:
                 progress()
 
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.phase_seconds[phase] += time.perf_counter() - t0
+
     def _advance(self, apply_events: bool) -> None:
+        """The phases of a week (the burn-in runs them without the scenario's events)."""
         self.shock = None
         if apply_events:
-            self._apply_events()
-            for ev in self._extra_events:
-                if ev.step <= self.t < ev.step + ev.duration and (
-                        self.shock is None or ev.severity > self.shock.severity):
-                    self.shock = ev
-        sc, lv, k, rng = self.scenario, self.levers, self.k, self.rng
-        col, cus, org, net = self.colleagues, self.customers, self.org, self.social
-        ph = self.phase_seconds
-        clock = time.perf_counter
+            self.timeline.fire(self.t, self.kpis.get("nps", 100.0), self.set_levers,
+                               self.respond)
+            self.shock = self.timeline.active_shock(self.t)
+        p = self._params(self.shock)
+        self.org_graph.weight = p.tie_weight
+        with self._timed("culture"):
+            self._culture(p)
+        with self._timed("service"):
+            self._service(p)
+        with self._timed("perception"):
+            complaint = self._perception(p)
+        with self._timed("customers"):
+            self._customers(p)
+        with self._timed("staff"):
+            self._staff(p)
+        with self._timed("learning"):
+            self._learning(complaint, p)
+        with self._timed("money"):
+            self._record()
 
-        # 1. culture
-        t0 = clock()
-        edge_w = self._edge_weights()
-        top_down, brand_w = self._top_down()
-        brand = np.array(sc.brand.personality)
-        cu = sc.culture
+    def _culture(self, p: params.StepParams) -> None:
+        """1. Personalities move (manager, peers, brand); engagement moves to its target."""
+        col, org = self.colleagues, self.org_graph.arrays()
         new_p = np.empty_like(col.personality)
-        k.culture(col.personality, col.personality0, self.colleague_manager, top_down,
-                  brand_w, brand, org.indptr, org.indices, edge_w,
-                  CultureParams(cu.stubbornness, cu.self_weight, cu.peer_weight), new_p)
+        self.engine.culture(col.arrays(), org, p.culture, new_p)
         col.personality[:] = new_p
         new_e = np.empty_like(col.engagement)
-        ep = EngagementParams(
-            cu.engagement_rate, cu.engagement_peers, cu.engagement_base,
-            cu.engagement_empowerment, cu.engagement_pressure, cu.engagement_pay,
-            cu.engagement_co_creation, cu.engagement_mirror, cu.engagement_workload,
-            lv.empowerment, lv.productivity_pressure, lv.cx_metrics_weight, lv.pay_alignment,
-            lv.co_creation, cu.headroom_pressure_loss, lv.training, cu.training_cost_headroom)
-        k.engagement_step(col.engagement, col.aptitude, col.mirror, col.overload, org.indptr,
-                          org.indices, edge_w, ep, col.headroom, new_e)
+        self.engine.engagement_step(col.arrays(), org, p.engagement, new_e)
         col.engagement[:] = new_e
-        t1 = clock()
-        ph["culture"] += t1 - t0
 
-        # 2. service
-        se = sc.service
-        u = rng.random(out=self._u_contact)
-        contacts = k.select_contacts(cus.status, u, se.contact_rate)
-        m = len(contacts)
-        u_channel, u_rel, u_pick, u_fail = rng.random((4, m))
-        noise = rng.standard_normal(m)
-        colleague, channel = k.assign_contacts(
-            contacts, cus.prefs, cus.home_store, cus.last_colleague, self.colleague_team,
-            self.colleague_channel, self.team_indptr, self.team_members,
-            self.pool_indptr, self.pool_members, se.relationship, lv.digital_channel,
-            u_channel, u_rel, u_pick)
-        shock = self.shock
-        sp = ServiceParams(
-            se.weight_engagement, se.weight_brand_fit, se.weight_empowerment,
-            se.weight_homophily, se.weight_process, se.rush_penalty, se.noise,
-            se.homophily_bandwidth, lv.productivity_pressure, lv.cx_metrics_weight,
-            lv.digital_front_end, se.digital_self_service, sc.perception.consistency_rate,
-            shock is not None, shock.share if shock else 0.0,
-            CHANNELS.index(shock.channel) if shock and shock.channel else -1,
-            shock.severity if shock else 0.0)
-        experience, homophily, inconsistency = np.empty(m), np.empty(m), np.empty(m)
-        k.service(contacts, colleague, channel, noise, u_fail, cus.personality,
-                  col.personality, col.engagement, col.headroom, brand, self.chain_quality(),
-                  cus.met_mean, cus.met_spread, sp, experience, homophily, inconsistency)
-        t2 = clock()
-        ph["service"] += t2 - t1
+    def _service(self, p: params.StepParams) -> None:
+        """2. Who contacts the company, through which channel, who serves them, how it goes."""
+        rng, cus, col = self.rng, self.customers, self.colleagues
+        u = rng.random(out=self.draws.contact)
+        customer = self.engine.select_contacts(cus.status, u, p.contact.rate)
+        m = len(customer)
+        con = Contacts.empty(m)
+        con.customer = customer
+        draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m))
+        self.engine.assign_contacts(con.arrays(), cus.arrays(), col.arrays(),
+                                    self.pools.arrays(), draws.arrays(), p.contact)
+        self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
+                            self.chain_quality(), p.service)
+        self.contacts = con
 
-        # 3. perception
-        pe = sc.perception
-        satisfaction = np.empty(m)
-        k.perception(contacts, experience, homophily, inconsistency, col.engagement[colleague],
-                     cus.expectation, cus.memory, cus.peak, cus.trust, cus.empathy,
-                     PerceptionParams(pe.satisfaction_slope, pe.tolerance, lv.negativity_bias,
-                                      pe.memory_rate,
-                                      pe.expectation_adaptation, pe.expectation_anchor,
-                                      pe.expectation_initial, pe.trust_gain, pe.trust_loss,
-                                      pe.inconsistency_penalty, pe.empathy_rate),
-                     satisfaction)
+    def _perception(self, p: params.StepParams) -> np.ndarray:
+        """3. Customers respond to their experience; colleagues feel what they served."""
+        cus, con = self.customers, self.contacts
+        self.engine.perception(con.arrays(), cus.arrays(), self.colleagues.arrays(),
+                               p.perception)
         cus.contacted[:] = False
-        cus.contacted[contacts] = True
-        cus.last_colleague[contacts] = colleague
-        n_c = org.n
-        col.served = np.bincount(colleague, minlength=n_c)
-        col.satisfaction_sum = np.bincount(colleague, weights=satisfaction, minlength=n_c)
-        complaint = satisfaction < 0.5
-        col.complaints = np.bincount(colleague[complaint], minlength=n_c)
-        served = col.served > 0
-        col.mirror[served] += cu.mirror_rate * (
-            col.satisfaction_sum[served] / col.served[served] - col.mirror[served])
-        col.overload[:] = np.maximum(0.0, col.served / se.capacity - 1.0)
-        wm, ch, mo = sc.word_of_mouth, sc.churn, sc.money
-        wp = WomParams(wm.promoter_talk, wm.detractor_talk, wm.churned_talk, wm.second_hop,
-                       wm.attitude_weight, wm.expectation_weight, lv.marketing, wm.adoption_q,
-                       wm.detractor_repel, wm.winback, pe.expectation_initial,
-                       pe.trust_initial, pe.empathy_initial)
-        cp = ChurnParams(ch.base, ch.memory_sensitivity, ch.trust_sensitivity, pe.peak_weight)
-        mp = MoneyParams(mo.promoter_premium, mo.detractor_discount)
-        fused = k.customer_pass_a is not None
-        if not fused:
-            self._attitude()
-        t3 = clock()
-        ph["perception"] += t3 - t2
-        # the step's draws for word of mouth and churn, in the order the phases take them
-        u_talk = rng.random(out=self._u_talk)
-        u_adopt = rng.random(out=self._u_adopt)
-        u_churn = rng.random(out=self._u_churn)
-        if fused:
-            # 3b-5 (+ the figures and revenue of 8): attitude, word of mouth, churn, fused
-            k.customer_pass_a(cus.status, cus.contacted, cus.memory, cus.peak, cus.trust,
-                              cus.empathy, cus.disposition, cus.node_colleague, col.engagement,
-                              self._attitude_params(), net.indptr, u_talk, cus.neg_prev,
-                              lv.social_amplification, wp, cus.ltr, cus.speak, self._scratch)
-            k.customer_hear(net.indptr, net.indices, cus.speak, self._scratch, wp.second_hop,
-                            cus.heard_pos, cus.heard_neg, cus.neg_now)
-            *fig, rev = k.customer_pass_b(
-                net.indptr, cus.status, cus.ltr, u_adopt, u_churn, cus.memory, cus.peak,
-                cus.expectation, cus.trust, cus.empathy, cus.acquired_step, self.t, wp, cp,
-                cus.heard_pos, cus.heard_neg, cus.adopted, cus.churned, cus.met_spread,
-                cus.last_colleague, self.colleague_team, org.n_teams, cus.value, mp)
-            totals = metrics.CustomerTotals(*fig)
-            cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
-            t5 = clock()
-            ph["customers"] += t5 - t3
-        else:
-            # 4. word of mouth
-            k.wom(net.indptr, net.indices, cus.status, cus.ltr, u_talk, u_adopt, cus.neg_prev,
-                  cus.memory, cus.peak, cus.expectation, cus.trust, cus.empathy,
-                  cus.acquired_step, self.t, lv.social_amplification, wp, cus.speak,
-                  cus.heard_pos, cus.heard_neg, cus.neg_now, cus.adopted, self._scratch)
-            cus.neg_prev, cus.neg_now = cus.neg_now, cus.neg_prev
-            t4 = clock()
-            ph["word_of_mouth"] += t4 - t3
+        cus.contacted[con.customer] = True
+        cus.last_colleague[con.customer] = con.colleague
+        return colleague_feedback(con, self.colleagues, p.feedback)
 
-            # 5. churn
-            k.churn(cus.status, cus.memory, cus.peak, cus.trust, u_churn, cus.acquired_step,
-                    self.t, cp, cus.churned)
-            t5 = clock()
-            ph["churn"] += t5 - t4
+    def _customers(self, p: params.StepParams) -> None:
+        """4-5. Attitude, word of mouth, adoption, churn and the customer figures."""
+        rng, d = self.rng, self.draws
+        rng.random(out=d.talk)
+        rng.random(out=d.adopt)
+        rng.random(out=d.churn)
+        cus, col, net, draws = (self.customers.arrays(), self.colleagues.arrays(),
+                                self.net.arrays(), d.arrays())
+        self.engine.customer_pass_a(cus, col, net, draws, p.customer)
+        self.engine.customer_hear(net, cus, p.customer)
+        self.engine.customer_pass_b(cus, col, net, draws, self.t, p.customer,
+                                    self.figures.arrays())
+        self.customers.swap_stories()
 
-        # 6. staff
-        st = sc.staff
-        k.staff(col.engagement, col.tenure, col.personality, col.personality0, col.mirror,
-                rng.random(n_c), rng.standard_normal((n_c, 5)),
-                self._hire_sources(rng.random(n_c)), cus.personality,
-                StaffParams(st.attrition_base, st.attrition_engagement, st.tenure_protection,
-                            st.onboarding_engagement, lv.hiring_for_fit,
-                            cu.labour_market_centre, cu.personality_spread), col.left)
-        t6 = clock()
-        ph["staff"] += t6 - t5
+    def _staff(self, p: params.StepParams) -> None:
+        """6. Colleagues leave; posts are refilled by hires (for fit, from the catchment)."""
+        rng, n = self.rng, self.org.n
+        u_leave = rng.random(n)
+        hire_noise = rng.standard_normal((n, 5))
+        hire_customer = population.hire_sources(self.org, self.catchments, self.social.n,
+                                                rng.random(n))
+        draws = StaffDraws(u_leave, hire_noise, hire_customer)
+        self.engine.staff(self.colleagues.arrays(), draws.arrays(), self.customers.arrays(),
+                          p.staff)
 
-        # 7. learning
-        pr = sc.process
-        by_channel = np.bincount(channel, minlength=len(CHANNELS)).astype(float)
-        complaints_ch = np.bincount(channel[complaint], minlength=len(CHANNELS)).astype(float)
-        intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
-        k.learning(self.quality, self.quality0, self.chain, complaints_ch, by_channel,
-                   self.step_of_department, self.colleague_department, col.complaints,
-                   col.engagement, LearningParams(intensity, pr.learning_rate, pr.decay,
-                                                  pr.engagement_lift))
-        t7 = clock()
-        ph["learning"] += t7 - t6
+    def _learning(self, complaint: np.ndarray, p: params.StepParams) -> None:
+        """7. Complaints improve the process steps behind the channels that drew them."""
+        con = self.contacts
+        self.engine.learning(self.process.arrays(), con.by_channel(complaint), con.by_channel(),
+                             self.colleagues.arrays(), p.learning)
 
-        # 8. money
-        if not fused:
-            rev = k.revenue(cus.status, cus.value, cus.ltr, mp)
-            totals = metrics.customer_totals(self)
-        acquisitions = int(np.count_nonzero(cus.adopted))
-        leavers = int(np.count_nonzero(col.left))
-        cost = metrics.weekly_cost(sc, lv, self.pay_multiple, by_channel, leavers, acquisitions,
-                                   rev)
-        self.cumulative_profit += rev - cost
-        self.last_contacts = SimpleNamespace(customers=contacts, colleagues=colleague,
-                                             channel=channel, experience=experience,
-                                             satisfaction=satisfaction)
-        self.kpis = metrics.snapshot(self, satisfaction=satisfaction, revenue=rev, cost=cost,
-                                     acquisitions=acquisitions, leavers=leavers,
-                                     inconsistency=inconsistency, totals=totals)
-        self.unit_rows.append(metrics.unit_snapshot(self, colleague, satisfaction, totals))
-        ph["money"] += clock() - t7
+    def _record(self) -> None:
+        """8. Money and the week's figures."""
+        sc, lv, con, fig = self.scenario, self.levers, self.contacts, self.figures
+        revenue = float(fig.sums[S_REVENUE])
+        acquisitions = int(np.count_nonzero(self.customers.adopted))
+        leavers = int(np.count_nonzero(self.colleagues.left))
+        cost = metrics.weekly_cost(sc, lv, self.pay_multiple, con.by_channel(), leavers,
+                                   acquisitions, revenue)
+        self.cumulative_profit += revenue - cost
+        quality = self.process.quality
+        result = metrics.StepResult(
+            step=self.t, figures=fig, satisfaction=con.satisfaction, revenue=revenue, cost=cost,
+            acquisitions=acquisitions, leavers=leavers, cumulative_profit=self.cumulative_profit,
+            brand_alignment=float(self.brand_fit().mean()),
+            process_quality=float(quality.mean()) if len(quality) else 1.0,
+            shock=float(self.shock.severity) if self.shock is not None else 0.0,
+            productivity_pressure=lv.productivity_pressure, empowerment=lv.empowerment)
+        self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
+        self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 
     # -- results ---------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:
-        """One row per step with every figure of MODEL.md's 'What it reports'."""
+        """One row per step with every figure of `metrics.TIMESERIES_COLUMNS`."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df.insert(0, "step", np.arange(len(df)))
         return df
@@ -677,8 +394,8 @@ class CXModel(mesa.Model):
 
     def service_graph(self):
         """networkx bipartite graph of the last step's service contacts."""
-        lc = self.last_contacts
-        return service_graph(lc.customers, lc.colleagues, lc.channel, lc.experience)
+        c = self.contacts
+        return service_graph(c.customer, c.colleague, c.channel, c.experience)
 
     @property
     def n_active(self) -> int:

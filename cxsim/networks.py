@@ -23,14 +23,18 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from . import kernels
-from .scenario import CHANNELS, Scenario, ScenarioError
-
-ROLES = ("leader", "manager", "frontline", "backoffice")
-LEADER, MANAGER, FRONTLINE, BACKOFFICE = range(4)
-
-# edge kinds of the organisation's peer network
-WITHIN_TEAM, CROSS_TEAM, CROSS_DEPARTMENT = range(3)
+from .constants import (
+    BACKOFFICE,
+    CHANNELS,
+    CROSS_DEPARTMENT,
+    CROSS_TEAM,
+    FRONTLINE,
+    LEADER,
+    MANAGER,
+    ROLES,
+    WITHIN_TEAM,
+)
+from .scenario import Scenario, ScenarioError
 
 
 @dataclass
@@ -367,14 +371,25 @@ def csr_to_graph(indptr: np.ndarray, indices: np.ndarray) -> nx.Graph:
     return g
 
 
+def rules(engine: str):
+    """The module implementing the rules for `engine`: the numba kernels or the numpy twins.
+
+    Imported here, not at the top, so that ``engine="reference"`` never imports numba.
+    """
+    if engine == "numba":
+        from . import kernels
+        return kernels
+    if engine == "reference":
+        from . import reference
+        return reference
+    raise ValueError(f"engine = {engine!r}; allowed: numba, reference")
+
+
 def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "numba"):
     """Symmetric CSR from an undirected edge list; also the permutation of [src,dst | dst,src]."""
     a = np.concatenate([src, dst]).astype(np.int64)
     b = np.concatenate([dst, src]).astype(np.int64)
-    if engine == "numba":
-        return kernels.csr_from_edges(n, a, b)
-    from . import reference
-    return reference.csr_from_edges(n, a, b)
+    return rules(engine).csr_from_edges(n, a, b)
 
 
 def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
@@ -386,7 +401,7 @@ def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
     """
     s = sc.social
     tribe = rng.integers(0, s.tribes, size=n_nodes).astype(np.int32)
-    centre = rng.uniform(0.15, 0.85, size=(s.tribes, 5))
+    centre = rng.uniform(s.tribe_centre_low, s.tribe_centre_high, size=(s.tribes, 5))
     if s.kind == "random":
         m = int(round(n_nodes * s.mean_degree / 2))
         a = rng.integers(0, n_nodes, size=int(m * 1.05) + 10)
@@ -399,11 +414,8 @@ def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
         half = s.mean_degree / 2.0
         slots = int(np.ceil(half))
         draws = rng.random(n_nodes * max(slots, 1) * 8 + 64)
-        gen = kernels.tribal_powerlaw_cluster if engine == "numba" else None
-        if gen is None:
-            from . import reference
-            gen = reference.tribal_powerlaw_cluster
-        targets = gen(tribe, slots, half, s.triad_probability, s.homophily, draws)
+        targets = rules(engine).tribal_powerlaw_cluster(tribe, slots, half, s.triad_probability,
+                                                        s.homophily, draws)
         v = np.repeat(np.arange(n_nodes), slots)
         t = targets.ravel()
         ok = t >= 0

@@ -1,21 +1,42 @@
-"""Flat parameter records passed to kernels and their twins (numba accepts namedtuples).
+"""Parameter records for the kernels and their twins, built in one place by keyword.
 
-They are built from a validated Scenario by `cxsim.model` each step, so an event that changes a
-lever is seen by the next kernel call.
+`build(scenario, levers, ...)` turns the validated scenario and the levers in force this step
+into the records (NamedTuples numba accepts), so an event that changes a lever is seen by the
+next step, and no record is ever filled by position: the model and the tests call `build`.
+
+>>> from cxsim.scenario import load_scenario
+>>> import numpy as np
+>>> sc = load_scenario("baseline")
+>>> p = build(sc, sc.levers, is_leader=np.array([True, False]), edge_kind=np.zeros(0, np.int8))
+>>> p.customer.promoter_talk == sc.word_of_mouth.promoter_talk
+True
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
+from .constants import CHANNELS, CROSS_TEAM, WITHIN_TEAM
+from .scenario import Levers, Scenario, ServiceFailure
+
 
 class CultureParams(NamedTuple):
+    """Friedkin-Johnsen weights; `brand` (d,) the target personality; `top_down` and
+    `brand_pull` (c,) each colleague's weight on the manager and on the brand this step."""
+
     stubbornness: float
     self_weight: float
     peer_weight: float
+    brand: np.ndarray
+    top_down: np.ndarray
+    brand_pull: np.ndarray
 
 
 class EngagementParams(NamedTuple):
+    """Engagement target weights (scenario.culture) and the levers they act through."""
+
     rate: float
     peers: float
     base: float
@@ -35,7 +56,17 @@ class EngagementParams(NamedTuple):
     training_cost_headroom: float
 
 
+class ContactParams(NamedTuple):
+    """Who contacts the company and who serves them."""
+
+    rate: float
+    relationship: float
+    digital_on: bool
+
+
 class ServiceParams(NamedTuple):
+    """Experience weights; `brand` (d,); the service failure in force (`shock_*`)."""
+
     w_engagement: float
     w_brand_fit: float
     w_empowerment: float
@@ -49,6 +80,7 @@ class ServiceParams(NamedTuple):
     digital_front_end: float
     digital_self_service: float
     consistency_rate: float
+    brand: np.ndarray
     shock_active: bool
     shock_share: float
     shock_channel: int
@@ -56,6 +88,8 @@ class ServiceParams(NamedTuple):
 
 
 class PerceptionParams(NamedTuple):
+    """Disconfirmation, emotional memory, trust and empathy (scenario.perception)."""
+
     slope: float
     tolerance: float
     negativity_bias: float
@@ -67,9 +101,23 @@ class PerceptionParams(NamedTuple):
     trust_loss: float
     inconsistency_penalty: float
     empathy_rate: float
+    empathy_similarity_share: float
 
 
-class AttitudeParams(NamedTuple):
+class FeedbackParams(NamedTuple):
+    """What colleagues take from the contacts they served: complaints, mirror, overload."""
+
+    complaint_threshold: float
+    mirror_rate: float
+    capacity: float
+
+
+class CustomerParams(NamedTuple):
+    """Everything the customer passes read, in one flat record (numba's parfors cannot take
+    a record nested in another): fading memories and likelihood to recommend
+    (scenario.perception), word of mouth and adoption (scenario.word_of_mouth, the marketing
+    and amplification levers, the starting state of a new customer), churn and spend."""
+
     memory_decay: float
     peak_weight: float
     peak_decay: float
@@ -79,12 +127,10 @@ class AttitudeParams(NamedTuple):
     ltr_bias: float
     ltr_spread: float
     colleague_advocacy: float
-
-
-class WomParams(NamedTuple):
     promoter_talk: float
     detractor_talk: float
     churned_talk: float
+    amplification: float
     second_hop: float
     attitude_weight: float
     expectation_weight: float
@@ -95,13 +141,11 @@ class WomParams(NamedTuple):
     expectation_norm: float
     trust_initial: float
     empathy_initial: float
-
-
-class ChurnParams(NamedTuple):
-    base: float
+    churn_base: float
     memory_sensitivity: float
     trust_sensitivity: float
-    peak_weight: float
+    promoter_premium: float
+    detractor_discount: float
 
 
 class StaffParams(NamedTuple):
@@ -112,6 +156,7 @@ class StaffParams(NamedTuple):
     hiring_for_fit: float
     market_centre: float
     personality_spread: float
+    hire_fit_noise: float
 
 
 class LearningParams(NamedTuple):
@@ -121,6 +166,148 @@ class LearningParams(NamedTuple):
     engagement_lift: float
 
 
-class MoneyParams(NamedTuple):
-    promoter_premium: float
-    detractor_discount: float
+class StepParams(NamedTuple):
+    """All records of one step, and the organisation's tie weights under the current silo."""
+
+    culture: CultureParams
+    engagement: EngagementParams
+    contact: ContactParams
+    service: ServiceParams
+    perception: PerceptionParams
+    feedback: FeedbackParams
+    customer: CustomerParams
+    staff: StaffParams
+    learning: LearningParams
+    tie_weight: np.ndarray
+
+
+def tie_weights(edge_kind: np.ndarray, sc: Scenario, silo: float) -> np.ndarray:
+    """Influence of each tie between colleagues: silos weaken ties across teams and more so
+    across departments."""
+    cu = sc.culture
+    return np.where(edge_kind == WITHIN_TEAM, 1.0, np.where(
+        edge_kind == CROSS_TEAM, 1.0 - cu.cross_team_silo_loss * silo,
+        cu.cross_silo_weight * (1.0 - silo)))
+
+
+def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray) -> CultureParams:
+    """Top-down pull (leadership commitment, boosted by a board CX role, partly lost between
+    levels to silos) and the brand's pull (training; leaders also through commitment)."""
+    cu = sc.culture
+    commitment = lv.leadership_commitment * (1.0 + cu.board_boost * lv.board_cx_role)
+    n = len(is_leader)
+    top_down = np.full(n, cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo))
+    brand_pull = cu.brand_weight * (lv.training + is_leader * commitment)
+    return CultureParams(stubbornness=cu.stubbornness, self_weight=cu.self_weight,
+                         peer_weight=cu.peer_weight, brand=np.array(sc.brand.personality),
+                         top_down=top_down, brand_pull=brand_pull)
+
+
+def engagement_params(sc: Scenario, lv: Levers) -> EngagementParams:
+    cu = sc.culture
+    return EngagementParams(
+        rate=cu.engagement_rate, peers=cu.engagement_peers, base=cu.engagement_base,
+        w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
+        w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
+        w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
+        empowerment=lv.empowerment, productivity_pressure=lv.productivity_pressure,
+        cx_metrics_weight=lv.cx_metrics_weight, pay_alignment=lv.pay_alignment,
+        co_creation=lv.co_creation, headroom_pressure_loss=cu.headroom_pressure_loss,
+        training=lv.training, training_cost_headroom=cu.training_cost_headroom)
+
+
+def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> ServiceParams:
+    se = sc.service
+    return ServiceParams(
+        w_engagement=se.weight_engagement, w_brand_fit=se.weight_brand_fit,
+        w_empowerment=se.weight_empowerment, w_homophily=se.weight_homophily,
+        w_process=se.weight_process, rush_penalty=se.rush_penalty, noise=se.noise,
+        bandwidth=se.homophily_bandwidth, productivity_pressure=lv.productivity_pressure,
+        cx_metrics_weight=lv.cx_metrics_weight, digital_front_end=lv.digital_front_end,
+        digital_self_service=se.digital_self_service,
+        consistency_rate=sc.perception.consistency_rate, brand=np.array(sc.brand.personality),
+        shock_active=shock is not None, shock_share=shock.share if shock else 0.0,
+        shock_channel=CHANNELS.index(shock.channel) if shock and shock.channel else -1,
+        shock_severity=shock.severity if shock else 0.0)
+
+
+def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
+    pe = sc.perception
+    return PerceptionParams(
+        slope=pe.satisfaction_slope, tolerance=pe.tolerance, negativity_bias=lv.negativity_bias,
+        memory_rate=pe.memory_rate, expectation_adaptation=pe.expectation_adaptation,
+        expectation_anchor=pe.expectation_anchor, expectation_norm=pe.expectation_initial,
+        trust_gain=pe.trust_gain, trust_loss=pe.trust_loss,
+        inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
+        empathy_similarity_share=pe.empathy_similarity_share)
+
+
+def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
+    pe, wm, ch, mo = sc.perception, sc.word_of_mouth, sc.churn, sc.money
+    return CustomerParams(
+        memory_decay=pe.memory_decay, peak_weight=pe.peak_weight, peak_decay=pe.peak_decay,
+        ltr_memory=pe.ltr_memory, ltr_trust=pe.ltr_trust, ltr_empathy=pe.ltr_empathy,
+        ltr_bias=pe.ltr_bias, ltr_spread=pe.ltr_spread,
+        colleague_advocacy=pe.colleague_advocacy,
+        promoter_talk=wm.promoter_talk, detractor_talk=wm.detractor_talk,
+        churned_talk=wm.churned_talk, amplification=lv.social_amplification,
+        second_hop=wm.second_hop, attitude_weight=wm.attitude_weight,
+        expectation_weight=wm.expectation_weight, marketing=lv.marketing,
+        adoption_q=wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
+        expectation_norm=pe.expectation_initial, trust_initial=pe.trust_initial,
+        empathy_initial=pe.empathy_initial,
+        churn_base=ch.base, memory_sensitivity=ch.memory_sensitivity,
+        trust_sensitivity=ch.trust_sensitivity,
+        promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount)
+
+
+def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
+    st, cu = sc.staff, sc.culture
+    return StaffParams(
+        attrition_base=st.attrition_base, attrition_engagement=st.attrition_engagement,
+        tenure_protection=st.tenure_protection, onboarding_engagement=st.onboarding_engagement,
+        hiring_for_fit=lv.hiring_for_fit, market_centre=cu.labour_market_centre,
+        personality_spread=cu.personality_spread, hire_fit_noise=st.hire_fit_noise)
+
+
+def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
+    """Learning from complaints runs at the intensity of complaints-first management, plus what
+    co-creation with the front line adds."""
+    pr = sc.process
+    intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
+    return LearningParams(intensity=intensity, learning_rate=pr.learning_rate, decay=pr.decay,
+                          engagement_lift=pr.engagement_lift)
+
+
+def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
+          shock: ServiceFailure | None = None) -> StepParams:
+    """Every record of a step from the scenario, the levers in force and the current shock.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The validated scenario (behavioural parameters).
+    lv : Levers
+        The levers in force this step (events may have changed them).
+    is_leader : (c,) bool
+        Which colleagues are leaders (they carry the brand through commitment).
+    edge_kind : (e,) int
+        Kind of each tie of the organisation's CSR (`WITHIN_TEAM`, ...).
+    shock : ServiceFailure or None
+        The service failure in force, if any.
+    """
+    return StepParams(
+        culture=culture_params(sc, lv, is_leader),
+        engagement=engagement_params(sc, lv),
+        contact=ContactParams(rate=sc.service.contact_rate,
+                              relationship=sc.service.relationship,
+                              digital_on=bool(lv.digital_channel)),
+        service=service_params(sc, lv, shock),
+        perception=perception_params(sc, lv),
+        feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
+                                mirror_rate=sc.culture.mirror_rate,
+                                capacity=sc.service.capacity),
+        customer=customer_params(sc, lv),
+        staff=staff_params(sc, lv),
+        learning=learning_params(sc, lv),
+        tie_weight=tie_weights(edge_kind, sc, lv.silo))

@@ -1,7 +1,20 @@
 """Plain numpy twins of the kernels: the specification of each rule, written for reading.
 
-Each function takes the same arguments as its kernel in `cxsim.kernels` and has the same effect.
-`CXModel(..., engine="reference")` runs the whole model on these.
+Each function has the name and the arguments of its kernel (or inlined rule) in
+`cxsim.kernels` and the same effect, vectorised over agents. ``CXModel(..., engine=
+"reference")`` runs the whole model on these and never imports numba.
+
+Shapes: n customer nodes, c colleagues, m contacts this step, d = 5 personality dimensions.
+Records (`cus`, `col`, `con`, `net`, `draws`, ...) are those of `cxsim.state`; parameter
+records (`p`) those of `cxsim.params`.
+
+>>> import numpy as np
+>>> float(affect(0.2, -0.5, 0.4))
+-0.08
+>>> ltr_score(np.zeros(2), 0.5, 0.5, np.array([0.0, 1.0]),
+...           customer_params(ltr_memory=3.5, ltr_trust=2.0, ltr_empathy=3.0, ltr_bias=4.3,
+...                           ltr_spread=2.5))
+array([ 9.3, 11.8])
 """
 
 from __future__ import annotations
@@ -9,26 +22,40 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .kernels import (
+from .constants import (
     ACTIVE,
     CHURNED,
     CONTACT_CENTRE,
     DETRACTOR_MAX,
     DIGITAL,
+    LTR_MID,
+    NEUTRAL,
     PROMOTER_MIN,
     PROSPECT,
+    S_EMPATHY,
+    S_EXPECTATION,
+    S_HEARD_NEG,
+    S_HEARD_POS,
+    S_REVENUE,
+    S_SPREAD,
+    S_TRUST,
     STORE,
+    T_ACTIVE,
+    T_CHURNED,
+    T_DETRACTORS,
+    T_PROMOTERS,
+    T_PROSPECTS,
+    T_SEEN,
+    U_CUSTOMERS,
+    U_DETRACTORS,
+    U_PROMOTERS,
 )
+from .params import CustomerParams
 
 
-def similarity(a: np.ndarray, b: np.ndarray, bandwidth: float) -> np.ndarray:
-    """Gaussian similarity of personality vectors (last axis): 1 when equal."""
-    d2 = np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1)
-    return np.exp(-d2 / (2.0 * bandwidth * bandwidth))
-
-
-def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))
+def customer_params(**kw: float) -> CustomerParams:
+    """A CustomerParams with zeros for what is not given (for examples)."""
+    return CustomerParams(**(dict.fromkeys(CustomerParams._fields, 0.0) | kw))
 
 
 def _matrix(indptr, indices, data=None):
@@ -36,6 +63,106 @@ def _matrix(indptr, indices, data=None):
     if data is None:
         data = np.ones(len(indices))
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+def similarity(a: np.ndarray, b: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Gaussian similarity of personality vectors (last axis): 1 when equal.
+
+    Parameters
+    ----------
+    a, b : (..., d) float
+        Personalities, broadcast against each other.
+    bandwidth : float
+        Distance at which similarity has fallen to exp(-1/2).
+    """
+    d2 = np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1)
+    return np.exp(-d2 / (2.0 * bandwidth * bandwidth))
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance of personality vectors (last axis)."""
+    return np.sqrt(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))
+
+
+def affect(memory, peak, peak_weight):
+    """What a customer feels: emotional memory blended with its most intense moment."""
+    return (1 - peak_weight) * memory + peak_weight * peak
+
+
+def ltr_score(feeling, trust, empathy, disposition, p):
+    """Likelihood to recommend (0-10 scale, before clipping) from affect, trust, felt empathy
+    and a personal disposition (p: CustomerParams)."""
+    return (LTR_MID + p.ltr_memory * feeling + p.ltr_trust * (trust - NEUTRAL)
+            + p.ltr_empathy * (empathy - NEUTRAL) + p.ltr_bias + p.ltr_spread * disposition)
+
+
+def advocacy(score, engagement, p):
+    """A customer who is also a colleague recommends partly as engaged as they are."""
+    return (1 - p.colleague_advocacy) * score + p.colleague_advocacy * 10 * engagement
+
+
+def talk_rates(p):
+    """Weekly chance that a promoter / a detractor talks, under social amplification."""
+    return min(1.0, p.promoter_talk * p.amplification), min(1.0, p.detractor_talk
+                                                             * p.amplification)
+
+
+def speaker(status, ltr, u, promoter_rate, detractor_rate, churned_talk):
+    """+1 where a node speaks well this step, -1 where it speaks ill, else 0 (int8).
+
+    Active promoters speak well with chance `promoter_rate`; active detractors speak ill with
+    chance `detractor_rate`, churned detractors with `detractor_rate * churned_talk`.
+    """
+    active, churned = status == ACTIVE, status == CHURNED
+    pos = active & (ltr >= PROMOTER_MIN) & (u < promoter_rate)
+    neg = (ltr < DETRACTOR_MAX) & ((active & (u < detractor_rate))
+                                   | (churned & (u < detractor_rate * churned_talk)))
+    return pos.astype(np.int8) - neg.astype(np.int8)
+
+
+def adoption_hazard(share_pos, share_neg, churned, p):
+    """Bass adoption: marketing p + imitation q x share of promoter neighbours, minus the
+    repulsion of detractors; churned customers come back at `winback` times the rate."""
+    hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
+    return np.where(churned, hazard * p.winback, hazard)
+
+
+def heard_shift(share_pos, share_neg, p):
+    """Shift of emotional memory from what the neighbours said."""
+    return p.attitude_weight * (share_pos - share_neg)
+
+
+def lifted_expectation(expectation, share_pos, p):
+    """Praise from neighbours raises expectation (capped at 1)."""
+    return np.minimum(1, expectation + p.expectation_weight * share_pos)
+
+
+def churn_probability(feeling, trust, p):
+    """Weekly chance an active customer leaves: base x exp(-affect, -trust above neutral)."""
+    return p.churn_base * np.exp(-p.memory_sensitivity * feeling - p.trust_sensitivity
+                           * (trust - NEUTRAL))
+
+
+def spend(value, ltr, p):
+    """Weekly spend: promoters pay a premium, detractors spend less."""
+    return np.where(ltr >= PROMOTER_MIN, value * (1 + p.promoter_premium),
+                    np.where(ltr < DETRACTOR_MAX, value * (1 - p.detractor_discount), value))
+
+
+def attrition_probability(engagement, tenure, p):
+    """Weekly chance a colleague leaves: falls with engagement and with tenure."""
+    return p.attrition_base * np.exp(-p.attrition_engagement * (engagement - NEUTRAL)) / (
+        1 + p.tenure_protection * tenure)
+
+
+def hire_trait(noise, fit_trait, p):
+    """Personality of a hire: the labour market (centre + spread x noise) or, with hiring for
+    fit, a customer's personality with a smaller spread; clipped to 0..1."""
+    market = p.market_centre + p.personality_spread * noise
+    fit = fit_trait + p.hire_fit_noise * p.personality_spread * noise
+    return np.clip((1 - p.hiring_for_fit) * market + p.hiring_for_fit * fit, 0, 1)
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -104,225 +231,285 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
 
 # -- 1. culture ---------------------------------------------------------------------------------
 
-def culture(personality, personality0, manager, top_down_w, brand_w, brand, indptr, indices,
-            edge_w, p, out):
+def culture(col, org, p, out):
+    """Friedkin-Johnsen step: each colleague's new personality (into `out`, (c, d)) is the
+    stubborn pull to the hire-time anchor plus the weighted mean of own current personality,
+    the manager's (top-down), the peers' (silo-weighted ties, sharing `peer_weight`) and the
+    brand's."""
+    indptr = org.indptr
     deg = np.diff(indptr).astype(float)
     scale = np.divide(p.peer_weight, deg, out=np.zeros_like(deg), where=deg > 0)
     row = np.repeat(np.arange(len(deg)), np.diff(indptr))
-    w = edge_w * scale[row]
-    peers = _matrix(indptr, indices, w)
+    peers = _matrix(indptr, org.indices, org.weight * scale[row])
+    personality, manager = col.personality, col.manager
     has_mgr = manager >= 0
-    td = np.where(has_mgr, top_down_w, 0.0)
-    acc = (p.self_weight * personality + brand_w[:, None] * brand[None, :]
+    td = np.where(has_mgr, p.top_down, 0.0)
+    acc = (p.self_weight * personality + p.brand_pull[:, None] * p.brand[None, :]
            + td[:, None] * personality[np.where(has_mgr, manager, 0)] + peers @ personality)
-    wsum = p.self_weight + brand_w + td + np.asarray(peers.sum(axis=1)).ravel()
-    out[:] = p.stubbornness * personality0 + (1 - p.stubbornness) * acc / wsum[:, None]
+    wsum = p.self_weight + p.brand_pull + td + np.asarray(peers.sum(axis=1)).ravel()
+    out[:] = p.stubbornness * col.personality0 + (1 - p.stubbornness) * acc / wsum[:, None]
 
 
-def engagement_step(engagement, aptitude, mirror, overload, indptr, indices, edge_w, p,
-                    headroom_out, out):
+def engagement_step(col, org, p, out):
+    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by the levers
+    (headroom, felt pressure, pay, co-creation), the satisfaction mirrored by customers served
+    and overload, and toward the mean of peers (emotional contagion). Headroom goes to
+    `col.headroom`."""
     pressure = p.productivity_pressure * (1 - p.cx_metrics_weight)
     room = p.empowerment * (1 - p.headroom_pressure_loss * pressure) * (
         1 - p.training_cost_headroom * p.training)
     base = (p.base - p.w_pressure * pressure + p.w_pay * p.pay_alignment
             + p.w_co_creation * p.co_creation)
-    h = np.clip(room * aptitude, 0, 1)
-    target = np.clip(base + p.w_empowerment * h + p.w_mirror * (mirror - 0.5)
-                     - p.w_workload * overload, 0, 1)
-    a = _matrix(indptr, indices, edge_w)
+    h = np.clip(room * col.aptitude, 0, 1)
+    target = np.clip(base + p.w_empowerment * h + p.w_mirror * (col.mirror - NEUTRAL)
+                     - p.w_workload * col.overload, 0, 1)
+    engagement = col.engagement
+    a = _matrix(org.indptr, org.indices, org.weight)
     ws = np.asarray(a.sum(axis=1)).ravel()
     peer_mean = np.divide(a @ engagement, ws, out=engagement.copy(), where=ws > 0)
     new = engagement + p.rate * (target - engagement) + np.where(
         ws > 0, p.rate * p.peers * (peer_mean - engagement), 0.0)
-    headroom_out[:] = h
+    col.headroom[:] = h
     out[:] = np.clip(new, 0, 1)
 
 
 # -- 2. service ---------------------------------------------------------------------------------
-
-def assign_contacts(contacts, prefs, home_store, last_colleague, colleague_team,
-                    colleague_channel, team_indptr, team_members, pool_indptr, pool_members,
-                    relationship, digital_on, u_channel, u_rel, u_pick):
-    pr = prefs[contacts]
-    total = pr[:, 0] + pr[:, 1] + (pr[:, 2] if digital_on else 0.0)
-    r = u_channel * total
-    ch = np.where(r < pr[:, 0], STORE,
-                  np.where((r < pr[:, 0] + pr[:, 1]) | (not digital_on), CONTACT_CENTRE, DIGITAL))
-    empty = pool_indptr[ch + 1] == pool_indptr[ch]
-    ch = np.where(empty, CONTACT_CENTRE, ch)
-    last = last_colleague[contacts]
-    safe_last = np.maximum(last, 0)
-    keep = ((last >= 0) & (u_rel < relationship) & (colleague_channel[safe_last] == ch)
-            & ((ch != STORE) | (colleague_team[safe_last] == home_store[contacts])))
-    t = home_store[contacts]
-    store_pick = team_members[np.minimum(
-        team_indptr[t] + (u_pick * (team_indptr[t + 1] - team_indptr[t])).astype(np.int64),
-        len(team_members) - 1)]
-    pool_pick = pool_members[np.minimum(
-        pool_indptr[ch] + (u_pick * (pool_indptr[ch + 1] - pool_indptr[ch])).astype(np.int64),
-        len(pool_members) - 1)]
-    colleague = np.where(keep, last, np.where(ch == STORE, store_pick, pool_pick))
-    return colleague.astype(np.int64), ch.astype(np.int64)
-
-
-def service(contacts, colleague, channel, noise, u_fail, cust_personality, col_personality,
-            col_engagement, headroom, brand, chain_q, met_mean, met_spread, p,
-            experience, homophily, inconsistency):
-    rush = p.rush_penalty * p.productivity_pressure * (1 - p.cx_metrics_weight)
-    cp, kp = col_personality[colleague], cust_personality[contacts]
-    h = similarity(cp, kp, p.bandwidth)
-    fit = similarity(cp, brand, p.bandwidth)
-    q = chain_q[channel]
-    x = (p.w_engagement * col_engagement[colleague] + p.w_brand_fit * fit
-         + p.w_empowerment * headroom[colleague] + p.w_homophily * h + p.w_process * q
-         - rush + p.noise * noise)
-    digital = channel == DIGITAL
-    x = np.where(digital, (1 - p.digital_self_service) * x + p.digital_self_service * (
-        np.minimum(p.digital_front_end, q) + p.noise * noise), x)
-    if p.shock_active:
-        hit = (channel == p.shock_channel) | ((p.shock_channel < 0) & (u_fail < p.shock_share))
-        x = np.where(hit, x - p.shock_severity, x)
-    experience[:] = np.clip(x, 0, 1)
-    homophily[:] = h
-    first = met_spread[contacts] < 0
-    d = np.where(first, 0.0, distance(cp, met_mean[contacts]))
-    r = p.consistency_rate
-    mm, ms = met_mean[contacts], met_spread[contacts]
-    met_mean[contacts] = np.where(first[:, None], cp, mm + r * (cp - mm))
-    met_spread[contacts] = np.where(first, 0.0, ms + r * (d - ms))
-    inconsistency[:] = d
-
 
 def select_contacts(status, u, contact_rate):
     """Indices of active customers whose draw is under the contact rate (ascending)."""
     return np.flatnonzero((status == ACTIVE) & (u < contact_rate))
 
 
+def assign_contacts(con, cus, col, pools, draws, p):
+    """Channel of each contact (by the customer's preferences; digital only when offered; an
+    unstaffed channel falls back to the contact centre) and the colleague who serves it: the
+    last one with chance `p.relationship` when they serve that channel (and that store), else
+    a random member of the home store's team or of the channel's pool."""
+    c = con.customer
+    pr = cus.prefs[c]
+    total = pr[:, 0] + pr[:, 1] + (pr[:, 2] if p.digital_on else 0.0)
+    r = draws.channel * total
+    ch = np.where(r < pr[:, 0], STORE, np.where(
+        (r < pr[:, 0] + pr[:, 1]) | (not p.digital_on), CONTACT_CENTRE, DIGITAL))
+    ptr, members = pools.channel_indptr, pools.channel_members
+    ch = np.where(ptr[ch + 1] == ptr[ch], CONTACT_CENTRE, ch)
+    last = cus.last_colleague[c]
+    safe_last = np.maximum(last, 0)
+    home = cus.home_store[c]
+    keep = ((last >= 0) & (draws.relationship < p.relationship) & (col.channel[safe_last] == ch)
+            & ((ch != STORE) | (col.team[safe_last] == home)))
+    tptr = pools.team_indptr
+    store_pick = pools.team_members[np.minimum(
+        tptr[home] + (draws.pick * (tptr[home + 1] - tptr[home])).astype(np.int64),
+        len(pools.team_members) - 1)]
+    pool_pick = members[np.minimum(
+        ptr[ch] + (draws.pick * (ptr[ch + 1] - ptr[ch])).astype(np.int64), len(members) - 1)]
+    con.colleague[:] = np.where(keep, last, np.where(ch == STORE, store_pick, pool_pick))
+    con.channel[:] = ch
+
+
+def service(con, draws, cus, col, chain_q, p):
+    """Experience of each contact, 0..1: the colleague's engagement, brand fit, headroom and
+    similarity to the customer, the quality of the channel's process chain, less rushing under
+    productivity pressure, plus noise; digital contacts depend mostly on the front end and the
+    process; a service failure takes `shock_severity` off the contacts it hits. Also moves the
+    personality each customer has met (`met_mean`) and its spread (`met_spread`, the
+    inconsistency of touchpoints)."""
+    rush = p.rush_penalty * p.productivity_pressure * (1 - p.cx_metrics_weight)
+    c, j, channel, noise = con.customer, con.colleague, con.channel, draws.noise
+    cp, kp = col.personality[j], cus.personality[c]
+    h = similarity(cp, kp, p.bandwidth)
+    fit = similarity(cp, p.brand, p.bandwidth)
+    q = chain_q[channel]
+    x = (p.w_engagement * col.engagement[j] + p.w_brand_fit * fit
+         + p.w_empowerment * col.headroom[j] + p.w_homophily * h + p.w_process * q
+         - rush + p.noise * noise)
+    x = np.where(channel == DIGITAL, (1 - p.digital_self_service) * x + p.digital_self_service
+                 * (np.minimum(p.digital_front_end, q) + p.noise * noise), x)
+    if p.shock_active:
+        hit = (channel == p.shock_channel) | ((p.shock_channel < 0)
+                                              & (draws.failure < p.shock_share))
+        x = np.where(hit, x - p.shock_severity, x)
+    con.experience[:] = np.clip(x, 0, 1)
+    con.homophily[:] = h
+    first = cus.met_spread[c] < 0
+    d = np.where(first, 0.0, distance(cp, cus.met_mean[c]))
+    r = p.consistency_rate
+    mm, ms = cus.met_mean[c], cus.met_spread[c]
+    cus.met_mean[c] = np.where(first[:, None], cp, mm + r * (cp - mm))
+    cus.met_spread[c] = np.where(first, 0.0, ms + r * (d - ms))
+    con.inconsistency[:] = d
+
+
 # -- 3. perception ------------------------------------------------------------------------------
 
-def perception(contacts, experience, homophily, inconsistency, served_engagement, expectation,
-               memory, peak, trust, empathy, p, satisfaction):
-    c = contacts
-    x = experience
-    d = x - expectation[c]
-    satisfaction[:] = 1 / (1 + np.exp(-p.slope * (d + p.tolerance)))
+def perception(con, cus, col, p):
+    """Each contacted customer's response to the experience.
+
+    Satisfaction is a logistic of disconfirmation (experience - expectation) within a zone of
+    tolerance; emotional memory follows it with bad weighing `negativity_bias` times more,
+    remembering its peak; trust rises after a good experience and falls after a bad or an
+    inconsistent one; felt empathy moves toward similarity and the colleague's engagement;
+    expectation adapts to experience and is anchored to the industry norm.
+    """
+    c, x = con.customer, con.experience
+    d = x - cus.expectation[c]
+    con.satisfaction[:] = 1 / (1 + np.exp(-p.slope * (d + p.tolerance)))
     v = np.where(d >= 0, d, p.negativity_bias * d)
-    memory[c] += p.memory_rate * (v - memory[c])
-    peak[c] = np.where(np.abs(v) > np.abs(peak[c]), v, peak[c])
-    t = trust[c]
+    cus.memory[c] += p.memory_rate * (v - cus.memory[c])
+    cus.peak[c] = np.where(np.abs(v) > np.abs(cus.peak[c]), v, cus.peak[c])
+    t = cus.trust[c]
     t = np.where(d >= 0, t + p.trust_gain * (1 - t),
                  t - t * np.minimum(1, p.trust_loss * p.negativity_bias * -d))
-    t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * inconsistency)
-    trust[c] = np.clip(t, 0, 1)
-    felt = 0.5 * homophily + 0.5 * served_engagement
-    empathy[c] += p.empathy_rate * (felt - empathy[c])
-    expectation[c] += (p.expectation_adaptation * (x - expectation[c])
-                       + p.expectation_anchor * (p.expectation_norm - expectation[c]))
+    t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * con.inconsistency)
+    cus.trust[c] = np.clip(t, 0, 1)
+    felt = (p.empathy_similarity_share * con.homophily
+            + (1 - p.empathy_similarity_share) * col.engagement[con.colleague])
+    cus.empathy[c] += p.empathy_rate * (felt - cus.empathy[c])
+    cus.expectation[c] += (p.expectation_adaptation * (x - cus.expectation[c])
+                           + p.expectation_anchor * (p.expectation_norm - cus.expectation[c]))
 
 
-def attitude(status, contacted, memory, peak, trust, empathy, disposition, node_colleague,
-             col_engagement, p, ltr):
-    known = status != PROSPECT
-    memory[known & ~contacted] *= 1 - p.memory_decay
-    peak[known] *= 1 - p.peak_decay
-    affect = (1 - p.peak_weight) * memory + p.peak_weight * peak
-    score = (5 + p.ltr_memory * affect + p.ltr_trust * (trust - 0.5)
-             + p.ltr_empathy * (empathy - 0.5) + p.ltr_bias + p.ltr_spread * disposition)
-    j = node_colleague
-    score = np.where(j >= 0, (1 - p.colleague_advocacy) * score
-                     + p.colleague_advocacy * 10 * col_engagement[np.maximum(j, 0)], score)
-    ltr[:] = np.where(known, np.clip(score, 0, 10), 5.0)
+def colleague_feedback(con, col, p) -> np.ndarray:
+    """What colleagues take from the contacts they served this step (both engines run this
+    numpy rule; it is a few bincounts over the m contacts).
+
+    Fills `col.served`, `col.satisfaction_sum`, `col.complaints`; the mirror of those who
+    served moves toward the mean satisfaction they saw; overload is the load beyond capacity.
+    Returns the (m,) bool mask of contacts that were complaints.
+    """
+    n = col.served.shape[0]
+    col.served[:] = np.bincount(con.colleague, minlength=n)
+    col.satisfaction_sum[:] = np.bincount(con.colleague, weights=con.satisfaction, minlength=n)
+    complaint = con.satisfaction < p.complaint_threshold
+    col.complaints[:] = np.bincount(con.colleague[complaint], minlength=n)
+    served = col.served > 0
+    col.mirror[served] += p.mirror_rate * (
+        col.satisfaction_sum[served] / col.served[served] - col.mirror[served])
+    col.overload[:] = np.maximum(0.0, col.served / p.capacity - 1.0)
+    return complaint
 
 
-# -- 4. word of mouth ---------------------------------------------------------------------------
+# -- 4-5. the customers: attitude, word of mouth, adoption, churn, figures ----------------------
 
-def wom(indptr, indices, status, ltr, u_talk, u_adopt, neg_prev, memory, peak, expectation,
-        trust, empathy, acquired_step, step, amplification, p, speak, heard_pos, heard_neg,
-        neg_now, adopted, told=None):
-    pt = min(1.0, p.promoter_talk * amplification)
-    dt = min(1.0, p.detractor_talk * amplification)
-    active, churned = status == ACTIVE, status == CHURNED
-    pos_speaker = active & (ltr >= PROMOTER_MIN) & (u_talk < pt)
-    neg_speaker = ((active & (ltr < PROMOTER_MIN) & (ltr < DETRACTOR_MAX) & (u_talk < dt))
-                   | (churned & (ltr < DETRACTOR_MAX) & (u_talk < dt * p.churned_talk)))
-    speak[:] = np.where(pos_speaker, 1, np.where(neg_speaker, -1, 0))
-    a = _matrix(indptr, indices)
-    pos = a @ (speak > 0).astype(float)
-    neg = a @ (speak < 0).astype(float)
-    deg = np.diff(indptr)
-    retold = a @ (neg_prev / np.maximum(deg, 1))
-    neg_total = neg + p.second_hop * retold
-    heard_pos[:] = pos
-    heard_neg[:] = neg_total
-    neg_now[:] = neg
-    safe = np.maximum(deg, 1)
-    share_pos = np.where(deg > 0, pos / safe, 0.0)
-    share_neg = np.where(deg > 0, neg_total / safe, 0.0)
-    memory[active] += p.attitude_weight * (share_pos - share_neg)[active]
-    expectation[active] = np.minimum(
-        1, expectation[active] + p.expectation_weight * share_pos[active])
-    hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
-    hazard = np.where(churned, hazard * p.winback, hazard)
-    new = ~active & (u_adopt < hazard)
-    adopted[:] = new
-    status[new] = ACTIVE
-    acquired_step[new] = step
-    memory[new] = p.attitude_weight * (share_pos - share_neg)[new]
-    peak[new] = 0.0
-    expectation[new] = np.minimum(1, p.expectation_norm + p.expectation_weight * share_pos[new])
-    trust[new] = p.trust_initial
-    empathy[new] = p.empathy_initial
+def customer_pass_a(cus, col, net, draws, p):
+    """Attitude and speakers: memories of known customers fade without contact and peaks fade;
+    LTR follows (`ltr_score`, `advocacy` for colleague-customers, clipped 0..10; prospects
+    show LTR_MID); then `speaker` decides who talks this step, and `told` is what each node
+    passes on to the second hop (its share of last step's negative stories)."""
+    known = cus.status != PROSPECT
+    cus.memory[known & ~cus.contacted] *= 1 - p.memory_decay
+    cus.peak[known] *= 1 - p.peak_decay
+    score = ltr_score(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, cus.empathy,
+                      cus.disposition, p)
+    j = cus.node_colleague
+    score = np.where(j >= 0, advocacy(score, col.engagement[np.maximum(j, 0)], p), score)
+    cus.ltr[:] = np.where(known, np.clip(score, 0, 10), LTR_MID)
+    cus.told[:] = cus.neg_prev / np.maximum(np.diff(net.indptr), 1)
+    pt, dt = talk_rates(p)
+    cus.speak[:] = speaker(cus.status, cus.ltr, draws.talk, pt, dt, p.churned_talk)
 
 
-# -- 5. churn -----------------------------------------------------------------------------------
+def customer_hear(net, cus, p):
+    """What each node hears from its neighbours: positive and negative voices, plus a share
+    `second_hop` of the negative stories its neighbours heard last step (retold)."""
+    a = _matrix(net.indptr, net.indices)
+    neg = a @ (cus.speak < 0).astype(float)
+    cus.heard_pos[:] = a @ (cus.speak > 0).astype(float)
+    cus.heard_neg[:] = neg + p.second_hop * (a @ cus.told)
+    cus.neg_now[:] = neg
 
-def churn(status, memory, peak, trust, u, acquired_step, step, p, churned):
-    affect = (1 - p.peak_weight) * memory + p.peak_weight * peak
-    prob = p.base * np.exp(-p.memory_sensitivity * affect - p.trust_sensitivity * (trust - 0.5))
-    leave = (status == ACTIVE) & (acquired_step != step) & (u < prob)
-    status[leave] = CHURNED
-    churned[:] = leave
+
+def customer_pass_b(cus, col, net, draws, step, p, fig):
+    """What each node does about what it heard, then churn, then the step's figures.
+
+    Active customers' memory shifts with the balance of what they heard and praise lifts their
+    expectation; prospects and churned customers adopt with the Bass hazard and start afresh;
+    active customers acquired before this step leave with `churn_probability`. Fills `fig`
+    (`state.CustomerFigures`).
+    """
+    deg = np.maximum(np.diff(net.indptr), 1)
+    share_pos, share_neg = cus.heard_pos / deg, cus.heard_neg / deg
+    active = cus.status == ACTIVE
+    said = heard_shift(share_pos, share_neg, p)
+    cus.memory[active] += said[active]
+    cus.expectation[active] = lifted_expectation(cus.expectation[active], share_pos[active], p)
+    hazard = adoption_hazard(share_pos, share_neg, cus.status == CHURNED, p)
+    new = ~active & (draws.adopt < hazard)
+    cus.adopted[:] = new
+    cus.status[new] = ACTIVE
+    cus.acquired_step[new] = step
+    cus.memory[new] = said[new]
+    cus.peak[new] = 0.0
+    cus.expectation[new] = lifted_expectation(p.expectation_norm, share_pos[new], p)
+    cus.trust[new] = p.trust_initial
+    cus.empathy[new] = p.empathy_initial
+    prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, p)
+    leave = active & (cus.acquired_step != step) & (draws.churn < prob)
+    cus.status[leave] = CHURNED
+    cus.churned[:] = leave
+    customer_figures(cus, col, p, fig)
+
+
+def customer_figures(cus, col, p, fig):
+    """The step's customer figures into `fig`: counts of active, prospects, churned this step,
+    promoters, detractors and seen (active and met someone); sums of met spread (seen), trust,
+    empathy, expectation and revenue (active) and of word of mouth heard (all nodes); and per
+    unit of the last colleague met, active customers, promoters and detractors."""
+    st, x = cus.status, cus.ltr
+    act = st == ACTIVE
+    prom, det = act & (x >= PROMOTER_MIN), act & (x < DETRACTOR_MAX)
+    seen = act & (cus.met_spread >= 0)
+    fig.counts[[T_ACTIVE, T_PROSPECTS, T_CHURNED, T_PROMOTERS, T_DETRACTORS, T_SEEN]] = [
+        act.sum(), (st == PROSPECT).sum(), cus.churned.sum(), prom.sum(), det.sum(), seen.sum()]
+    fig.sums[S_SPREAD] = cus.met_spread[seen].sum()
+    fig.sums[S_TRUST] = cus.trust[act].sum()
+    fig.sums[S_EMPATHY] = cus.empathy[act].sum()
+    fig.sums[S_EXPECTATION] = cus.expectation[act].sum()
+    fig.sums[S_HEARD_POS] = cus.heard_pos.sum()
+    fig.sums[S_HEARD_NEG] = cus.heard_neg.sum()
+    fig.sums[S_REVENUE] = spend(cus.value, x, p)[act].sum()
+    has = act & (cus.last_colleague >= 0)
+    team = col.team[cus.last_colleague[has]]
+    n_teams = fig.units.shape[1]
+    fig.units[U_CUSTOMERS] = np.bincount(team, minlength=n_teams)
+    fig.units[U_PROMOTERS] = np.bincount(team, weights=prom[has], minlength=n_teams)
+    fig.units[U_DETRACTORS] = np.bincount(team, weights=det[has], minlength=n_teams)
 
 
 # -- 6. staff -----------------------------------------------------------------------------------
 
-def staff(engagement, tenure, personality, personality0, mirror, u_leave, hire_noise,
-          hire_customer, cust_personality, p, left):
-    prob = p.attrition_base * np.exp(-p.attrition_engagement * (engagement - 0.5)) / (
-        1 + p.tenure_protection * tenure)
-    leave = u_leave < prob
-    market = p.market_centre + p.personality_spread * hire_noise
-    fit = cust_personality[hire_customer] + 0.25 * p.personality_spread * hire_noise
-    new = np.clip((1 - p.hiring_for_fit) * market + p.hiring_for_fit * fit, 0, 1)
-    personality[leave] = new[leave]
-    personality0[leave] = new[leave]
-    engagement[leave] = p.onboarding_engagement
-    tenure[:] = np.where(leave, 0, tenure + 1)
-    mirror[leave] = 0.5
-    left[:] = leave
+def staff(col, draws, cus, p):
+    """Colleagues leave with `attrition_probability`; each post is refilled at once by a hire
+    (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit) who starts
+    at onboarding engagement, zero tenure and a neutral mirror. Writes `col.left`."""
+    leave = draws.leave < attrition_probability(col.engagement, col.tenure, p)
+    new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
+    col.personality[leave] = new[leave]
+    col.personality0[leave] = new[leave]
+    col.engagement[leave] = p.onboarding_engagement
+    col.tenure[:] = np.where(leave, 0, col.tenure + 1)
+    col.mirror[leave] = NEUTRAL
+    col.left[:] = leave
 
 
 # -- 7. learning --------------------------------------------------------------------------------
 
-def learning(quality, quality0, chain, complaints, contacts, step_of_department,
-             colleague_department, complaints_handled, engagement, p):
-    c = chain.T.astype(float) @ complaints
-    t = chain.T.astype(float) @ contacts
+def learning(proc, complaints, contacts, col, p):
+    """Each process step improves with the share of complaints among the contacts of the
+    channels that use it (at the learning intensity) and drifts back to its starting quality;
+    colleagues who handled complaints, or whose department runs a step that drew some, get an
+    engagement lift (being listened to)."""
+    chain = proc.chain.T.astype(float)
+    c, t = chain @ complaints, chain @ contacts
     share = np.divide(c, t, out=np.zeros_like(c), where=t > 0)
-    q = quality + p.learning_rate * p.intensity * share * (1 - quality)
-    q = q + p.decay * (quality0 - q)
-    quality[:] = np.clip(q, 0, 1)
+    q = proc.quality + p.learning_rate * p.intensity * share * (1 - proc.quality)
+    q = q + p.decay * (proc.quality0 - q)
+    proc.quality[:] = np.clip(q, 0, 1)
     if p.intensity <= 0 or p.engagement_lift <= 0:
         return
-    s = step_of_department[colleague_department]
+    s = proc.department_step[col.department]
     lift = np.where(s >= 0, share[np.maximum(s, 0)], 0.0)
-    lift = np.where(complaints_handled > 0, 1.0, lift)
-    engagement += np.where(lift > 0, p.engagement_lift * p.intensity * lift * (1 - engagement), 0)
-
-
-# -- 8. money -----------------------------------------------------------------------------------
-
-def revenue(status, value, ltr, p):
-    v = np.where(ltr >= PROMOTER_MIN, value * (1 + p.promoter_premium),
-                 np.where(ltr < DETRACTOR_MAX, value * (1 - p.detractor_discount), value))
-    return float(np.sum(np.where(status == ACTIVE, v, 0.0)))
+    lift = np.where(col.complaints > 0, 1.0, lift)
+    e = col.engagement
+    e += np.where(lift > 0, p.engagement_lift * p.intensity * lift * (1 - e), 0)

@@ -26,8 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-CHANNELS = ("store", "contact_centre", "digital")
-DIMENSIONS = ("sincerity", "excitement", "competence", "sophistication", "ruggedness")
+from .constants import CHANNELS
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -131,6 +130,8 @@ class Social(_Section):
     colleague_members: Unit = _f(0.3, "Share of colleagues who are also customers in the network")
     store_locality: Unit = _f(
         0.8, "Share of a tribe's members whose home store is in the tribe's catchment")
+    tribe_centre_low: Unit = _f(0.15, "Lowest value of a tribe's centre on each dimension")
+    tribe_centre_high: Unit = _f(0.85, "Highest value of a tribe's centre on each dimension")
     networkx_max_nodes: int = _f(
         200_000, "Above this many nodes the networkx view is built only on demand", ge=0)
 
@@ -144,6 +145,8 @@ class Culture(_Section):
     self_weight: float = _f(4.0, "Inertia: weight of one's own current personality", ge=0, le=100)
     board_boost: float = _f(1.0, "Extra top-down weight with a board-level CX role", ge=0, le=10)
     cross_silo_weight: Unit = _f(1.0, "Influence of a cross-department tie at silo 0")
+    cross_team_silo_loss: Unit = _f(
+        0.5, "Share of a cross-team tie's influence (same department) lost at full silo")
     silo_top_down: Unit = _f(0.8, "Share of the manager's (top-down) pull lost at full silo")
     personality_spread: float = _f(0.2, "Spread of colleagues' personalities at hire", ge=0, le=1)
     department_spread: float = _f(0.15, "Spread of departments' subcultures at the start", ge=0,
@@ -162,6 +165,11 @@ class Culture(_Section):
     engagement_workload: float = _f(0.1, "Engagement loss per unit of overload", ge=0, le=5)
     headroom_pressure_loss: Unit = _f(0.6, "Share of headroom removed by productivity metrics")
     training_cost_headroom: Unit = _f(0.0, "Headroom lost to time spent in training")
+    engagement_initial: Unit = _f(0.55, "Mean engagement of colleagues at the start")
+    engagement_initial_spread: float = _f(
+        0.1, "Spread (sd) of colleagues' engagement at the start", ge=0, le=1)
+    aptitude_spread: float = _f(
+        0.2, "Spread (sd) of colleagues' aptitude around 1 (kept within 0.3..1.7)", ge=0, le=1)
 
 
 class Service(_Section):
@@ -185,6 +193,9 @@ class Service(_Section):
         0.8, "Share of a digital contact's quality from the front end and process, not staff")
     capacity: float = _f(15.0, "Contacts a front-line colleague handles per week without overload",
                          gt=0, le=10_000)
+    preference_spread: float = _f(
+        0.5, "Spread of customers' channel preferences around the mean (lognormal sigma)",
+        ge=0, le=3)
 
 
 class Perception(_Section):
@@ -206,6 +217,11 @@ class Perception(_Section):
     consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
     empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
     empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")
+    empathy_similarity_share: Unit = _f(
+        0.5, "Share of the empathy felt at a contact that comes from similarity to the "
+        "colleague (the rest from the colleague's engagement)")
+    complaint_threshold: Unit = _f(
+        0.5, "Satisfaction below which a contact counts as a complaint")
     ltr_memory: float = _f(3.5, "Likelihood to recommend: weight of emotional memory", ge=0,
                            le=100)
     ltr_trust: float = _f(2.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
@@ -248,6 +264,10 @@ class Staff(_Section):
     onboarding_engagement: Unit = _f(0.6, "Engagement of a new hire")
     tenure_protection: float = _f(0.004, "Attrition divided by (1 + this x weeks of tenure)",
                                   ge=0, le=1)
+    tenure_initial_mean: float = _f(
+        150.0, "Mean tenure (weeks) of colleagues at the start (exponential)", ge=0, le=5_000)
+    hire_fit_noise: Unit = _f(
+        0.25, "Personality spread of a hire for fit, relative to the labour market's")
 
 
 class Money(_Section):
@@ -343,6 +363,10 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
+        if self.social.tribe_centre_low > self.social.tribe_centre_high:
+            raise ValueError(f"social.tribe_centre_low = {self.social.tribe_centre_low} is above "
+                             f"social.tribe_centre_high = {self.social.tribe_centre_high}; "
+                             "allowed: low <= high")
         for ch in self.organisation.channel_staff:
             if ch not in CHANNELS:
                 raise ValueError(f"organisation.channel_staff has unknown channel {ch!r}; "

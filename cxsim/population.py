@@ -1,0 +1,163 @@
+"""The population at the start: colleagues, customers, who serves whom, who is hired from where.
+
+Each function draws from the model's generator in a fixed order (so a seed gives the same
+company), and returns typed state (`cxsim.state`); nothing here runs during the step except
+`hire_sources`, which the staff phase calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constants import (
+    ACTIVE,
+    CHANNELS,
+    FRONTLINE,
+    LEADER,
+    LTR_MID,
+    MANAGER,
+    NEUTRAL,
+    PROSPECT,
+    STORE,
+)
+from .networks import Organisation, SocialNetwork
+from .scenario import Scenario
+from .state import ColleagueState, CustomerState, Pools
+
+
+@dataclass(eq=False)
+class Catchments:
+    """Customers by home store (CSR over teams), for hiring from the community served."""
+
+    indptr: np.ndarray
+    members: np.ndarray
+
+
+def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> ColleagueState:
+    """Colleagues at the start: department subcultures around the labour market, individual
+    spread around them, engagement, aptitude and tenure drawn from the scenario's spreads."""
+    n = org.n
+    cu = sc.culture
+    centre = np.clip(cu.labour_market_centre + cu.department_spread * rng.standard_normal(
+        (len(org.department_names), 5)), 0, 1)
+    personality = np.clip(centre[org.department] + cu.personality_spread
+                          * rng.standard_normal((n, 5)), 0, 1)
+    engagement = np.clip(cu.engagement_initial + cu.engagement_initial_spread
+                         * rng.standard_normal(n), 0, 1)
+    aptitude = np.clip(1.0 + cu.aptitude_spread * rng.standard_normal(n), 0.3, 1.7)
+    tenure = rng.exponential(sc.staff.tenure_initial_mean, n).astype(np.int64)
+    return ColleagueState(
+        personality=personality, personality0=personality.copy(), engagement=engagement,
+        aptitude=aptitude, headroom=np.zeros(n), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
+        tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),
+        complaints=np.zeros(n, np.int64), satisfaction_sum=np.zeros(n),
+        manager=org.manager.astype(np.int64), team=org.team.astype(np.int64),
+        channel=org.channel.astype(np.int64), department=org.department.astype(np.int64))
+
+
+def _csr_groups(keys: np.ndarray, members: np.ndarray, n_groups: int) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """(indptr, members sorted stably by key): the members of each group, in index order."""
+    order = np.argsort(keys, kind="stable")
+    indptr = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(keys, minlength=n_groups), out=indptr[1:])
+    return indptr, members[order].astype(np.int64)
+
+
+def service_pools(org: Organisation) -> Pools:
+    """Front-line colleagues by team (stores) and by channel."""
+    front = np.flatnonzero(org.role == FRONTLINE)
+    team_indptr, team_members = _csr_groups(org.team[front], front, org.n_teams)
+    ch_indptr, ch_members = _csr_groups(org.channel[front], front, len(CHANNELS))
+    return Pools(team_indptr=team_indptr, team_members=team_members, channel_indptr=ch_indptr,
+                 channel_members=ch_members)
+
+
+def store_teams(org: Organisation) -> np.ndarray:
+    """Teams with front-line store staff: the stores."""
+    front = org.role == FRONTLINE
+    return np.flatnonzero(np.bincount(org.team[front], weights=(org.channel[front] == STORE),
+                                      minlength=org.n_teams) > 0)
+
+
+def pay_multiple(sc: Scenario, org: Organisation) -> np.ndarray:
+    """Salary of each colleague relative to the front line."""
+    return np.where((org.role == LEADER) | (org.role == MANAGER),
+                    sc.money.manager_salary_multiple, 1.0)
+
+
+def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.ndarray,
+              rng: np.random.Generator) -> tuple[CustomerState, Catchments, np.ndarray]:
+    """Customer nodes at the start, their catchments, and which colleague is which node.
+
+    Returns (state, catchments, colleague_node): `colleague_node[i]` is the node colleague i
+    is in the social network, -1 for those who are not customers.
+    """
+    n = net.n
+    pe = sc.perception
+    personality = np.clip(net.tribe_centre[net.tribe] + sc.social.personality_spread
+                          * rng.standard_normal((n, 5)), 0, 1)
+    base = np.array([sc.service.channel_preference.get(c, 0.0) for c in CHANNELS])
+    prefs = base[None, :] * rng.lognormal(0.0, sc.service.preference_spread, size=(n, 3))
+    status = np.full(n, PROSPECT, np.int8)
+    status[rng.permutation(n)[: sc.size.customers]] = ACTIVE
+    sigma = sc.money.value_spread
+    value = sc.money.revenue_per_customer * rng.lognormal(-sigma**2 / 2, sigma, n)
+    home = home_stores(net.tribe, rng.random(n), stores, sc.social.tribes,
+                       sc.social.store_locality)
+    catchments = Catchments(*_csr_groups(home, np.arange(n), org.n_teams))
+    state = CustomerState(
+        personality=personality, prefs=prefs, status=status, value=value,
+        home_store=home.astype(np.int64), last_colleague=np.full(n, -1, np.int64),
+        disposition=rng.standard_normal(n), expectation=np.full(n, pe.expectation_initial),
+        memory=np.zeros(n), peak=np.zeros(n), trust=np.full(n, pe.trust_initial),
+        empathy=np.full(n, pe.empathy_initial), ltr=np.full(n, LTR_MID),
+        met_mean=np.zeros((n, 5)), met_spread=np.full(n, -1.0),
+        acquired_step=np.full(n, -1, np.int64), neg_prev=np.zeros(n), neg_now=np.zeros(n),
+        contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
+        speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
+        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), told=np.empty(n))
+    # some colleagues are customers too
+    k = int(round(sc.social.colleague_members * org.n))
+    active = np.flatnonzero(status == ACTIVE)
+    k = min(k, len(active))
+    cols = rng.choice(org.n, size=k, replace=False)
+    nodes = rng.choice(active, size=k, replace=False)
+    state.node_colleague[nodes] = cols
+    colleague_node = np.full(org.n, -1, np.int64)
+    colleague_node[cols] = nodes
+    return state, catchments, colleague_node
+
+
+def home_stores(tribe: np.ndarray, u: np.ndarray, stores: np.ndarray, n_tribes: int,
+                locality: float) -> np.ndarray:
+    """Home store of each customer: stores serve local communities (catchments).
+
+    A share `locality` of a tribe's members use a store of the tribe's catchment (stores are
+    split evenly over tribes); the rest use any store. `u` holds one uniform draw per customer.
+    """
+    ns = len(stores)
+    if ns == 0:
+        return np.zeros(len(tribe), np.int64)
+    lo = (tribe * ns) // n_tribes
+    hi = np.maximum(((tribe + 1) * ns) // n_tribes, lo + 1)
+    local = u < locality
+    v = np.where(local, u / max(locality, 1e-12), (u - locality) / max(1.0 - locality, 1e-12))
+    idx = np.where(local, lo + (v * (hi - lo)).astype(np.int64), (v * ns).astype(np.int64))
+    return stores[np.minimum(idx, np.where(local, hi - 1, ns - 1))]
+
+
+def hire_sources(org: Organisation, catchments: Catchments, n_nodes: int,
+                 u: np.ndarray) -> np.ndarray:
+    """The customer each new hire resembles under hiring for fit: one from the post's own
+    store catchment for store staff (hire from the community you serve), else anyone."""
+    team = org.team
+    lo, hi = catchments.indptr[team], catchments.indptr[team + 1]
+    anyone = np.minimum((u * n_nodes).astype(np.int64), n_nodes - 1)
+    store = (org.role == FRONTLINE) & (org.channel == STORE)
+    local = store & (hi > lo)
+    pick = catchments.members[np.minimum(lo + (u * (hi - lo)).astype(np.int64),
+                                         np.maximum(hi - 1, 0))]
+    return np.where(local, pick, anyone)
