@@ -92,15 +92,6 @@ def one_size(customers: int, steps: int, mesa_steps: int, twin: bool,
         st["sweep_s"] = sw
         st["step_in_sweeps"] = st["step_min_s"] / sw
         modes["parallel" if par else "serial"] = st
-    # the per-phase kernels (attitude, wom, churn, figures, revenue one by one), serial: the
-    # step before the customer passes were fused, measured in the same run
-    model.use_parallel(False)
-    model.use_fused(False)
-    st = _time_steps(model, steps)
-    st["sweep_s"] = modes["serial"]["sweep_s"]
-    st["step_in_sweeps"] = st["step_min_s"] / st["sweep_s"]
-    modes["serial_per_phase"] = st
-    model.use_fused(True)
     rec["modes"] = modes
     rec["peak_rss_mb"] = max_rss_mb()
     rec["rss_before_build_mb"] = rss_before

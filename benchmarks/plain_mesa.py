@@ -16,7 +16,7 @@ import math
 import mesa
 import numpy as np
 
-from cxsim.kernels import DETRACTOR_MAX, PROMOTER_MIN
+from cxsim.constants import DETRACTOR_MAX, PROMOTER_MIN
 
 BRAND = (0.85, 0.45, 0.75, 0.4, 0.35)
 

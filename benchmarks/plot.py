@@ -12,8 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PHASES = ("culture", "service", "perception", "customers", "word_of_mouth", "churn", "staff",
-          "learning", "money")
+from cxsim.model import PHASES  # noqa: E402  ("customers": attitude, word of mouth, churn)
 
 
 def plot_scale(data: dict[str, Any], path: Path) -> Path:
@@ -24,7 +23,7 @@ def plot_scale(data: dict[str, Any], path: Path) -> Path:
     labels, x = [], 0
     labelled: set[str] = set()
     for r in recs:
-        for mode in ("serial", "parallel", "serial_per_phase"):
+        for mode in ("serial", "parallel"):
             if mode not in r["modes"]:
                 continue
             m = r["modes"][mode]
@@ -38,8 +37,7 @@ def plot_scale(data: dict[str, Any], path: Path) -> Path:
                        label=ph if ph not in labelled else None)
                 labelled.add(ph)
                 base += v
-            name = "per-phase" if mode == "serial_per_phase" else mode
-            labels.append(f"{r['customers']:,}\n{name}\n{1e3 * m['step_min_s']:.1f} ms")
+            labels.append(f"{r['customers']:,}\n{mode}\n{1e3 * m['step_min_s']:.1f} ms")
             x += 1
     for k in (1, 3):
         ax.axhline(k, color="k", lw=0.8, ls="-" if k == 1 else ":")

@@ -10,12 +10,9 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# "customers": the fused customer passes (attitude, word of mouth, churn, figures, revenue);
-# the per-phase rows have word_of_mouth and churn instead (attitude in perception, the rest in
-# money)
-PHASES = ("culture", "service", "perception", "customers", "word_of_mouth", "churn", "staff",
-          "learning", "money")
-MODES = ("serial", "parallel", "serial_per_phase")
+from cxsim.model import PHASES  # noqa: E402  ("customers": attitude, word of mouth, churn)
+
+MODES = ("serial", "parallel")
 
 
 def scale_table(data: dict) -> str:

@@ -7,7 +7,7 @@ collection and visualisation work on live values.
 
 >>> from cxsim.model import CXModel
 >>> m = CXModel("baseline", overrides={"size.customers": 300, "size.prospects": 50,
-...             "burn_in": 0})
+...             "size.colleagues": 40, "burn_in": 0})
 >>> c = m.agents_by_type[Customer][0]
 >>> c.trust = 0.1
 >>> float(m.customers.trust[c.index])

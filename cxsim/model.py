@@ -6,7 +6,7 @@ events (`cxsim.events`), builds the parameter records from the levers in force
 (numba kernels, or the numpy twins with ``engine="reference"``) and records the figures
 (`cxsim.metrics`) with a Mesa DataCollector. It never loops over agent objects.
 
->>> m = CXModel("baseline", overrides={"size.customers": 500, "size.prospects": 200,
+>>> m = CXModel("baseline", overrides={"size.customers": 1000, "size.prospects": 200,
 ...             "burn_in": 0, "steps": 5})
 >>> m.run()
 >>> len(m.timeseries())

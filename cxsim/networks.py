@@ -8,7 +8,7 @@ Example
 -------
 >>> import numpy as np
 >>> from cxsim.scenario import load_scenario
->>> sc = load_scenario("baseline", {"size.customers": 500, "size.prospects": 100})
+>>> sc = load_scenario("baseline", {"size.customers": 2000, "size.prospects": 100})
 >>> org = build_organisation(sc, np.random.default_rng(0))
 >>> org.graph().number_of_nodes() == sc.n_colleagues
 True
@@ -385,8 +385,13 @@ def rules(engine: str):
     raise ValueError(f"engine = {engine!r}; allowed: numba, reference")
 
 
-def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "numba"):
-    """Symmetric CSR from an undirected edge list; also the permutation of [src,dst | dst,src]."""
+def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "reference"):
+    """Symmetric CSR from an undirected edge list; also the permutation of [src,dst | dst,src].
+
+    The organisation's ties use numpy's stable sort (the same CSR as the kernel's counting
+    sort, tested; an organisation is small and needs no compilation); the social network asks
+    for its model's engine.
+    """
     a = np.concatenate([src, dst]).astype(np.int64)
     b = np.concatenate([dst, src]).astype(np.int64)
     return rules(engine).csr_from_edges(n, a, b)

@@ -9,7 +9,7 @@ Records (`cus`, `col`, `con`, `net`, `draws`, ...) are those of `cxsim.state`; p
 records (`p`) those of `cxsim.params`.
 
 >>> import numpy as np
->>> float(affect(0.2, -0.5, 0.4))
+>>> round(float(affect(0.2, -0.5, 0.4)), 12)
 -0.08
 >>> ltr_score(np.zeros(2), 0.5, 0.5, np.array([0.0, 1.0]),
 ...           customer_params(ltr_memory=3.5, ltr_trust=2.0, ltr_empathy=3.0, ltr_bias=4.3,

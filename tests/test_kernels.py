@@ -1,47 +1,86 @@
-"""Every numba kernel agrees with its numpy twin on the same inputs (issue 2, item 5)."""
+"""Every numba kernel, and every rule it is built from, agrees with its numpy twin.
+
+Kernels and twins get the same records (`cxsim.state`) and the same parameter records, built
+by keyword with `cxsim.params.build` as the model builds them; every array of every record
+is compared afterwards, so a rule that writes somewhere it should not is caught too.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import inspect
 
 import numpy as np
 import pytest
 
-from cxsim import kernels, reference
-from cxsim.kernels import ACTIVE, CHURNED, PROSPECT
-from cxsim.params import (
-    AttitudeParams,
-    ChurnParams,
-    CultureParams,
-    EngagementParams,
-    LearningParams,
-    MoneyParams,
-    PerceptionParams,
-    ServiceParams,
-    StaffParams,
-    WomParams,
+from cxsim import engine, kernels, params, reference
+from cxsim.constants import ACTIVE, CHURNED, PROSPECT
+from cxsim.scenario import ServiceFailure
+from cxsim.state import (
+    ContactDraws,
+    Contacts,
+    CustomerDraws,
+    CustomerFigures,
+    StaffDraws,
 )
 
 RTOL, ATOL = 1e-12, 1e-12
 
+#: the small rules the kernels inline, each with a twin of the same name
+RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_rates", "speaker",
+         "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
+         "attrition_probability", "hire_trait")
 
-def close(a, b):
+
+def close(a, b, name=""):
     a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape
-    if a.dtype.kind in "biu" or b.dtype.kind in "biu":
-        np.testing.assert_array_equal(a, b)
+    assert a.shape == b.shape, name
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+        np.testing.assert_array_equal(a, b, err_msg=name)
     else:
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=name)
 
 
-def run_both(name, args: dict, compare: list[str], result_is_output=False):
-    """Call kernel and twin on deep copies of `args`; compare named in-place arrays."""
+def _record(x):
+    return x.arrays() if dataclasses.is_dataclass(x) else x
+
+
+def _same(a, b) -> None:
+    if dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            close(getattr(a, f.name), getattr(b, f.name), f.name)
+    elif isinstance(a, np.ndarray):
+        close(a, b)
+
+
+def run_both(name: str, *args):
+    """Call kernel and twin on deep copies of `args`; compare every array afterwards."""
     ka, ra = copy.deepcopy(args), copy.deepcopy(args)
-    kout = getattr(kernels, name)(**ka)
-    rout = getattr(reference, name)(**ra)
-    for key in compare:
-        close(ka[key], ra[key])
-    return kout, rout, ka, ra
+    kout = getattr(kernels, name)(*map(_record, ka))
+    rout = getattr(reference, name)(*map(_record, ra))
+    for a, b in zip(ka, ra, strict=True):
+        _same(a, b)
+    return kout, rout, ka
+
+
+def step_params(m, shock: ServiceFailure | None = None, **levers) -> params.StepParams:
+    """The model's records for a step, with some levers changed (by name)."""
+    return params.build(m.scenario, m.levers.model_copy(update=levers), is_leader=m.is_leader,
+                        edge_kind=m.org.edge_kind, shock=shock)
+
+
+def test_every_kernel_and_rule_has_a_twin_with_the_same_arguments():
+    for name in engine.KERNELS + RULES + ("csr_from_edges", "tribal_powerlaw_cluster"):
+        k = getattr(kernels, name)
+        py = getattr(k, "py_func", k)
+        assert (list(inspect.signature(py).parameters)
+                == list(inspect.signature(getattr(reference, name)).parameters)), name
+
+
+def test_no_kernel_takes_more_than_eight_arguments():
+    for name in engine.KERNELS:
+        assert len(inspect.signature(getattr(kernels, name).py_func).parameters) <= 8, name
 
 
 def test_csr_from_edges():
@@ -75,231 +114,217 @@ def test_tribal_powerlaw_cluster(half, slots, triad, homophily):
     assert np.all(k[k >= 0] < v[k >= 0])  # ties only to earlier nodes
 
 
+def test_rules_equal_twins_elementwise(warm_model):
+    """Each inlined rule, called on scalars, equals its vectorised twin element by element."""
+    rng = np.random.default_rng(12)
+    p = step_params(warm_model, social_amplification=1.3).customer
+    sp = step_params(warm_model, hiring_for_fit=0.6).staff
+    n = 200
+    x = {"memory": rng.normal(0, 0.5, n), "peak": rng.normal(0, 1, n), "trust": rng.random(n),
+         "empathy": rng.random(n), "disposition": rng.standard_normal(n),
+         "ltr": rng.uniform(0, 10, n), "u": rng.random(n), "share": rng.random(n),
+         "status": rng.integers(0, 3, n).astype(np.int8), "value": rng.lognormal(3, 0.5, n),
+         "tenure": rng.integers(0, 400, n), "noise": rng.standard_normal(n)}
+    cases = {
+        "affect": (x["memory"], x["peak"], 0.4),
+        "ltr_score": (x["memory"], x["trust"], x["empathy"], x["disposition"], p),
+        "advocacy": (x["ltr"], x["trust"], p),
+        "speaker": (x["status"], x["ltr"], x["u"], 0.3, 0.6, 0.5),
+        "adoption_hazard": (x["share"], x["share"][::-1], x["status"] == CHURNED, p),
+        "heard_shift": (x["share"], x["share"][::-1], p),
+        "lifted_expectation": (x["trust"], x["share"], p),
+        "churn_probability": (x["memory"], x["trust"], p),
+        "spend": (x["value"], x["ltr"], p),
+        "attrition_probability": (x["trust"], x["tenure"], sp),
+        "hire_trait": (x["noise"], x["trust"], sp),
+    }
+    for name, args in cases.items():
+        twin = np.broadcast_to(getattr(reference, name)(*args), (n,))
+        for i in range(0, n, 7):
+            scalar = [a[i] if isinstance(a, np.ndarray) else a for a in args]
+            close(getattr(kernels, name)(*scalar), twin[i], name)
+    a, b = rng.random((2, 5)), rng.random(5)
+    close(kernels.similarity(a[0], b, 0.35), reference.similarity(a[0], b, 0.35))
+    close(kernels.distance(a[0], b), reference.distance(a[0], b))
+    assert kernels.talk_rates(p) == reference.talk_rates(p)
+
+
 def test_culture(warm_model):
     m = warm_model
-    col, org, cu = m.colleagues, m.org, m.scenario.culture
-    top_down, brand_w = m._top_down()
-    args = dict(personality=col.personality.copy(), personality0=col.personality0.copy(),
-                manager=org.manager.astype(np.int64), top_down_w=top_down, brand_w=brand_w,
-                brand=np.array(m.scenario.brand.personality), indptr=org.indptr,
-                indices=org.indices, edge_w=m._edge_weights(),
-                p=CultureParams(cu.stubbornness, cu.self_weight, cu.peer_weight),
-                out=np.zeros_like(col.personality))
-    _, _, ka, _ = run_both("culture", args, ["out"])
-    assert not np.allclose(ka["out"], col.personality)  # the step moved someone
+    p = step_params(m, silo=0.7, training=0.6)
+    org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
+    _, _, (_, _, _, out) = run_both("culture", m.colleagues, org, p.culture,
+                                    np.zeros_like(m.colleagues.personality))
+    assert not np.allclose(out, m.colleagues.personality)  # the step moved someone
 
 
 def test_engagement_step(warm_model):
     m = warm_model
-    col, org, cu, lv = m.colleagues, m.org, m.scenario.culture, m.levers
     rng = np.random.default_rng(2)
-    ep = EngagementParams(
-        cu.engagement_rate, cu.engagement_peers, cu.engagement_base, cu.engagement_empowerment,
-        cu.engagement_pressure, cu.engagement_pay, cu.engagement_co_creation,
-        cu.engagement_mirror, cu.engagement_workload, lv.empowerment, lv.productivity_pressure,
-        lv.cx_metrics_weight, lv.pay_alignment, lv.co_creation, cu.headroom_pressure_loss,
-        0.5, 0.3)
-    n = org.n
-    args = dict(engagement=col.engagement.copy(), aptitude=col.aptitude, mirror=rng.random(n),
-                overload=rng.random(n) * 0.5, indptr=org.indptr, indices=org.indices,
-                edge_w=m._edge_weights(), p=ep, headroom_out=np.zeros(n), out=np.zeros(n))
-    run_both("engagement_step", args, ["headroom_out", "out", "engagement"])
+    col = copy.deepcopy(m.colleagues)
+    col.mirror[:] = rng.random(m.org.n)
+    col.overload[:] = rng.random(m.org.n) * 0.5
+    p = step_params(m, training=0.5)
+    org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
+    run_both("engagement_step", col, org, p.engagement._replace(training_cost_headroom=0.3),
+             np.zeros(m.org.n))
 
 
-def _contacts(m, rng, share=0.5):
+def _contacts(m, rng, share=0.5) -> Contacts:
     active = np.flatnonzero(m.customers.status == ACTIVE)
-    return np.sort(rng.choice(active, size=int(share * len(active)), replace=False))
+    customer = np.sort(rng.choice(active, size=int(share * len(active)), replace=False))
+    con = Contacts.empty(len(customer))
+    con.customer = customer
+    return con
+
+
+def _draws(rng, m_: int) -> ContactDraws:
+    return ContactDraws(*rng.random((4, m_)), noise=rng.standard_normal(m_))
 
 
 @pytest.mark.parametrize("digital_on", [True, False])
 def test_assign_contacts(warm_model, digital_on):
     m = warm_model
-    cus, org = m.customers, m.org
     rng = np.random.default_rng(3)
-    contacts = _contacts(m, rng)
-    k = len(contacts)
-    assert (cus.last_colleague[contacts] >= 0).any()  # relationships exist to be kept
-    args = dict(contacts=contacts, prefs=cus.prefs, home_store=cus.home_store,
-                last_colleague=cus.last_colleague, colleague_team=org.team.astype(np.int64),
-                colleague_channel=org.channel.astype(np.int64), team_indptr=m.team_indptr,
-                team_members=m.team_members, pool_indptr=m.pool_indptr,
-                pool_members=m.pool_members, relationship=0.5, digital_on=digital_on,
-                u_channel=rng.random(k), u_rel=rng.random(k), u_pick=rng.random(k))
-    kout, rout, _, _ = run_both("assign_contacts", args, [])
-    close(kout[0], rout[0])
-    close(kout[1], rout[1])
-    assert len(np.unique(kout[1])) == (3 if digital_on else 2)
+    con = _contacts(m, rng)
+    assert (m.customers.last_colleague[con.customer] >= 0).any()  # relationships to keep
+    p = step_params(m, digital_channel=digital_on).contact._replace(relationship=0.5)
+    _, _, (out, *_) = run_both("assign_contacts", con, m.customers, m.colleagues, m.pools,
+                               _draws(rng, len(con.customer)), p)
+    assert len(np.unique(out.channel)) == (3 if digital_on else 2)
 
 
-def _service_params(m, shock=(False, 0.0, -1, 0.0)):
-    se, lv = m.scenario.service, m.levers
-    return ServiceParams(se.weight_engagement, se.weight_brand_fit, se.weight_empowerment,
-                         se.weight_homophily, se.weight_process, se.rush_penalty, se.noise,
-                         se.homophily_bandwidth, lv.productivity_pressure, lv.cx_metrics_weight,
-                         lv.digital_front_end, se.digital_self_service,
-                         m.scenario.perception.consistency_rate, *shock)
+def _assigned(m, rng) -> tuple[Contacts, ContactDraws]:
+    con = _contacts(m, rng, 0.6)
+    draws = _draws(rng, len(con.customer))
+    kernels.assign_contacts(con.arrays(), m.customers.arrays(), m.colleagues.arrays(),
+                            m.pools.arrays(), draws.arrays(), step_params(m).contact)
+    return con, draws
 
 
-def _assigned(m, rng):
-    cus, org = m.customers, m.org
-    contacts = _contacts(m, rng, 0.6)
-    k = len(contacts)
-    colleague, channel = kernels.assign_contacts(
-        contacts, cus.prefs, cus.home_store, cus.last_colleague, org.team.astype(np.int64),
-        org.channel.astype(np.int64), m.team_indptr, m.team_members, m.pool_indptr,
-        m.pool_members, 0.3, True, rng.random(k), rng.random(k), rng.random(k))
-    return contacts, colleague, channel
-
-
-@pytest.mark.parametrize("shock", [(False, 0.0, -1, 0.0), (True, 0.4, -1, 0.5),
-                                   (True, 0.0, 1, 0.3)])
+@pytest.mark.parametrize("shock", [None, {"share": 0.4, "severity": 0.5},
+                                   {"channel": "contact_centre", "severity": 0.3}])
 def test_service(warm_model, shock):
     m = warm_model
     rng = np.random.default_rng(4)
-    contacts, colleague, channel = _assigned(m, rng)
-    k = len(contacts)
-    met_spread = m.customers.met_spread.copy()
-    met_spread[contacts[::7]] = -1.0  # some first touchpoints
-    args = dict(contacts=contacts, colleague=colleague, channel=channel,
-                noise=rng.standard_normal(k), u_fail=rng.random(k),
-                cust_personality=m.customers.personality,
-                col_personality=m.colleagues.personality,
-                col_engagement=m.colleagues.engagement, headroom=m.colleagues.headroom,
-                brand=np.array(m.scenario.brand.personality), chain_q=m.chain_quality(),
-                met_mean=m.customers.met_mean.copy(), met_spread=met_spread,
-                p=_service_params(m, shock), experience=np.zeros(k), homophily=np.zeros(k),
-                inconsistency=np.zeros(k))
-    _, _, ka, _ = run_both("service", args, ["experience", "homophily", "inconsistency",
-                                             "met_mean", "met_spread"])
-    assert 0.0 < ka["experience"].mean() < 1.0
+    con, draws = _assigned(m, rng)
+    cus = copy.deepcopy(m.customers)
+    cus.met_spread[con.customer[::7]] = -1.0  # some first touchpoints
+    ev = ServiceFailure(type="service_failure", step=0, **shock) if shock else None
+    _, _, (out, *_) = run_both("service", con, draws, cus, m.colleagues, m.chain_quality(),
+                               step_params(m, ev).service)
+    assert 0.0 < out.experience.mean() < 1.0
 
 
 def test_perception(warm_model):
     m = warm_model
-    cus, pe = m.customers, m.scenario.perception
     rng = np.random.default_rng(5)
-    contacts = _contacts(m, rng)
-    k = len(contacts)
-    pp = PerceptionParams(pe.satisfaction_slope, pe.tolerance, 2.5, pe.memory_rate,
-                          pe.expectation_adaptation, pe.expectation_anchor,
-                          pe.expectation_initial, pe.trust_gain, pe.trust_loss,
-                          pe.inconsistency_penalty, pe.empathy_rate)
-    args = dict(contacts=contacts, experience=rng.random(k), homophily=rng.random(k),
-                inconsistency=rng.random(k) * 0.3, served_engagement=rng.random(k),
-                expectation=cus.expectation.copy(), memory=cus.memory.copy(),
-                peak=cus.peak.copy(), trust=cus.trust.copy(), empathy=cus.empathy.copy(),
-                p=pp, satisfaction=np.zeros(k))
-    _, _, ka, _ = run_both("perception", args, ["satisfaction", "expectation", "memory",
-                                                "peak", "trust", "empathy"])
-    assert not np.allclose(ka["trust"], cus.trust)
+    con, _ = _assigned(m, rng)
+    k = len(con.customer)
+    con.experience[:] = rng.random(k)
+    con.homophily[:] = rng.random(k)
+    con.inconsistency[:] = rng.random(k) * 0.3
+    _, _, (_, cus, *_) = run_both("perception", con, m.customers, m.colleagues,
+                                  step_params(m, negativity_bias=2.5).perception)
+    assert not np.allclose(cus.trust, m.customers.trust)
 
 
-def _attitude_params(pe):
-    return AttitudeParams(pe.memory_decay, pe.peak_weight, pe.peak_decay, pe.ltr_memory,
-                          pe.ltr_trust, pe.ltr_empathy, pe.ltr_bias, pe.ltr_spread,
-                          pe.colleague_advocacy)
+def _customer_case(m, seed: int):
+    """A warm model's customers with churned ones, contacts, stories and fresh draws."""
+    rng = np.random.default_rng(seed)
+    cus = copy.deepcopy(m.customers)
+    n = m.social.n
+    cus.status[rng.random(n) < 0.1] = CHURNED
+    cus.contacted[:] = rng.random(n) < 0.3
+    cus.memory += 0.1 * rng.standard_normal(n)
+    cus.neg_prev[:] = rng.poisson(0.3, n)
+    assert (cus.status == PROSPECT).any() and (cus.node_colleague >= 0).any()
+    draws = CustomerDraws(*rng.random((4, n)))
+    p = step_params(m, social_amplification=2.0, marketing=0.05)
+    return cus, draws, p.customer._replace(adoption_q=0.8)
 
 
-def test_attitude(warm_model):
+def test_customer_pass_a(warm_model):
     m = warm_model
-    cus = m.customers
-    rng = np.random.default_rng(6)
-    status = cus.status.copy()
-    status[rng.random(len(status)) < 0.1] = CHURNED
-    assert (status == PROSPECT).any() and (cus.node_colleague >= 0).any()
-    args = dict(status=status, contacted=rng.random(len(status)) < 0.2,
-                memory=cus.memory + 0.1 * rng.standard_normal(len(status)),
-                peak=cus.peak.copy(), trust=cus.trust, empathy=cus.empathy,
-                disposition=cus.disposition, node_colleague=cus.node_colleague,
-                col_engagement=m.colleagues.engagement,
-                p=_attitude_params(m.scenario.perception), ltr=np.zeros(len(status)))
-    _, _, ka, _ = run_both("attitude", args, ["memory", "peak", "ltr"])
-    ltr = ka["ltr"]
-    assert (ltr >= 9).any() and (ltr < 7).any()  # promoters and detractors both present
+    cus, draws, p = _customer_case(m, 6)
+    _, _, (out, *_) = run_both("customer_pass_a", cus, m.colleagues, m.net, draws, p)
+    active = out.status == ACTIVE
+    assert (out.ltr[active] >= 9).any() and (out.ltr[active] < 7).any()
+    assert (out.speak > 0).any() and (out.speak < 0).any()
 
 
-def test_wom(warm_model):
+def test_customer_hear(warm_model):
     m = warm_model
-    cus, net, wm, pe = m.customers, m.social, m.scenario.word_of_mouth, m.scenario.perception
-    rng = np.random.default_rng(7)
-    n = net.n
-    status = cus.status.copy()
-    status[rng.random(n) < 0.1] = CHURNED
-    ltr = np.clip(rng.normal(7.5, 2.5, n), 0, 10)
-    wp = WomParams(0.6, 0.8, wm.churned_talk, wm.second_hop, wm.attitude_weight,
-                   wm.expectation_weight, 0.05, 0.8, wm.detractor_repel, wm.winback,
-                   pe.expectation_initial, pe.trust_initial, pe.empathy_initial)
-    args = dict(indptr=net.indptr, indices=net.indices, status=status, ltr=ltr,
-                u_talk=rng.random(n), u_adopt=rng.random(n), neg_prev=rng.poisson(0.3, n) * 1.0,
-                memory=cus.memory.copy(), peak=cus.peak.copy(),
-                expectation=cus.expectation.copy(), trust=cus.trust.copy(),
-                empathy=cus.empathy.copy(), acquired_step=cus.acquired_step.copy(), step=17,
-                amplification=0.8, p=wp, speak=np.zeros(n, np.int8), heard_pos=np.zeros(n),
-                heard_neg=np.zeros(n), neg_now=np.zeros(n), adopted=np.zeros(n, np.bool_))
-    _, _, ka, _ = run_both("wom", args, [
-        "status", "memory", "peak", "expectation", "trust", "empathy", "acquired_step",
-        "speak", "heard_pos", "heard_neg", "neg_now", "adopted"])
-    assert ka["adopted"].sum() > 0 and (ka["speak"] > 0).any() and (ka["speak"] < 0).any()
+    cus, draws, p = _customer_case(m, 7)
+    kernels.customer_pass_a(cus.arrays(), m.colleagues.arrays(), m.net.arrays(),
+                            draws.arrays(), p)
+    _, _, (_, out, _) = run_both("customer_hear", m.net, cus, p)
+    assert out.heard_pos.sum() > 0 and out.heard_neg.sum() > out.neg_now.sum()
 
 
-def test_churn(warm_model):
+def test_customer_pass_b(warm_model):
     m = warm_model
-    cus = m.customers
-    rng = np.random.default_rng(8)
-    n = len(cus.status)
-    acquired = cus.acquired_step.copy()
-    acquired[rng.random(n) < 0.1] = 5
-    args = dict(status=cus.status.copy(), memory=cus.memory, peak=cus.peak, trust=cus.trust,
-                u=rng.random(n) * 0.05, acquired_step=acquired, step=5,
-                p=ChurnParams(0.01, 2.5, 2.5, 0.3), churned=np.zeros(n, np.bool_))
-    _, _, ka, _ = run_both("churn", args, ["status", "churned"])
-    assert 0 < ka["churned"].sum() and not (ka["churned"] & (acquired == 5)).any()
+    cus, draws, p = _customer_case(m, 8)
+    for fn in (kernels.customer_pass_a, kernels.customer_hear):
+        args = ((cus, m.colleagues, m.net, draws, p) if fn is kernels.customer_pass_a
+                else (m.net, cus, p))
+        fn(*map(_record, args))
+    fig = CustomerFigures.zeros(m.org.n_teams)
+    _, _, (out, _, _, _, _, _, f) = run_both("customer_pass_b", cus, m.colleagues, m.net,
+                                             draws, 17, p, fig)
+    assert out.adopted.sum() > 0 and out.churned.sum() > 0
+    assert (out.acquired_step[out.adopted] == 17).all()
+    assert f.counts.sum() > 0 and f.sums[-1] > 0  # figures and revenue were filled
+
+
+def test_customer_figures_count_what_they_say(warm_model):
+    m = warm_model
+    cus, draws, p = _customer_case(m, 9)
+    fig = CustomerFigures.zeros(m.org.n_teams)
+    reference.customer_figures(cus, m.colleagues, p, fig)
+    from cxsim import constants as c
+
+    active = cus.status == ACTIVE
+    assert fig.counts[c.T_ACTIVE] == active.sum()
+    assert fig.counts[c.T_PROMOTERS] == np.count_nonzero(cus.ltr[active] >= 9)
+    assert fig.counts[c.T_DETRACTORS] == np.count_nonzero(cus.ltr[active] < 7)
+    assert fig.sums[c.S_TRUST] == pytest.approx(cus.trust[active].sum(), rel=1e-12)
+    plain = cus.value[active].sum()
+    assert fig.sums[c.S_REVENUE] != pytest.approx(plain, rel=1e-6)  # premium and discount
+    has = active & (cus.last_colleague >= 0)
+    home = m.org.team[cus.last_colleague[has]]
+    close(fig.units[c.U_CUSTOMERS], np.bincount(home, minlength=m.org.n_teams))
 
 
 @pytest.mark.parametrize("fit", [0.0, 0.7])
 def test_staff(warm_model, fit):
     m = warm_model
-    col = m.colleagues
     rng = np.random.default_rng(9)
-    n = len(col.engagement)
-    sp = StaffParams(0.2, 4.0, 0.004, 0.6, fit, 0.5, 0.2)
-    args = dict(engagement=col.engagement.copy(), tenure=col.tenure.copy(),
-                personality=col.personality.copy(), personality0=col.personality0.copy(),
-                mirror=col.mirror.copy(), u_leave=rng.random(n),
-                hire_noise=rng.standard_normal((n, 5)),
-                hire_customer=rng.integers(0, m.social.n, n),
-                cust_personality=m.customers.personality, p=sp, left=np.zeros(n, np.bool_))
-    _, _, ka, _ = run_both("staff", args, ["engagement", "tenure", "personality",
-                                           "personality0", "mirror", "left"])
-    assert 0 < ka["left"].sum() < n
+    n = m.org.n
+    draws = StaffDraws(rng.random(n), rng.standard_normal((n, 5)),
+                       rng.integers(0, m.social.n, n))
+    p = step_params(m, hiring_for_fit=fit).staff._replace(attrition_base=0.2)
+    _, _, (col, *_) = run_both("staff", m.colleagues, draws, m.customers, p)
+    assert 0 < col.left.sum() < n
 
 
 @pytest.mark.parametrize("intensity", [0.0, 0.6])
 def test_learning(warm_model, intensity):
     m = warm_model
     rng = np.random.default_rng(10)
-    n = m.org.n
     contacts = rng.integers(50, 200, 3).astype(float)
     complaints = np.floor(contacts * rng.random(3) * 0.4)
-    args = dict(quality=m.quality * 0.9, quality0=m.quality0.copy(), chain=m.chain,
-                complaints=complaints, contacts=contacts,
-                step_of_department=m.step_of_department,
-                colleague_department=m.org.department.astype(np.int64),
-                complaints_handled=rng.poisson(0.5, n).astype(np.int64),
-                engagement=m.colleagues.engagement.copy(),
-                p=LearningParams(intensity, 0.05, 0.01, 0.05))
-    _, _, ka, _ = run_both("learning", args, ["quality", "engagement"])
-    assert not np.allclose(ka["quality"], m.quality * 0.9)
+    proc = copy.deepcopy(m.process)
+    proc.quality *= 0.9
+    col = copy.deepcopy(m.colleagues)
+    col.complaints[:] = rng.poisson(0.5, m.org.n)
+    p = step_params(m).learning._replace(intensity=intensity, learning_rate=0.05)
+    _, _, (out, *_) = run_both("learning", proc, complaints, contacts, col, p)
+    assert not np.allclose(out.quality, proc.quality)
 
 
-def test_revenue(warm_model):
-    m = warm_model
-    cus = m.customers
-    rng = np.random.default_rng(11)
-    ltr = rng.uniform(0, 10, len(cus.status))
-    mp = MoneyParams(0.15, 0.1)
-    k = kernels.revenue(cus.status, cus.value, ltr, mp)
-    r = reference.revenue(cus.status, cus.value, ltr, mp)
-    assert k == pytest.approx(r, rel=1e-12)
-    plain = cus.value[cus.status == ACTIVE].sum()
-    assert k != pytest.approx(plain, rel=1e-6)
+def test_select_contacts():
+    rng = np.random.default_rng(1)
+    status = rng.integers(0, 3, 5000).astype(np.int8)
+    u = rng.random(5000)
+    close(kernels.select_contacts(status, u, 0.2), reference.select_contacts(status, u, 0.2))

@@ -9,7 +9,7 @@ from conftest import small_model
 
 from cxsim import metrics
 from cxsim.agents import Colleague, Customer
-from cxsim.kernels import ACTIVE
+from cxsim.constants import ACTIVE
 from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
@@ -126,7 +126,7 @@ def test_set_event_changes_lever_at_its_step():
     m.step()
     assert m.levers.empowerment == 0.9
     billing = m.process_steps.index("billing")
-    assert m.quality0[billing] == 0.5  # the new anchor; learning then moves quality a little
+    assert m.process.quality0[billing] == 0.5  # the new anchor; learning moves quality a little
     assert m.quality[billing] == pytest.approx(0.5, abs=0.01)
     ts = m.timeseries()
     assert list(ts["empowerment"]) == [0.4, 0.4, 0.4, 0.9]
@@ -150,7 +150,7 @@ def test_channel_failure_hits_only_that_channel():
     m = _with_events([{"type": "service_failure", "step": 0, "duration": 2, "severity": 1.0,
                        "channel": "store"}])
     m.step()
-    lc = m.last_contacts
+    lc = m.contacts
     store = lc.channel == 0
     assert store.any() and (~store).any()
     assert np.all(lc.experience[store] == 0.0)

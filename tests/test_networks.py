@@ -93,14 +93,14 @@ def test_silo_lowers_cross_department_weights():
     hi = CXModel("baseline", overrides={**ov, "levers.silo": 0.8}, create_agents=False)
     kind = lo.org.edge_kind
     np.testing.assert_array_equal(kind, hi.org.edge_kind)  # same organisation
-    wl, wh = lo._edge_weights(), hi._edge_weights()
+    wl, wh = lo._params().tie_weight, hi._params().tie_weight
     cd, ct, wt = kind == CROSS_DEPARTMENT, kind == CROSS_TEAM, kind == WITHIN_TEAM
     assert np.all(wh[cd] < wl[cd]) and np.all(wh[ct] < wl[ct])
     np.testing.assert_array_equal(wh[wt], wl[wt])
     assert wh[cd].mean() < wh[ct].mean()  # a department boundary is the bigger wall
     # a lever change at run time is seen by the weights (no stale cache)
     lo.set_levers({"silo": 0.8})
-    np.testing.assert_array_equal(lo._edge_weights(), wh)
+    np.testing.assert_array_equal(lo._params().tie_weight, wh)
 
 
 # -- loading an organisation ---------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_model_runs_on_a_loaded_organisation():
     m = CXModel(sc, seed=1)
     m.run(3)
     assert m.org.n == 12 and len(m.colleague_agents) == 12
-    served = np.unique(m.last_contacts.colleagues)
+    served = np.unique(m.contacts.colleague)
     assert np.all(m.org.role[served] == FRONTLINE)
     assert m.timeseries()["csat"].notna().all()
 
@@ -291,10 +291,10 @@ def test_service_graph_of_last_step():
                                        "size.colleagues": 40, "burn_in": 0})
     m.step()
     g = m.service_graph()
-    lc = m.last_contacts
-    assert g.number_of_edges() == len(lc.customers) > 0
+    lc = m.contacts
+    assert g.number_of_edges() == len(lc.customer) > 0
     assert nx.is_bipartite(g)
-    c, e = lc.customers[0], lc.colleagues[0]
+    c, e = lc.customer[0], lc.colleague[0]
     edge = g.edges[f"c{c}", f"e{e}"]
     assert edge["channel"] == CHANNELS[lc.channel[0]]
     assert edge["experience"] == lc.experience[0]

@@ -8,6 +8,9 @@ x* = (I - (1-s) A)^-1 (s x0 + (1-s) b); with s = 0 and no brand pull it reaches 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -96,12 +99,19 @@ def _organisation(**kw):
     return CXModel("baseline", seed=11, overrides=ov, create_agents=False)
 
 
+def _culture_records(m):
+    """The culture phase's parameter record and the organisation's weighted ties, as the
+    model builds them (`params.build`)."""
+    p = m._params()
+    return p.culture, dataclasses.replace(m.org_graph, weight=p.tie_weight)
+
+
 def influence_matrix(m: CXModel, top_down, brand_w, cp: CultureParams):
     """Row-normalised influence A (self, manager, peers) and brand pull c, built from the CSR,
     manager and weight arrays without the kernel: x' = s x0 + (1-s)(A x + c)."""
     org = m.org
     n = org.n
-    edge_w = m._edge_weights()
+    edge_w = m._params().tie_weight
     w = np.zeros((n, n))
     w[np.arange(n), np.arange(n)] += cp.self_weight
     for i in range(n):
@@ -119,20 +129,19 @@ def influence_matrix(m: CXModel, top_down, brand_w, cp: CultureParams):
                          ids=["numba_serial", "numba_parallel", "reference"])
 def test_culture_converges_to_friedkin_johnsen_equilibrium(kernel):
     m = _organisation()
-    cu = m.scenario.culture
-    cp = CultureParams(cu.stubbornness, cu.self_weight, cu.peer_weight)
-    top_down, brand_w = m._top_down()
+    cp, org = _culture_records(m)
+    top_down, brand_w = cp.top_down, cp.brand_pull
     a, c = influence_matrix(m, top_down, brand_w, cp)
     s = cp.stubbornness
     x0 = m.colleagues.personality0.copy()
     expected = np.linalg.solve(np.eye(m.org.n) - (1 - s) * a, s * x0 + (1 - s) * c)
-    x = m.colleagues.personality.copy()
+    col = copy.deepcopy(m.colleagues)
+    x = col.personality
     out = np.empty_like(x)
-    brand = np.array(m.scenario.brand.personality)
+    brand = cp.brand
     for _ in range(250):  # contraction factor <= 1 - s = 0.85 per step: 0.85^250 ~ 2e-18
-        kernel(x, x0, m.org.manager.astype(np.int64), top_down, brand_w, brand, m.org.indptr,
-               m.org.indices, m._edge_weights(), cp, out)
-        x, out = out, x
+        kernel(col.arrays(), org.arrays(), cp, out)
+        x[:] = out
     np.testing.assert_allclose(x, expected, atol=1e-9)
     # a non-trivial equilibrium: not the start, not the brand
     assert np.abs(expected - x0).max() > 0.05
@@ -141,9 +150,8 @@ def test_culture_converges_to_friedkin_johnsen_equilibrium(kernel):
 
 def test_culture_without_anchors_reaches_consensus():
     m = _organisation(**{"culture.stubbornness": 0.0, "culture.brand_weight": 0.0})
-    cu = m.scenario.culture
-    cp = CultureParams(0.0, cu.self_weight, cu.peer_weight)
-    top_down, brand_w = m._top_down()
+    cp, org = _culture_records(m)
+    top_down, brand_w = cp.top_down, cp.brand_pull
     assert np.all(brand_w == 0)
     a, _ = influence_matrix(m, top_down, brand_w, cp)
     np.testing.assert_allclose(a.sum(axis=1), 1.0)
@@ -153,13 +161,12 @@ def test_culture_without_anchors_reaches_consensus():
     pi /= pi.sum()
     x0 = m.colleagues.personality.copy()
     consensus = pi @ x0
-    x = x0.copy()
+    col = copy.deepcopy(m.colleagues)
+    x = col.personality
     out = np.empty_like(x)
     for _ in range(3000):
-        kernels.culture_serial(x, m.colleagues.personality0, m.org.manager.astype(np.int64),
-                               top_down, brand_w, np.zeros(5), m.org.indptr, m.org.indices,
-                               m._edge_weights(), cp, out)
-        x, out = out, x
+        kernels.culture_serial(col.arrays(), org.arrays(), cp, out)
+        x[:] = out
     assert x0.std(axis=0).min() > 0.05  # there was disagreement to begin with
     assert np.ptp(x, axis=0).max() < 1e-6
     np.testing.assert_allclose(x, np.broadcast_to(consensus, x.shape), atol=1e-6)

@@ -7,7 +7,7 @@ the means suggest. Runs go over local processes (spawn); the numbers do not depe
 
 >>> from cxsim.experiments.compare import mean_ci
 >>> m, lo, hi = mean_ci([1.0, 2.0, 3.0])
->>> round(m, 1), lo < m < hi
+>>> round(m, 1), bool(lo < m < hi)
 (2.0, True)
 """
 

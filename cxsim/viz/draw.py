@@ -23,7 +23,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 
-from ..kernels import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
+from ..constants import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
 from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER  # noqa: E402
 
 SEGMENT_COLOURS = {"promoter": "#1a9850", "passive": "#fdae61", "detractor": "#d73027"}
