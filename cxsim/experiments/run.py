@@ -61,12 +61,22 @@ def run_one(scenario: Scenario, seed: int, rep: int = 0, steps: int | None = Non
     t2 = time.perf_counter()
     ts = model.timeseries()
     ts.insert(0, "rep", rep)
-    ut = model.units() if units else pd.DataFrame()
+    ut = unit_table(model) if units else pd.DataFrame()
     if units:
         ut.insert(0, "rep", rep)
     timings = {"build_s": t1 - t0, "run_s": t2 - t1, "build": model.build_seconds,
                "phases_s": dict(model.phase_seconds)}
     return RunResult(rep, seed, ts, ut, timings)
+
+
+def unit_table(model: Any) -> pd.DataFrame:
+    """The model's unit figures of the simulated weeks, labelled with the organisation file's
+    own team names when one was loaded (built organisations number their units 0..n-1)."""
+    ut = model.units()
+    names = getattr(model.org, "team_names", None)
+    if names is not None and len(ut):
+        ut["unit"] = np.asarray(names, dtype=object)[ut["unit"].to_numpy()]
+    return ut
 
 
 def _run_task(args: tuple) -> RunResult:
