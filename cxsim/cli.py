@@ -401,6 +401,45 @@ def validate(
     console.print(f"wrote {out}/ (validation.csv, validation.md, fig_*.png) in {v.wall_s:.1f} s")
 
 
+@app.command()
+def explain(
+    a: Annotated[str, typer.Argument(help="Reference scenario (name or TOML path)")],
+    b: Annotated[str, typer.Argument(help="Scenario to explain (name or TOML path)")],
+    reps: Annotated[int, typer.Option(min=2, help="Paired replications (at least 2)")] = 3,
+    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_EXPLAIN_OUT,
+    customers: Annotated[int | None, typer.Option(
+        min=1, help="Customers and prospects each (default: the scenarios')")] = None,
+    steps: Annotated[int | None, typer.Option(
+        min=1, help="Simulated weeks (default: the scenarios')")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+) -> None:
+    """Why B differs from A: each causal path switched off in turn (common random numbers)."""
+    from .explain import ExplainError, applicable_paths, run_explain, write_explain
+
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
+    if a == b:
+        raise fail(f"explain needs two different scenarios, got {a!r} twice")
+    sa, sb = _sized(a, customers, steps, 1), _sized(b, customers, steps, 1)
+    if sa.steps != sb.steps:
+        raise fail(f"scenarios have different horizons ({a}: {sa.steps}, {b}: {sb.steps}); "
+                   "give --steps N")
+    n = reps * 2 * (1 + len(applicable_paths(sa, sb)))
+    with progress_bar() as bar:
+        task = bar.add_task(f"explain {sb.name} vs {sa.name}: {n} runs", total=n)
+        try:
+            e = run_explain(sa, sb, reps, seed, workers, progress=lambda k: bar.advance(task, k))
+        except (ExplainError, ScenarioError) as exc:
+            raise fail(str(exc)) from None
+    write_explain(out, e)
+    from .explain import narrative
+
+    console.print(narrative(e), soft_wrap=True)
+    console.print(f"wrote {out}/ (explain.csv, explain.png, explain.md, costs.csv, runs.csv) "
+                  f"in {e.wall_s:.1f} s")
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()
 
