@@ -40,3 +40,18 @@ def test_parameters_doc_is_current():
     spec.loader.exec_module(mod)
     assert (ROOT / "docs" / "parameters.md").read_text() == mod.render(), (
         "docs/parameters.md is stale: run python scripts/gen_parameter_docs.py")
+
+
+def test_morris_behaviour_spec_screens_behaviour_not_levers():
+    from cxsim.experiments.sweep import load_spec, make_plan
+
+    spec, text = load_spec(ROOT / "experiments" / "morris_behaviour.toml")
+    assert spec.design.kind == "morris"
+    assert not any(k.startswith("levers.") for k in spec.vary)
+    sections = {k.split(".")[0] for k in spec.vary}
+    assert {"culture", "service", "perception", "word_of_mouth", "churn", "staff"} <= sections
+    for key in spec.vary:
+        assert key in PARAMETER_SOURCES, key
+    plan = make_plan(spec, text)
+    assert len(plan.runs) == spec.design.samples * (len(spec.vary) + 1) * spec.replications
+    assert {"nps", "churned", "engagement", "cumulative_profit"} <= set(spec.outputs)
