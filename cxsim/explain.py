@@ -30,9 +30,14 @@ from .scenario import CHANNELS, ComplaintsFirst, KpiDashboard, Scenario, validat
 
 #: Causal paths: name -> (what it is, in words; overrides that switch it off).
 PATHS: dict[str, tuple[str, dict[str, Any]]] = {
-    "staff_to_experience": (
-        "colleagues' engagement and headroom shape the experience they deliver",
-        {"service.weight_engagement": 0.0, "service.weight_empowerment": 0.0}),
+    # staff -> experience, split in two: engagement is behaviour; headroom is mostly the
+    # empowerment lever itself (headroom = empowerment x (1 - pressure loss) x aptitude)
+    "engagement_to_experience": (
+        "engaged colleagues deliver a better experience",
+        {"service.weight_engagement": 0.0}),
+    "headroom_to_experience": (
+        "headroom (empowerment less what productivity metrics take) lets colleagues resolve",
+        {"service.weight_empowerment": 0.0}),
     "levers_to_engagement": (
         "management practice (empowerment, pressure, pay, co-creation) moves engagement",
         {"culture.engagement_empowerment": 0.0, "culture.engagement_pressure": 0.0,

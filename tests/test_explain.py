@@ -46,17 +46,17 @@ def test_effects_arithmetic_on_synthetic_runs():
         for side, base in (("A", 0.0), ("B", 10.0 + noise)):
             rows.append({"side": side, "path": "", "rep": k, "nps": base, "churn": base / 100,
                          "profit": base * 1000})
-            rows.append({"side": side, "path": "staff_to_experience", "rep": k,
+            rows.append({"side": side, "path": "engagement_to_experience", "rep": k,
                          "nps": base - 6 * (side == "B"), "churn": base / 100,
                          "profit": base * 1000})
             rows.append({"side": side, "path": "mirror", "rep": k, "nps": base,
                          "churn": base / 100, "profit": base * 1000})
-    t = effects_table(pd.DataFrame(rows), ["staff_to_experience", "mirror"])
+    t = effects_table(pd.DataFrame(rows), ["engagement_to_experience", "mirror"])
     assert list(t.columns) == list(EXPLAIN_COLUMNS)
     n = t[t.metric == "nps"].set_index("path")
     assert n.loc["total (B - A)", "effect"] == pytest.approx(10.15)
-    assert n.loc["staff_to_experience", "effect"] == pytest.approx(6.0)
-    assert n.loc["staff_to_experience", "share"] == pytest.approx(6 / 10.15)
+    assert n.loc["engagement_to_experience", "effect"] == pytest.approx(6.0)
+    assert n.loc["engagement_to_experience", "share"] == pytest.approx(6 / 10.15)
     assert n.loc["mirror", "effect"] == pytest.approx(0.0)
     assert n.loc["interaction / other", "effect"] == pytest.approx(4.15)
     assert n.loc["total (B - A)", "ci_low"] < 10.15 < n.loc["total (B - A)", "ci_high"]
