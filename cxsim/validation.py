@@ -498,6 +498,8 @@ def build_table(values: pd.DataFrame) -> pd.DataFrame:
     for p in PATTERNS:
         v = values.loc[values["pattern"] == p.key, "value"].to_numpy(float)
         m, lo, hi = ci95(v)
+        if p.key.endswith("_r"):  # a correlation's interval stays inside [-1, 1]
+            lo, hi = max(lo, -1.0), min(hi, 1.0)
         ok = bool(np.isfinite(m) and p.low <= m <= p.high)
         rows.append({"pattern": p.key, "name": p.name, "level": p.level,
                      "source": f"{p.source_label}", "year": p.year, "statistic": p.statistic,

@@ -150,11 +150,14 @@ def test_table_columns_and_verdicts():
     t = build_table(pd.DataFrame(rows))
     assert list(t.columns) == list(TABLE_COLUMNS)
     assert t["pass"].all() and (t["reps"] == 3).all()
-    rows = [{"rep": k, "pattern": p.key, "value": p.high + 1 + k} for k in range(3)
-            for p in PATTERNS]
+    rows = [{"rep": k, "pattern": p.key,
+             "value": p.high + (0.1 if p.key.endswith("_r") else 1) * (1 + k)}
+            for k in range(3) for p in PATTERNS]
     t = build_table(pd.DataFrame(rows))
     assert not t["pass"].any()
     assert (t["ci_low"] < t["model_value"]).all() and (t["model_value"] < t["ci_high"]).all()
+    r = t[t["pattern"].str.endswith("_r")]
+    assert (r["ci_low"] >= -1).all() and (r["ci_high"] <= 1).all()
 
 
 def test_variants_share_everything_but_their_event():
