@@ -108,3 +108,11 @@ def test_explain_cli_rejects_bad_input(tmp_path):
                  ["explain", "baseline", "culture_first", "--out", str(f)]):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, args
+
+
+def test_common_random_numbers_a_scenario_against_itself_differs_by_exactly_zero():
+    a = load_scenario("baseline", {**SMALL, "steps": 12})
+    b = a.model_copy(update={"name": "same_again"})
+    e = run_explain(a, b, reps=2, seed=9)
+    assert (e.table["effect"] == 0).all()
+    assert (e.costs["diff"] == 0).all()
