@@ -54,6 +54,9 @@ SOURCES: dict[str, str] = {
     "East2008": "East, R., Hammond, K., & Lomax, W. (2008). Measuring the impact of positive "
                 "and negative word of mouth on brand purchase probability. International "
                 "Journal of Research in Marketing, 25(3), 215-224.",
+    "East2011": "East, R., Romaniuk, J., & Lomax, W. (2011). The NPS and the ACSI: A critique "
+                "and an alternative metric. International Journal of Market Research, 53(3), "
+                "327-346.",
     "PetersonWilson1992": "Peterson, R. A., & Wilson, W. R. (1992). Measuring customer "
                           "satisfaction: Fact and artifact. Journal of the Academy of Marketing "
                           "Science, 20(1), 61-71.",
@@ -109,6 +112,7 @@ class Pattern:
 SHORT: dict[str, str] = {
     "Harter2002": "Harter, Schmidt & Hayes 2002", "BrownLam2008": "Brown & Lam 2008",
     "East2007": "East, Hammond & Wright 2007", "East2008": "East, Hammond & Lomax 2008",
+    "East2011": "East, Romaniuk & Lomax 2011",
     "PetersonWilson1992": "Peterson & Wilson 1992", "Gustafsson2005": "Gustafsson et al. 2005",
     "ReichheldSasser1990": "Reichheld & Sasser 1990", "Reichheld2003": "Reichheld 2003",
     "Batt2002": "Batt 2002", "BLS_JOLTS": "BLS JOLTS 2019-2024",
@@ -137,11 +141,11 @@ PATTERNS: tuple[Pattern, ...] = (
             1.5, 10.0, "churn: hazard falls with emotional memory and trust",
             ("Reichheld2003",)),
     Pattern("pwom_from_non_promoters", "Positive WoM also comes from non-promoters",
-            "individual", "East2008", 2008,
+            "individual", "East2011", 2011,
             "share of positive speakers who are not promoters (answer < 9)", 0.2, 0.7,
-            "word of mouth: who talks, and with which valence"),
+            "word of mouth: who talks, and with which valence", ("East2008",)),
     Pattern("nwom_from_non_detractors", "Negative WoM also comes from non-detractors",
-            "individual", "East2008", 2008,
+            "individual", "East2011", 2011,
             "share of negative speakers who are not detractors (answer >= 7)", 0.1, 0.6,
             "word of mouth: who talks, and with which valence"),
     # -- unit ------------------------------------------------------------------------------------
