@@ -1,4 +1,4 @@
-"""Command line: `cxsim run`, `cxsim scenarios`, `cxsim sweep`, `cxsim analyze`.
+"""Command line: `cxsim run`, `scenarios`, `sweep`, `analyze`, `compare`, `validate`, `explain`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
 is allowed; nothing is written to the output folder.
@@ -335,6 +335,109 @@ def compare(
     console.print(table)
     console.print(f"wrote {out}/ (comparison.csv, comparison.png, report.md, timeseries.csv) "
                   f"in {cmp.wall_s:.1f} s")
+
+
+DEFAULT_VALIDATE_OUT = Path("out/validate")
+DEFAULT_EXPLAIN_OUT = Path("out/explain")
+
+
+def _sized(name: str, customers: int | None, steps: int | None, min_steps: int):
+    """Load a scenario for validate/explain with optional size and horizon; fail() on bad input."""
+    try:
+        sc = load_scenario(name)
+        over: dict = {}
+        if customers is not None:
+            over.update({"size.customers": customers, "size.prospects": customers})
+        if steps is not None:
+            over["steps"] = steps
+        if over:
+            sc = sc.with_overrides(over, source="--customers/--steps")
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    if sc.steps < min_steps:
+        raise fail(f"{name}: steps = {sc.steps}; allowed: at least {min_steps} simulated weeks "
+                   f"(give --steps {min_steps} or more)")
+    return sc
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or TOML path")] =
+    "baseline",
+    reps: Annotated[int, typer.Option(min=1, help="Replications (2+ for a 95% CI)")] = 3,
+    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_VALIDATE_OUT,
+    customers: Annotated[int | None, typer.Option(
+        min=1, help="Customers and prospects each (default 20000: enough front-line units "
+        "for the unit-level correlations)")] = 20_000,
+    steps: Annotated[int | None, typer.Option(
+        min=1, help="Simulated weeks (default: the scenario's; at least 52)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+) -> None:
+    """Compare the model with published patterns: validation.csv, validation.md, figures."""
+    from .validation import run_validation, write_validation
+
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
+    sc = _sized(scenario, customers, steps, 52)
+    with progress_bar() as bar:
+        task = bar.add_task(f"validate {sc.name}: {reps} reps x 3 runs", total=3 * reps)
+        try:
+            v = run_validation(sc, reps, seed, workers, progress=lambda k: bar.advance(task, k))
+        except ScenarioError as exc:
+            raise fail(str(exc)) from None
+    write_validation(out, v)
+    table = Table(title=f"{sc.name}: {int(v.table['pass'].sum())} of {len(v.table)} patterns "
+                        f"pass ({reps} reps)")
+    for c in ("level", "pattern", "source", "band", "model (95% CI)", "pass"):
+        table.add_column(c)
+    from .validation import PATTERNS, _fmt
+
+    for p, (_, r) in zip(PATTERNS, v.table.iterrows(), strict=True):
+        table.add_row(r["level"], p.key, r["source"], p.band,
+                      f"{_fmt(r['model_value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+                      "[green]pass[/]" if r["pass"] else "[red]FAIL[/]")
+    console.print(table)
+    console.print(f"wrote {out}/ (validation.csv, validation.md, fig_*.png) in {v.wall_s:.1f} s")
+
+
+@app.command()
+def explain(
+    a: Annotated[str, typer.Argument(help="Reference scenario (name or TOML path)")],
+    b: Annotated[str, typer.Argument(help="Scenario to explain (name or TOML path)")],
+    reps: Annotated[int, typer.Option(min=2, help="Paired replications (at least 2)")] = 3,
+    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_EXPLAIN_OUT,
+    customers: Annotated[int | None, typer.Option(
+        min=1, help="Customers and prospects each (default: the scenarios')")] = None,
+    steps: Annotated[int | None, typer.Option(
+        min=1, help="Simulated weeks (default: the scenarios')")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+) -> None:
+    """Why B differs from A: each causal path switched off in turn (common random numbers)."""
+    from .explain import ExplainError, applicable_paths, run_explain, write_explain
+
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
+    if a == b:
+        raise fail(f"explain needs two different scenarios, got {a!r} twice")
+    sa, sb = _sized(a, customers, steps, 1), _sized(b, customers, steps, 1)
+    if sa.steps != sb.steps:
+        raise fail(f"scenarios have different horizons ({a}: {sa.steps}, {b}: {sb.steps}); "
+                   "give --steps N")
+    n = reps * 2 * (1 + len(applicable_paths(sa, sb)))
+    with progress_bar() as bar:
+        task = bar.add_task(f"explain {sb.name} vs {sa.name}: {n} runs", total=n)
+        try:
+            e = run_explain(sa, sb, reps, seed, workers, progress=lambda k: bar.advance(task, k))
+        except (ExplainError, ScenarioError) as exc:
+            raise fail(str(exc)) from None
+    write_explain(out, e)
+    from .explain import narrative
+
+    console.print(narrative(e), soft_wrap=True)
+    console.print(f"wrote {out}/ (explain.csv, explain.png, explain.md, costs.csv, runs.csv) "
+                  f"in {e.wall_s:.1f} s")
 
 
 def main() -> None:  # pragma: no cover - console script entry

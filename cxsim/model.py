@@ -121,6 +121,7 @@ class CXModel(mesa.Model):
         for _ in range(sc.burn_in):
             self._advance(apply_events=False)
         self.cumulative_profit = 0.0
+        self.unit_rows.clear()  # units() reports the simulated weeks only, not the burn-in
         if self.kpis:  # the figures shown before the first step: burn-in's, profit restarting
             self.kpis["cumulative_profit"] = 0.0
         self.build_seconds["burn_in"] = time.perf_counter() - t2

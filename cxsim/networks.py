@@ -53,6 +53,7 @@ class Organisation:
     indices: np.ndarray
     edge_kind: np.ndarray  # WITHIN_TEAM / CROSS_TEAM / CROSS_DEPARTMENT per CSR entry
     _graph: nx.Graph | None = field(default=None, repr=False)
+    team_names: list[str] | None = None  # the file's own team labels (None: built, 0..n-1)
 
     @property
     def n(self) -> int:
@@ -333,7 +334,8 @@ def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
     indptr, indices, order = csr_from_edges(n, s, d)
     edge_kind = np.concatenate([kind, kind])[order].astype(np.int8)
     return Organisation(role, department, team, channel, manager, names, is_channel,
-                        team_department, indptr, indices, edge_kind)
+                        team_department, indptr, indices, edge_kind,
+                        team_names=list(team_labels))
 
 
 # -- customers' social network ------------------------------------------------------------------

@@ -46,27 +46,50 @@ class RunResult:
     timeseries: pd.DataFrame
     units: pd.DataFrame
     timings: dict[str, Any] = field(default_factory=dict)
+    probe: Any = None  # what a probe recorded (see run_one), else None
 
 
 def run_one(scenario: Scenario, seed: int, rep: int = 0, steps: int | None = None,
             engine: str = "numba", progress: Callable[[], None] | None = None,
-            units: bool = True) -> RunResult:
-    """Build and run one model; returns its tables with `rep` and `seed` columns."""
+            units: bool = True, probe: Any = None) -> RunResult:
+    """Build and run one model; returns its tables with `rep` and `seed` columns.
+
+    A `probe` (an object with ``after_step(model)`` and ``result()``, picklable for worker
+    processes) reads the model's state after every simulated week; its ``result()`` comes back
+    as ``RunResult.probe``.
+    """
     from ..model import CXModel
 
     t0 = time.perf_counter()
     model = CXModel(scenario, seed=seed, engine=engine, create_agents=False)
     t1 = time.perf_counter()
-    model.run(steps, progress=progress)
+    if probe is None:
+        model.run(steps, progress=progress)
+    else:
+        for _ in range(scenario.steps if steps is None else steps):
+            model.step()
+            probe.after_step(model)
+            if progress is not None:
+                progress()
     t2 = time.perf_counter()
     ts = model.timeseries()
     ts.insert(0, "rep", rep)
-    ut = model.units() if units else pd.DataFrame()
+    ut = unit_table(model) if units else pd.DataFrame()
     if units:
         ut.insert(0, "rep", rep)
     timings = {"build_s": t1 - t0, "run_s": t2 - t1, "build": model.build_seconds,
                "phases_s": dict(model.phase_seconds)}
-    return RunResult(rep, seed, ts, ut, timings)
+    return RunResult(rep, seed, ts, ut, timings, probe.result() if probe is not None else None)
+
+
+def unit_table(model: Any) -> pd.DataFrame:
+    """The model's unit figures of the simulated weeks, labelled with the organisation file's
+    own team names when one was loaded (built organisations number their units 0..n-1)."""
+    ut = model.units()
+    names = getattr(model.org, "team_names", None)
+    if names is not None and len(ut):
+        ut["unit"] = np.asarray(names, dtype=object)[ut["unit"].to_numpy()]
+    return ut
 
 
 def _run_task(args: tuple) -> RunResult:

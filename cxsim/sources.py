@@ -1,0 +1,209 @@
+"""Unit and source of every scenario field: a study, a calibration (to which pattern) or an
+assumption. docs/parameters.md is generated from this and the schema
+(scripts/gen_parameter_docs.py); a test checks that every field has an entry.
+
+Honesty note: apart from the few fields marked "study", values are the modeller's assumptions,
+and the behavioural defaults were tuned so that the stylized facts of docs/model.md "remain
+visible" (issue 10 calls this circular). "calibration" names the pattern of docs/validation.md
+a value was set against; none was fitted formally.
+"""
+
+from __future__ import annotations
+
+A = "assumption"
+RUN = "run setting"
+TUNED = "assumption (tuned so the stylized facts remain visible)"
+
+#: field -> (unit, source)
+PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
+    "name": ("text", RUN), "description": ("text", RUN), "extends": ("text", RUN),
+    "steps": ("weeks", RUN), "burn_in": ("weeks", RUN), "seed": ("integer", RUN),
+    "size.customers": ("customers", RUN), "size.prospects": ("people", RUN),
+    "size.customers_per_colleague": ("customers per colleague", A),
+    "size.colleagues": ("colleagues", RUN),
+    "brand.personality": ("0..1 per dimension",
+                          "study: dimensions from Aaker 1997 (J Marketing Research); values "
+                          "assumption"),
+    "levers.leadership_commitment": ("0..1 index", "lever (decision)"),
+    "levers.board_cx_role": ("yes/no", "lever (decision)"),
+    "levers.empowerment": ("0..1 index", "lever (decision)"),
+    "levers.productivity_pressure": ("0..1 index", "lever (decision)"),
+    "levers.cx_metrics_weight": ("0..1 weight", "lever (decision)"),
+    "levers.pay_alignment": ("share of pay", "lever (decision)"),
+    "levers.training": ("0..1 intensity", "lever (decision)"),
+    "levers.co_creation": ("0..1 intensity", "lever (decision)"),
+    "levers.complaints_first": ("0..1 intensity", "lever (decision)"),
+    "levers.silo": ("0..1 index", "lever (decision)"),
+    "levers.hiring_for_fit": ("0..1 index", "lever (decision)"),
+    "levers.social_amplification": ("multiplier of talk rates", "lever (context)"),
+    "levers.negativity_bias": ("ratio bad/good weight",
+                               "study: Baumeister et al. 2001 (Rev Gen Psych), bad is stronger "
+                               "than good; value 2 assumption"),
+    "levers.digital_channel": ("yes/no", "lever (decision)"),
+    "levers.digital_front_end": ("0..1 quality", "lever (decision)"),
+    "levers.marketing": ("per week (Bass p)",
+                         "study: Bass 1969 (Management Science) innovation coefficient; value "
+                         "assumption (Sultan et al. 1990 meta-analysis: p about 0.03 a year)"),
+    "organisation.file": ("path", RUN),
+    "organisation.leaders": ("leaders", A + " (one per 150 colleagues)"),
+    "organisation.team_size": ("colleagues", A),
+    "organisation.frontline_share": ("share", A),
+    "organisation.channel_staff": ("relative headcount", A),
+    "organisation.cross_team_ties": ("ties per colleague", A),
+    "organisation.within_department_bias": ("share", A),
+    "process.steps": ("0..1 quality", A),
+    "process.chains": ("list of steps", A),
+    "process.learning_rate": ("quality per week", TUNED),
+    "process.decay": ("share per week", A),
+    "process.co_creation_learning": ("ratio", A),
+    "process.engagement_lift": ("engagement per week", A),
+    "social.kind": ("choice", A),
+    "social.mean_degree": ("ties per customer", A),
+    "social.triad_probability": ("probability",
+                                 "study: triad formation of Holme & Kim 2002 (Phys Rev E); "
+                                 "value assumption"),
+    "social.tribes": ("segments", A),
+    "social.homophily": ("share of ties",
+                         "study: homophily, McPherson et al. 2001 (Annu Rev Sociol); value "
+                         "assumption"),
+    "social.personality_spread": ("0..1 personality units", A),
+    "social.colleague_members": ("share of colleagues", A),
+    "social.store_locality": ("share", A),
+    "social.tribe_centre_low": ("0..1 per dimension", A),
+    "social.tribe_centre_high": ("0..1 per dimension", A),
+    "social.networkx_max_nodes": ("nodes", RUN),
+    "culture.stubbornness": ("weight",
+                             "study: Friedkin & Johnsen 1990 (J Math Sociol) model form; value "
+                             "assumption"),
+    "culture.manager_weight": ("relative weight", A),
+    "culture.peer_weight": ("relative weight", A),
+    "culture.brand_weight": ("relative weight", A),
+    "culture.self_weight": ("relative weight", A),
+    "culture.board_boost": ("multiplier", A),
+    "culture.cross_silo_weight": ("weight", A),
+    "culture.cross_team_silo_loss": ("share of influence", A),
+    "culture.engagement_initial": ("0..1 engagement", A),
+    "culture.engagement_initial_spread": ("sd of engagement", A),
+    "culture.aptitude_spread": ("sd of aptitude", A),
+    "culture.silo_top_down": ("share", A),
+    "culture.personality_spread": ("0..1 personality units", A),
+    "culture.department_spread": ("0..1 personality units", A),
+    "culture.labour_market_centre": ("0..1 personality units", A),
+    "culture.mirror_rate": ("share per week", TUNED),
+    "culture.engagement_rate": ("share per week",
+                                TUNED + "; the culture_half_time pattern (Kotter 1995) fails"),
+    "culture.engagement_base": ("0..1 engagement", TUNED),
+    "culture.engagement_empowerment": ("engagement per unit lever", TUNED),
+    "culture.engagement_pressure": ("engagement per unit lever", TUNED),
+    "culture.engagement_pay": ("engagement per unit lever", TUNED),
+    "culture.engagement_co_creation": ("engagement per unit lever", TUNED),
+    "culture.engagement_mirror": ("engagement per unit satisfaction",
+                                  TUNED + "; drives the too-high unit_eng_csat_r (Harter 2002)"),
+    "culture.engagement_peers": ("weight", "study: emotional contagion, Barsade 2002 (ASQ); "
+                                 "value assumption"),
+    "culture.engagement_workload": ("engagement per unit overload", A),
+    "culture.headroom_pressure_loss": ("share", A),
+    "culture.training_cost_headroom": ("share", A),
+    "service.contact_rate": ("probability per week", A),
+    "service.channel_preference": ("relative preference", A),
+    "service.relationship": ("probability", A),
+    "service.weight_engagement": ("experience per unit engagement", TUNED),
+    "service.weight_brand_fit": ("experience per unit fit", TUNED),
+    "service.weight_empowerment": ("experience per unit headroom", TUNED),
+    "service.weight_homophily": ("experience per unit similarity", TUNED),
+    "service.weight_process": ("experience per unit quality", TUNED),
+    "service.rush_penalty": ("experience per unit pressure", TUNED),
+    "service.noise": ("experience units (sd)", A),
+    "service.homophily_bandwidth": ("personality distance", A),
+    "service.digital_self_service": ("share", A),
+    "service.capacity": ("contacts per colleague per week", A),
+    "service.preference_spread": ("lognormal sigma", A),
+    "perception.expectation_initial": ("0..1 experience units", A),
+    "perception.expectation_adaptation": ("share per contact",
+                                          "study: expectation-disconfirmation, Oliver 1980 "
+                                          "(J Marketing Research); value assumption"),
+    "perception.expectation_anchor": ("share per contact", A),
+    "perception.satisfaction_slope": ("logistic slope", A),
+    "perception.tolerance": ("experience units",
+                             "study: zone of tolerance, Zeithaml, Berry & Parasuraman 1993 "
+                             "(JAMS); value assumption"),
+    "perception.memory_rate": ("share per contact", A),
+    "perception.memory_decay": ("share per week", A),
+    "perception.peak_weight": ("weight", "study: peak-end rule, Fredrickson & Kahneman 1993 "
+                               "(JPSP); value assumption"),
+    "perception.peak_decay": ("share per week", A),
+    "perception.trust_gain": ("trust per good contact",
+                              "study: trust asymmetry, Slovic 1993 (Risk Analysis); value "
+                              "assumption (recovery_vs_fall pattern)"),
+    "perception.trust_loss": ("share per unit badness",
+                              "study: trust asymmetry, Slovic 1993; value assumption "
+                              "(recovery_vs_fall pattern)"),
+    "perception.trust_initial": ("0..1 trust", A),
+    "perception.inconsistency_penalty": ("trust per unit inconsistency", A),
+    "perception.consistency_rate": ("share per contact", A),
+    "perception.empathy_rate": ("share per contact", A),
+    "perception.empathy_initial": ("0..1 empathy", A),
+    "perception.empathy_similarity_share": ("share", A),
+    "perception.complaint_threshold": ("0..1 satisfaction", A),
+    "perception.ltr_memory": ("0-10 points per unit memory", TUNED),
+    "perception.ltr_trust": ("0-10 points per unit trust", TUNED),
+    "perception.ltr_empathy": ("0-10 points per unit empathy", TUNED),
+    "perception.ltr_bias": ("0-10 points", "calibration: nps pattern (Reichheld 2003)"),
+    "perception.ltr_spread": ("0-10 points (sd)",
+                              TUNED + "; drives the top_box_10 failure (Peterson & Wilson 1992)"),
+    "perception.colleague_advocacy": ("weight", A),
+    "word_of_mouth.promoter_talk": ("probability per week",
+                                    TUNED + "; pwom_share fails (East et al. 2007: 3:1)"),
+    "word_of_mouth.detractor_talk": ("probability per week",
+                                     TUNED + "; pwom_share fails (East et al. 2007: 3:1)"),
+    "word_of_mouth.second_hop": ("probability", A),
+    "word_of_mouth.attitude_weight": ("memory per week", A),
+    "word_of_mouth.expectation_weight": ("expectation per week", A),
+    "word_of_mouth.adoption_q": ("per week (Bass q)",
+                                 "study: Bass 1969 imitation coefficient; value assumption "
+                                 "(Sultan et al. 1990: q about 0.38 a year)"),
+    "word_of_mouth.detractor_repel": ("per share of detractor neighbours", A),
+    "word_of_mouth.winback": ("ratio", A),
+    "word_of_mouth.churned_talk": ("ratio", A),
+    "churn.base": ("probability per week",
+                   "calibration: customer_churn band (Reichheld & Sasser 1990)"),
+    "churn.memory_sensitivity": ("hazard change per unit memory",
+                                 "study: satisfaction lowers churn, Gustafsson et al. 2005; "
+                                 "value assumption (churn_by_segment pattern)"),
+    "churn.trust_sensitivity": ("hazard change per unit trust", A),
+    "staff.attrition_base": ("probability per week",
+                             "calibration: staff_attrition band (Batt 2002; BLS JOLTS)"),
+    "staff.attrition_engagement": ("hazard change per unit engagement",
+                                   "study: engaged units lose fewer staff, Harter et al. 2002; "
+                                   "value assumption (unit_eng_turnover_r pattern)"),
+    "staff.onboarding_engagement": ("0..1 engagement", A),
+    "staff.tenure_initial_mean": ("weeks", A),
+    "staff.hire_fit_noise": ("share of the labour market's spread", A),
+    "staff.tenure_protection": ("per week of tenure",
+                                "study: turnover falls with tenure, Griffeth, Hom & Gaertner "
+                                "2000 (J Management); value assumption"),
+    "money.revenue_per_customer": ("money per week", A + " (illustrative retail)"),
+    "money.value_spread": ("lognormal sigma", A),
+    "money.promoter_premium": ("share of spend",
+                               "study: promoters spend more, Reichheld 2003; value assumption"),
+    "money.detractor_discount": ("share of spend", A),
+    "money.cost_of_sales": ("share of revenue", "calibration: margin band (Damodaran 2024)"),
+    "money.salary": ("money per colleague per week", A + " (illustrative)"),
+    "money.manager_salary_multiple": ("ratio", A),
+    "money.hiring_cost": ("money per leaver", A),
+    "money.training_cost": ("money per colleague per week", A),
+    "money.pay_alignment_cost": ("money per colleague per week", A),
+    "money.co_creation_cost": ("money per colleague per week", A),
+    "money.board_cx_cost": ("money per week", A),
+    "money.contact_cost": ("money per contact", A),
+    "money.digital_fixed_cost": ("money per week", A),
+    "money.acquisition_cost": ("money per acquisition", A),
+}
+
+
+def source_kind(source: str) -> str:
+    """study | calibration | assumption | lever | run setting."""
+    for kind in ("study", "calibration", "lever", "run setting"):
+        if source.startswith(kind):
+            return kind
+    return "assumption"

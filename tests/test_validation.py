@@ -1,0 +1,196 @@
+"""The validation table is built correctly: patterns, sources, statistics, files, CLI.
+
+These tests check the instrument, not the model: they do not ask the patterns to pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxsim.cli import app
+from cxsim.scenario import load_scenario
+from cxsim.validation import (
+    LEVELS,
+    PATTERNS,
+    SOURCES,
+    TABLE_COLUMNS,
+    build_table,
+    churn_ratio,
+    company_rates,
+    half_time,
+    hist_skewness,
+    positive_share,
+    quartile_gap,
+    recovery_fall,
+    run_validation,
+    share_outside,
+    top_box_share,
+    unit_correlation,
+    unit_years,
+    variants,
+    write_validation,
+)
+
+
+def test_patterns_cover_levels_and_independent_sources():
+    assert len(PATTERNS) >= 12
+    assert len({p.key for p in PATTERNS}) == len(PATTERNS)
+    assert {p.level for p in PATTERNS} == set(LEVELS)
+    for level in LEVELS:
+        assert sum(p.level == level for p in PATTERNS) >= 3
+    used = {p.source for p in PATTERNS} | {s for p in PATTERNS for s in p.extra_sources}
+    assert len({p.source for p in PATTERNS}) >= 6
+    assert used <= set(SOURCES)
+    for p in PATTERNS:
+        assert p.low < p.high and p.mechanism and p.statistic
+        assert str(p.year) in SOURCES[p.source]
+
+
+def test_every_source_is_cited_in_the_docs():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "validation.md").read_text()
+    for p in PATTERNS:
+        assert f"`{p.key}`" in doc, p.key
+    for key, ref in SOURCES.items():
+        assert ref.split(" (")[0].split(",")[0] in doc, key
+
+
+def test_answer_statistics_on_known_distributions():
+    sym = np.array([0, 0, 1, 2, 3, 4, 3, 2, 1, 0, 0], float)
+    assert hist_skewness(sym) == pytest.approx(0.0, abs=1e-12)
+    left = np.array([1, 0, 0, 0, 0, 0, 0, 0, 5, 10, 4], float)  # long tail to the left
+    assert hist_skewness(left) < -1
+    x = np.repeat(np.arange(11), left.astype(int))
+    from scipy import stats
+
+    assert hist_skewness(left) == pytest.approx(stats.skew(x))
+    assert top_box_share(left) == pytest.approx(4 / 20)
+
+
+def test_segment_and_wom_statistics():
+    # detractors churn 10 of 100, promoters 2 of 100: ratio 5
+    assert churn_ratio([100, 50, 100], [10, 1, 2]) == pytest.approx(5.0)
+    assert np.isnan(churn_ratio([0, 50, 100], [0, 1, 2]))
+    assert share_outside([10, 30, 60], 2) == pytest.approx(0.4)
+    assert share_outside([0, 0, 5], 2) == 0.0
+    assert positive_share(75, 25) == pytest.approx(0.75)
+
+
+def _weekly_units(rng, n_units=20, weeks=104, r_sign=1.0):
+    """Synthetic weekly unit table: CSAT follows each unit's engagement with known sign."""
+    eng = rng.uniform(0.3, 0.7, n_units)
+    rows = []
+    for t in range(weeks):
+        e = eng + 0.01 * rng.standard_normal(n_units)
+        rows.append(pd.DataFrame({
+            "step": t, "unit": np.arange(n_units), "engagement": e,
+            "csat": 60 + r_sign * 40 * (eng - 0.5) + rng.standard_normal(n_units),
+            "nps": 10 + rng.standard_normal(n_units) * 5,
+            "staff_leavers": rng.poisson(0.1, n_units),
+            "colleagues": 10, "customers": 100, "contacts": rng.integers(0, 30, n_units)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_unit_years_aggregate_as_the_studies_do():
+    u = pd.DataFrame({"step": [0, 1, 0, 1], "unit": [0, 0, 1, 1],
+                      "engagement": [0.4, 0.6, 0.5, 0.5],
+                      "csat": [50.0, 80.0, np.nan, 70.0], "nps": [10.0, 30.0, 0.0, 20.0],
+                      "staff_leavers": [1, 0, 0, 2], "colleagues": [10, 10, 10, 10],
+                      "customers": [1, 3, 1, 1], "contacts": [1, 3, 0, 2]})
+    y = unit_years(u, weeks=2).set_index("unit")
+    assert y.loc[0, "engagement"] == pytest.approx(0.5)
+    assert y.loc[0, "csat"] == pytest.approx((50 + 3 * 80) / 4)  # contact-weighted
+    assert y.loc[1, "csat"] == pytest.approx(70.0)  # a week without contacts counts for nothing
+    assert y.loc[0, "nps"] == pytest.approx((10 + 90) / 4)  # customer-weighted
+    assert y.loc[1, "turnover"] == pytest.approx(2 / 10)  # leavers per colleague per "year"
+
+
+def test_unit_correlation_recovers_sign_and_strength():
+    rng = np.random.default_rng(0)
+    pos = unit_years(_weekly_units(rng, r_sign=1.0))
+    neg = unit_years(_weekly_units(rng, r_sign=-1.0))
+    assert set(pos["year"]) == {0, 1}
+    assert unit_correlation(pos, "engagement", "csat") > 0.8
+    assert unit_correlation(neg, "engagement", "csat") < -0.8
+    assert abs(unit_correlation(pos, "engagement", "nps")) < 0.5
+    assert quartile_gap(pos) > 5 and quartile_gap(neg) < -5
+    assert np.isnan(unit_correlation(pos[pos["unit"] < 3], "engagement", "csat"))
+
+
+def test_company_rates_from_a_timeseries():
+    ts = pd.DataFrame({"nps": [10.0, 20.0] * 26, "active_customers": 1000, "churned": 2,
+                       "staff_attrition": 1, "profit": 10.0, "revenue": 100.0})
+    r = company_rates(ts, n_colleagues=52)
+    assert r["nps"] == pytest.approx(15.0)
+    assert r["customer_churn"] == pytest.approx(104 / 1000)
+    assert r["staff_attrition"] == pytest.approx(1.0)
+    assert r["margin"] == pytest.approx(0.1)
+
+
+def test_timing_statistics():
+    step = np.full(60, 10.0)
+    assert half_time(step) == 1  # a jump shows in its first week
+    ramp = np.minimum(np.arange(1, 61) / 20, 1.0) * 10
+    assert half_time(ramp) == pytest.approx(10, abs=2)
+    assert np.isnan(half_time(np.zeros(60)))
+    d = np.zeros(80)
+    d[8:12] = -np.arange(1, 5) * 5  # falls for 4 weeks to -20
+    d[12:] = -20 + np.arange(68) * 0.5  # recovers 0.5 a week: half the loss back in 20 weeks
+    fall, rec = recovery_fall(d, 8)
+    assert fall == pytest.approx(4, abs=1) and rec == pytest.approx(20, abs=2)
+
+
+def test_table_columns_and_verdicts():
+    rows = [{"rep": k, "pattern": p.key, "value": (p.low + p.high) / 2 if np.isfinite(p.low)
+             else p.high - 1} for k in range(3) for p in PATTERNS]
+    t = build_table(pd.DataFrame(rows))
+    assert list(t.columns) == list(TABLE_COLUMNS)
+    assert t["pass"].all() and (t["reps"] == 3).all()
+    rows = [{"rep": k, "pattern": p.key,
+             "value": p.high + (0.1 if p.key.endswith("_r") else 1) * (1 + k)}
+            for k in range(3) for p in PATTERNS]
+    t = build_table(pd.DataFrame(rows))
+    assert not t["pass"].any()
+    assert (t["ci_low"] < t["model_value"]).all() and (t["model_value"] < t["ci_high"]).all()
+    r = t[t["pattern"].str.endswith("_r")]
+    assert (r["ci_low"] >= -1).all() and (r["ci_high"] <= 1).all()
+
+
+def test_variants_share_everything_but_their_event():
+    sc = load_scenario("baseline")
+    v = variants(sc)
+    assert set(v) == {"reference", "culture_change", "failure"}
+    for name in ("culture_change", "failure"):
+        assert len(v[name].events) == len(sc.events) + 1
+        assert v[name].size == sc.size and v[name].levers == sc.levers
+
+
+def test_validate_end_to_end_writes_every_file(tmp_path):
+    sc = load_scenario("baseline", {"size.customers": 3000, "size.prospects": 3000,
+                                    "size.colleagues": 200, "steps": 52})
+    v = run_validation(sc, reps=2, seed=5)
+    write_validation(tmp_path, v)
+    t = pd.read_csv(tmp_path / "validation.csv")
+    assert list(t.columns) == list(TABLE_COLUMNS) and len(t) == len(PATTERNS)
+    assert t["model_value"].notna().sum() >= 12
+    assert (tmp_path / "validation.md").read_text().count("![") == len(PATTERNS)
+    for p in PATTERNS:
+        assert (tmp_path / f"fig_{p.key}.png").stat().st_size > 1000
+    # today's structural facts of the model (see docs/validation.md): all positive WoM comes
+    # from promoters, so that pattern's statistic is exactly 0
+    assert t.set_index("pattern").loc["pwom_from_non_promoters", "model_value"] == 0.0
+
+
+def test_validate_cli_rejects_bad_input_before_any_work(tmp_path):
+    runner = CliRunner()
+    f = tmp_path / "file"
+    f.write_text("x")
+    for args in (["validate", "nosuch"], ["validate", "--steps", "10"],
+                 ["validate", "--out", str(f)], ["validate", "--reps", "0"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, args
+    assert not (tmp_path / "out").exists()
