@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from cxsim.cli import app
 
+pytestmark = pytest.mark.slow  # the fast set (-m 'not slow') leaves these to CI
+
 pytest.importorskip("imageio_ffmpeg")
 runner = CliRunner()
 

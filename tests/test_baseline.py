@@ -14,6 +14,8 @@ from cxsim.experiments.run import rep_seeds
 from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
+pytestmark = pytest.mark.slow  # the fast set (-m 'not slow') leaves these to CI
+
 SIZE = {"size.customers": 3000, "size.prospects": 3000, "steps": 52}
 
 

@@ -46,6 +46,7 @@ def test_stats_helpers() -> None:
     assert d == pytest.approx(1.0) and dlo > 0  # the shared noise cancels when paired
 
 
+@pytest.mark.slow
 def test_common_random_numbers_and_workers() -> None:
     """Same seeds whatever the process count; identical scenarios differ by exactly zero."""
     base = tiny("baseline")

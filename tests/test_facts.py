@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cxsim.experiments.compare import Comparison, mean_ci, run_comparison
 from cxsim.scenario import Scenario, load_scenario
+
+pytestmark = pytest.mark.slow  # the fast set (-m 'not slow') leaves these to CI
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 SMALL: dict[str, Any] = {"size.customers": 1500, "size.prospects": 1500, "steps": 78}

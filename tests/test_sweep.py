@@ -23,6 +23,8 @@ from cxsim.experiments.sweep import (
     run_sweep,
 )
 
+pytestmark = pytest.mark.slow  # the fast set (-m 'not slow') leaves these to CI
+
 VENV_BIN = Path(sys.executable).parent
 CXSIM = [sys.executable, "-m", "cxsim.cli"]
 

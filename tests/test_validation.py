@@ -169,6 +169,7 @@ def test_variants_share_everything_but_their_event():
         assert v[name].size == sc.size and v[name].levers == sc.levers
 
 
+@pytest.mark.slow
 def test_validate_end_to_end_writes_every_file(tmp_path):
     sc = load_scenario("baseline", {"size.customers": 3000, "size.prospects": 3000,
                                     "size.colleagues": 200, "steps": 52})
