@@ -27,7 +27,15 @@ import pandas as pd
 from . import engine as engines
 from . import metrics, params, population
 from .agents import Colleague, Customer, bulk_create
-from .constants import ACTIVE, CHURNED, FRONTLINE, LEADER, S_REVENUE
+from .constants import (
+    ACTIVE,
+    CHURNED,
+    CONTACT_CENTRE,
+    DIGITAL,
+    FRONTLINE,
+    LEADER,
+    S_REVENUE,
+)
 from .events import Response, Timeline, response_levers, response_name
 from .networks import (
     Organisation,
@@ -181,7 +189,8 @@ class CXModel(mesa.Model):
                                                   eager_graph=self._eager_views)
         org, net = self.org, self.social
         self.colleagues = population.colleagues(sc, org, rng)
-        self.pools = population.service_pools(org)
+        self.digital_staff = population.digital_redeployment(sc, org)
+        self._staff_digital(bool(self.levers.digital_channel))  # also builds the pools
         self.store_teams = population.store_teams(org)
         self.pay_multiple = population.pay_multiple(sc, org)
         self.customers, self.catchments, self.colleague_node = population.customers(
@@ -206,6 +215,15 @@ class CXModel(mesa.Model):
         self.engine.customer_pass_a(self.customers.arrays(), self.colleagues.arrays(),
                                     self.net.arrays(), CustomerDraws(*np.ones((4, net.n))).arrays(),
                                     self._params().customer)
+
+    def _staff_digital(self, on: bool) -> None:
+        """Redeploy `digital_staff` to the digital channel while it is offered (back to the
+        contact centre when it is withdrawn), and rebuild who can serve which channel."""
+        ch = DIGITAL if on else CONTACT_CENTRE
+        self.org.channel[self.digital_staff] = ch
+        self.colleagues.channel[self.digital_staff] = ch
+        self.pools = population.service_pools(self.org)
+        self._digital_on = on
 
     def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
@@ -279,6 +297,8 @@ class CXModel(mesa.Model):
             self.timeline.fire(self.t, self.kpis.get("nps", 100.0), self.set_levers,
                                self.respond)
             self.shock = self.timeline.active_shock(self.t)
+        if bool(self.levers.digital_channel) != self._digital_on:
+            self._staff_digital(bool(self.levers.digital_channel))
         p = self._params(self.shock)
         self.org_graph.weight = p.tie_weight
         with self._timed("culture"):

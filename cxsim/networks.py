@@ -92,7 +92,14 @@ def organisation_graph(org: Organisation) -> nx.Graph:
 
 
 def _departments(sc: Scenario) -> tuple[list[str], np.ndarray]:
-    channels = [c for c in CHANNELS if c != "digital" or sc.digital_ever]
+    """Departments: the store and contact-centre front lines, then one per process step.
+
+    A generated organisation has no digital department: while the digital channel is offered,
+    part of the contact centre serves it (`population.digital_redeployment`), so a scenario
+    that launches digital has the same organisation, and the same random draws, as one that
+    does not until the launch.
+    """
+    channels = [c for c in CHANNELS if c != "digital"]
     names = channels + list(sc.process.steps)
     return names, np.array([n in CHANNELS for n in names])
 

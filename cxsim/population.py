@@ -14,6 +14,8 @@ import numpy as np
 from .constants import (
     ACTIVE,
     CHANNELS,
+    CONTACT_CENTRE,
+    DIGITAL,
     FRONTLINE,
     LEADER,
     LTR_MID,
@@ -161,3 +163,31 @@ def hire_sources(org: Organisation, catchments: Catchments, n_nodes: int,
     pick = catchments.members[np.minimum(lo + (u * (hi - lo)).astype(np.int64),
                                          np.maximum(hi - 1, 0))]
     return np.where(local, pick, anyone)
+
+
+def digital_redeployment(sc: Scenario, org: Organisation) -> np.ndarray:
+    """The contact-centre colleagues who serve the digital channel while it is offered.
+
+    Digital's share of the contact centre's headcount (`organisation.channel_staff`) is
+    redeployed: whole teams when the contact centre has several (the last ones; at least one
+    team stays), else members spread through its one team. Deterministic, no random draws, so
+    launching digital leaves the rest of a run's randomness as it was. An organisation that
+    already has digital staff (loaded from a file) redeploys nobody.
+    """
+    front = org.role == FRONTLINE
+    if np.any(front & (org.channel == DIGITAL)):
+        return np.zeros(0, np.int64)
+    staff = sc.organisation.channel_staff
+    d, c = staff.get("digital", 0.0), staff.get("contact_centre", 0.0)
+    share = d / (d + c) if d + c > 0 else 0.0
+    cc = front & (org.channel == CONTACT_CENTRE)
+    teams = np.unique(org.team[cc])
+    if share <= 0 or len(teams) == 0:
+        return np.zeros(0, np.int64)
+    if len(teams) >= 2:
+        k = int(np.clip(round(share * len(teams)), 1, len(teams) - 1))
+        return np.flatnonzero(cc & np.isin(org.team, teams[len(teams) - k:])).astype(np.int64)
+    members = np.flatnonzero(cc)
+    pick = np.floor((np.arange(len(members)) + 1) * share) > np.floor(np.arange(len(members))
+                                                                       * share)
+    return members[pick].astype(np.int64)

@@ -96,7 +96,8 @@ class Organisation(_Section):
     frontline_share: Unit = _f(0.7, "Share of team members who serve customers")
     channel_staff: dict[str, Annotated[float, Field(ge=0)]] = _f(
         {"store": 0.55, "contact_centre": 0.35, "digital": 0.10},
-        "Relative front-line headcount per channel (digital only staffed when offered)")
+        "Relative front-line headcount per channel; digital's share of the contact centre serves "
+        "digital while it is offered")
     cross_team_ties: float = _f(4.0, "Mean cross-team ties per colleague with no silos",
                                 ge=0, le=100)
     within_department_bias: Unit = _f(
@@ -398,14 +399,6 @@ class Scenario(_Section):
         if self.size.colleagues is not None:
             return self.size.colleagues
         return max(12, round(self.size.customers / self.size.customers_per_colleague))
-
-    @property
-    def digital_ever(self) -> bool:
-        """Whether the digital channel is offered at any point (then it is staffed from start)."""
-        if self.levers.digital_channel:
-            return True
-        return any(isinstance(e, SetEvent) and bool(e.set.get("digital_channel", False))
-                   for e in self.events)
 
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json", exclude_none=True)

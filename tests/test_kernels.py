@@ -240,6 +240,7 @@ def _customer_case(m, seed: int):
     cus.neg_prev[:] = rng.poisson(0.3, n)
     assert (cus.status == PROSPECT).any() and (cus.node_colleague >= 0).any()
     draws = CustomerDraws(*rng.random((4, n)))
+    draws.churn[::4] *= 0.001  # some churn for sure in a small model
     p = step_params(m, social_amplification=2.0, marketing=0.05)
     return cus, draws, p.customer._replace(adoption_q=0.8)
 

@@ -9,9 +9,9 @@ from conftest import small_model
 
 from cxsim import metrics
 from cxsim.agents import Colleague, Customer
-from cxsim.constants import ACTIVE
+from cxsim.constants import ACTIVE, CHANNELS
 from cxsim.model import CXModel
-from cxsim.scenario import load_scenario
+from cxsim.scenario import SetEvent, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +177,38 @@ def test_responses_fire_below_threshold_only(kind, lever, value):
     mid.run(8)
     first_below = next(t for t in range(2, 8) if nps.iloc[t - 1] < threshold)
     assert mid.events_log[0][0] == first_below
+
+
+@pytest.mark.parametrize("lever, value", [("digital_channel", True), ("empowerment", 0.8),
+                                          ("silo", 0.9)])
+def test_scenarios_differing_by_a_later_lever_share_their_history(lever, value):
+    """Common random numbers: same organisation, same draws, same figures until the change."""
+    ov = {"size.customers": 1500, "size.prospects": 500, "burn_in": 6, "steps": 12}
+    plain = CXModel("baseline", seed=4, overrides=ov, create_agents=False)
+    later = CXModel("baseline", seed=4, overrides=ov, create_agents=False)
+    later.timeline.events.append(SetEvent(type="set", step=8, set={lever: value}))
+    np.testing.assert_array_equal(plain.org.channel, later.org.channel)
+    plain.run()
+    later.run()
+    a, b = plain.timeseries(), later.timeseries()
+    pd.testing.assert_frame_equal(a.iloc[:8], b.iloc[:8])
+    assert not a.iloc[8:].equals(b.iloc[8:])
+
+
+def test_digital_launch_redeploys_part_of_the_contact_centre():
+    ov = {"size.customers": 2000, "size.prospects": 500, "burn_in": 0, "steps": 4}
+    m = CXModel("baseline", seed=2, overrides=ov, create_agents=False)
+    cc, dg = CHANNELS.index("contact_centre"), CHANNELS.index("digital")
+    staff = m.digital_staff
+    assert len(staff) > 0 and np.all(m.org.channel[staff] == cc)
+    n_cc = np.count_nonzero(m.org.channel == cc)
+    m.set_levers({"digital_channel": True})
+    m.step()
+    assert np.all(m.org.channel[staff] == dg) and np.all(m.colleagues.channel[staff] == dg)
+    share = len(staff) / n_cc  # about digital's share of the contact centre's headcount
+    assert 0.1 < share < 0.4
+    served = m.contacts.colleague[m.contacts.channel == dg]
+    assert len(served) > 0 and np.isin(served, staff).all()
+    m.set_levers({"digital_channel": False})
+    m.step()
+    assert np.all(m.org.channel[staff] == cc) and not (m.contacts.channel == dg).any()

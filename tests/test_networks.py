@@ -59,16 +59,16 @@ def test_roles_and_hierarchy(org_and_scenario):
 
 
 def test_every_front_line_channel_is_staffed(org_and_scenario):
-    org, _ = org_and_scenario
-    for c in range(len(CHANNELS)):
-        assert ((org.role == FRONTLINE) & (org.channel == c)).sum() > 0, CHANNELS[c]
+    org, sc = org_and_scenario
+    assert "digital" not in org.department_names  # digital is served by the contact centre
+    for c in ("store", "contact_centre"):
+        assert ((org.role == FRONTLINE) & (org.channel == CHANNELS.index(c))).sum() > 0, c
     assert np.all(org.channel[org.role != FRONTLINE] == -1)
-    # without digital, nobody is in the digital channel
-    sc = load_scenario("baseline", {"size.colleagues": 200})
-    org2 = build_organisation(sc, np.random.default_rng(0))
-    assert "digital" not in org2.department_names
-    assert ((org2.role == FRONTLINE) & (org2.channel == 0)).sum() > 0
-    assert ((org2.role == FRONTLINE) & (org2.channel == 1)).sum() > 0
+    # with the digital channel offered, part of the contact centre serves it
+    m = CXModel(sc, seed=0, create_agents=False, overrides={"size.customers": 1000,
+                                                             "size.prospects": 100})
+    for c in range(len(CHANNELS)):
+        assert ((m.org.role == FRONTLINE) & (m.org.channel == c)).sum() > 0, CHANNELS[c]
 
 
 def test_peer_ties_kinds(org_and_scenario):
