@@ -51,7 +51,7 @@ PATHS: dict[str, tuple[str, dict[str, Any]]] = {
     "homophily": ("customers served by people like themselves feel understood",
                   {"service.weight_homophily": 0.0}),
     "word_of_mouth": ("customers talk: promoters and detractors sway their network",
-                      {"word_of_mouth.promoter_talk": 0.0, "word_of_mouth.detractor_talk": 0.0}),
+                      {"word_of_mouth.talk_base": 0.0, "word_of_mouth.talk_extremity": 0.0}),
     "process_learning": ("complaints and co-creation fix back-office process steps",
                          {"process.learning_rate": 0.0}),
     "management_response": ("management's crisis response (knee-jerk or complaints-first)",

@@ -8,7 +8,7 @@ next step, and no record is ever filled by position: the model and the tests cal
 >>> import numpy as np
 >>> sc = load_scenario("baseline")
 >>> p = build(sc, sc.levers, is_leader=np.array([True, False]), edge_kind=np.zeros(0, np.int8))
->>> p.customer.promoter_talk == sc.word_of_mouth.promoter_talk
+>>> p.customer.talk_base == sc.word_of_mouth.talk_base
 True
 """
 
@@ -127,8 +127,11 @@ class CustomerParams(NamedTuple):
     ltr_bias: float
     ltr_spread: float
     colleague_advocacy: float
-    promoter_talk: float
-    detractor_talk: float
+    talk_base: float
+    talk_extremity: float
+    negative_talk_boost: float
+    valence_midpoint: float
+    valence_spread: float
     churned_talk: float
     amplification: float
     second_hop: float
@@ -249,8 +252,10 @@ def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
         ltr_memory=pe.ltr_memory, ltr_trust=pe.ltr_trust, ltr_empathy=pe.ltr_empathy,
         ltr_bias=pe.ltr_bias, ltr_spread=pe.ltr_spread,
         colleague_advocacy=pe.colleague_advocacy,
-        promoter_talk=wm.promoter_talk, detractor_talk=wm.detractor_talk,
-        churned_talk=wm.churned_talk, amplification=lv.social_amplification,
+        talk_base=wm.talk_base, talk_extremity=wm.talk_extremity,
+        negative_talk_boost=wm.negative_talk_boost, valence_midpoint=wm.valence_midpoint,
+        valence_spread=wm.valence_spread, churned_talk=wm.churned_talk,
+        amplification=lv.social_amplification,
         second_hop=wm.second_hop, attitude_weight=wm.attitude_weight,
         expectation_weight=wm.expectation_weight, marketing=lv.marketing,
         adoption_q=wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,

@@ -118,9 +118,11 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
         empathy=np.full(n, pe.empathy_initial), ltr=np.full(n, LTR_MID),
         met_mean=np.zeros((n, 5)), met_spread=np.full(n, -1.0),
         acquired_step=np.full(n, -1, np.int64), neg_prev=np.zeros(n), neg_now=np.zeros(n),
+        pos_prev=np.zeros(n), pos_now=np.zeros(n),
         contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
         speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
-        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), told=np.empty(n))
+        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), told=np.empty(n),
+        told_pos=np.empty(n))
     # some colleagues are customers too
     k = int(round(sc.social.colleague_members * org.n))
     active = np.flatnonzero(status == ACTIVE)

@@ -103,23 +103,33 @@ def advocacy(score, engagement, p):
     return (1 - p.colleague_advocacy) * score + p.colleague_advocacy * 10 * engagement
 
 
-def talk_rates(p):
-    """Weekly chance that a promoter / a detractor talks, under social amplification."""
-    return min(1.0, p.promoter_talk * p.amplification), min(1.0, p.detractor_talk
-                                                             * p.amplification)
+def talk_probability(ltr, p):
+    """Weekly chance an active customer talks: talk_base + talk_extremity x (distance of LTR
+    from the scale's middle, as a share of half the scale)^2, times (1 + negative_talk_boost)
+    on the dissatisfied side, times social amplification, at most 1 (Anderson 1998: a U,
+    steeper for the dissatisfied)."""
+    d = (ltr - LTR_MID) / LTR_MID
+    boost = np.where(d < 0, 1 + p.negative_talk_boost, 1.0)
+    return np.minimum(1.0, p.amplification * (p.talk_base + p.talk_extremity * d * d * boost))
 
 
-def speaker(status, ltr, u, promoter_rate, detractor_rate, churned_talk):
+def positive_valence(ltr, p):
+    """Chance that what a talker says is good: logistic in LTR around `valence_midpoint`."""
+    return 1 / (1 + np.exp(-(ltr - p.valence_midpoint) / p.valence_spread))
+
+
+def speaker(status, ltr, u, p):
     """+1 where a node speaks well this step, -1 where it speaks ill, else 0 (int8).
 
-    Active promoters speak well with chance `promoter_rate`; active detractors speak ill with
-    chance `detractor_rate`, churned detractors with `detractor_rate * churned_talk`.
+    Active customers talk with `talk_probability`, churned ones `churned_talk` times as often,
+    prospects never; of those who talk (u < rate), a share `positive_valence` speak well
+    (u < rate x positive_valence).
     """
-    active, churned = status == ACTIVE, status == CHURNED
-    pos = active & (ltr >= PROMOTER_MIN) & (u < promoter_rate)
-    neg = (ltr < DETRACTOR_MAX) & ((active & (u < detractor_rate))
-                                   | (churned & (u < detractor_rate * churned_talk)))
-    return pos.astype(np.int8) - neg.astype(np.int8)
+    scale = np.where(status == ACTIVE, 1.0, np.where(status == CHURNED, p.churned_talk, 0.0))
+    rate = talk_probability(ltr, p) * scale
+    talks = u < rate
+    good = u < rate * positive_valence(ltr, p)
+    return (2 * good.astype(np.int8) - talks.astype(np.int8)).astype(np.int8)
 
 
 def adoption_hazard(share_pos, share_neg, churned, p):
@@ -405,18 +415,22 @@ def customer_pass_a(cus, col, net, draws, p):
     j = cus.node_colleague
     score = np.where(j >= 0, advocacy(score, col.engagement[np.maximum(j, 0)], p), score)
     cus.ltr[:] = np.where(known, np.clip(score, 0, 10), LTR_MID)
-    cus.told[:] = cus.neg_prev / np.maximum(np.diff(net.indptr), 1)
-    pt, dt = talk_rates(p)
-    cus.speak[:] = speaker(cus.status, cus.ltr, draws.talk, pt, dt, p.churned_talk)
+    deg = np.maximum(np.diff(net.indptr), 1)
+    cus.told[:] = cus.neg_prev / deg
+    cus.told_pos[:] = cus.pos_prev / deg
+    cus.speak[:] = speaker(cus.status, cus.ltr, draws.talk, p)
 
 
 def customer_hear(net, cus, p):
-    """What each node hears from its neighbours: positive and negative voices, plus a share
-    `second_hop` of the negative stories its neighbours heard last step (retold)."""
+    """What each node hears from its neighbours: good and bad voices, plus a share
+    `second_hop` of the good and bad stories its neighbours heard first-hand last step
+    (retold)."""
     a = _matrix(net.indptr, net.indices)
+    pos = a @ (cus.speak > 0).astype(float)
     neg = a @ (cus.speak < 0).astype(float)
-    cus.heard_pos[:] = a @ (cus.speak > 0).astype(float)
+    cus.heard_pos[:] = pos + p.second_hop * (a @ cus.told_pos)
     cus.heard_neg[:] = neg + p.second_hop * (a @ cus.told)
+    cus.pos_now[:] = pos
     cus.neg_now[:] = neg
 
 

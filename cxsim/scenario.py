@@ -235,10 +235,20 @@ class Perception(_Section):
 
 
 class WordOfMouth(_Section):
-    promoter_talk: Unit = _f(0.25, "Weekly chance a promoter talks (at amplification 1)")
-    detractor_talk: Unit = _f(0.5, "Weekly chance a detractor talks (at amplification 1)")
+    talk_base: Unit = _f(0.04, "Weekly chance a customer with neutral feelings (LTR 5) talks")
+    talk_extremity: Unit = _f(
+        0.3, "Extra weekly chance to talk at the strongest feeling (LTR 0 or 10); it grows "
+        "with the square of the distance from neutral")
+    negative_talk_boost: float = _f(
+        1.0, "How much more the dissatisfied talk than the satisfied at equal strength of "
+        "feeling (0 = as much)", ge=0, le=10)
+    valence_midpoint: float = _f(
+        6.5, "LTR at which what a talker says is as likely good as bad", ge=0, le=10)
+    valence_spread: float = _f(
+        1.0, "LTR points over which the valence of what is said turns from bad to good "
+        "(logistic scale; small = only attitude decides)", gt=0, le=10)
     second_hop: Unit = _f(
-        0.5, "Chance a negative story heard is retold to one more neighbour a step later")
+        0.5, "Chance a story heard (good or bad) is retold to one more neighbour a step later")
     attitude_weight: float = _f(0.02, "Emotional-memory shift when every neighbour speaks well",
                                 ge=0, le=5)
     expectation_weight: float = _f(0.02, "Expectation lift when every neighbour speaks well", ge=0,
@@ -248,7 +258,7 @@ class WordOfMouth(_Section):
     detractor_repel: float = _f(0.05, "Adoption lost per share of detractor neighbours", ge=0,
                                 le=10)
     winback: Unit = _f(1.0, "Adoption rate of churned customers relative to prospects")
-    churned_talk: Unit = _f(0.5, "Talk rate of churned detractors relative to active ones")
+    churned_talk: Unit = _f(0.5, "Talk rate of churned customers relative to active ones")
 
 
 class Churn(_Section):

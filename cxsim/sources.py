@@ -152,10 +152,19 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "perception.ltr_spread": ("0-10 points (sd)",
                               TUNED + "; drives the top_box_10 failure (Peterson & Wilson 1992)"),
     "perception.colleague_advocacy": ("weight", A),
-    "word_of_mouth.promoter_talk": ("probability per week",
-                                    TUNED + "; pwom_share fails (East et al. 2007: 3:1)"),
-    "word_of_mouth.detractor_talk": ("probability per week",
-                                     TUNED + "; pwom_share fails (East et al. 2007: 3:1)"),
+    "word_of_mouth.talk_base": ("probability per week", A),
+    "word_of_mouth.talk_extremity": (
+        "probability per week", "study (form): Anderson 1998 (J Service Research), word of "
+        "mouth rises at both ends of satisfaction; value assumption"),
+    "word_of_mouth.negative_talk_boost": (
+        "ratio", "study (sign): Anderson 1998, the dissatisfied talk somewhat more than the "
+        "satisfied; value assumption"),
+    "word_of_mouth.valence_midpoint": (
+        "0-10 points", "assumption: between detractors (0-6) and passives (7-8) (Reichheld "
+        "2003 segments)"),
+    "word_of_mouth.valence_spread": (
+        "0-10 points", "assumption; mixed feelings: East, Romaniuk & Lomax 2011 find word of "
+        "mouth of both valences from every segment"),
     "word_of_mouth.second_hop": ("probability", A),
     "word_of_mouth.attitude_weight": ("memory per week", A),
     "word_of_mouth.expectation_weight": ("expectation per week", A),

@@ -72,8 +72,8 @@ class CustomerState(_Arrays):
         Running mean distance of a new touchpoint from `met_mean`; -1 before the first.
     acquired_step : (n,) int64
         Step of the last adoption, -1 if none.
-    neg_prev, neg_now : (n,) float
-        Negative stories heard last step / this step (for the second hop).
+    neg_prev, neg_now, pos_prev, pos_now : (n,) float
+        Bad / good stories heard first-hand last step and this step (for the second hop).
     contacted : (n,) bool
         Contacted this step.
     node_colleague : (n,) int64
@@ -84,8 +84,8 @@ class CustomerState(_Arrays):
         Positive and negative word of mouth heard this step.
     adopted, churned : (n,) bool
         Adopted / churned this step.
-    told : (n,) float
-        Scratch: what each node passes on to the second hop this step.
+    told, told_pos : (n,) float
+        Scratch: the bad / good stories each node passes on to the second hop this step.
     """
 
     personality: np.ndarray
@@ -106,6 +106,8 @@ class CustomerState(_Arrays):
     acquired_step: np.ndarray
     neg_prev: np.ndarray
     neg_now: np.ndarray
+    pos_prev: np.ndarray
+    pos_now: np.ndarray
     contacted: np.ndarray
     node_colleague: np.ndarray
     speak: np.ndarray
@@ -114,10 +116,12 @@ class CustomerState(_Arrays):
     adopted: np.ndarray
     churned: np.ndarray
     told: np.ndarray
+    told_pos: np.ndarray
 
     def swap_stories(self) -> None:
-        """This step's negative stories become last step's (read by the second hop)."""
+        """This step's stories become last step's (read by the second hop)."""
         self.neg_prev, self.neg_now = self.neg_now, self.neg_prev
+        self.pos_prev, self.pos_now = self.pos_now, self.pos_prev
 
 
 @dataclasses.dataclass(eq=False)

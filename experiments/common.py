@@ -1,6 +1,6 @@
 """Shared helpers of the stylized-fact scripts: arguments, scenarios, runs, figures.
 
-Each `factN_*.py` script reproduces one stylized fact of MODEL.md at a realistic size, prints
+Each `factN_*.py` script reproduces one stylized fact of docs/design.md at a realistic size, prints
 the effect sizes (paired differences with 95% CIs over replications with common random
 numbers) and saves its figure under docs/gallery/.
 """

@@ -1,4 +1,4 @@
-"""The stylized facts 1-8 of MODEL.md, each over replications with common random numbers.
+"""The stylized facts 1-8 of docs/design.md, each over replications with common random numbers.
 
 Every test runs several seeds (``rep_seeds`` of one root) and asserts a direction with a margin:
 a paired difference whose 95% confidence interval excludes zero, or a correlation whose 95%
@@ -157,7 +157,7 @@ def test_fact3_culture_eats_strategy() -> None:
 def test_fact4_reputation_asymmetry() -> None:
     """After a short service failure NPS falls within a few weeks and takes far longer to recover.
 
-    2000 customers (NPS noise ~2 points), 5 replications, 80 weeks; a 3-week failure from
+    2000 customers (NPS noise ~2 points), 10 replications, 80 weeks; a 3-week failure from
     week 20 hits 60% of contacts with severity 0.5. Per replication, on the paired gap
     g(t) = NPS(shock) - NPS(no shock), smoothed over 3 weeks: fall time = weeks from the shock
     until g first reaches half its trough; recovery time = weeks from the trough until g is back
@@ -166,7 +166,7 @@ def test_fact4_reputation_asymmetry() -> None:
     size = {"size__customers": 2000, "size__prospects": 2000, "steps": 80}
     shock = scen("baseline", "shock", **size, events=[
         {"type": "service_failure", "step": 20, "duration": 3, "severity": 0.5, "share": 0.6}])
-    cmp = run([scen("baseline", **size), shock], reps=5)
+    cmp = run([scen("baseline", **size), shock], reps=10)
     gap = curves(cmp, "shock", "nps") - curves(cmp, "baseline", "nps")
     gap = pd.DataFrame(gap.T).rolling(3, center=True, min_periods=1).mean().to_numpy().T
     falls, recs, troughs = [], [], []

@@ -28,7 +28,8 @@ from cxsim.state import (
 RTOL, ATOL = 1e-12, 1e-12
 
 #: the small rules the kernels inline, each with a twin of the same name
-RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_rates", "speaker",
+RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_probability",
+         "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
          "attrition_probability", "hire_trait")
 
@@ -129,7 +130,9 @@ def test_rules_equal_twins_elementwise(warm_model):
         "affect": (x["memory"], x["peak"], 0.4),
         "ltr_score": (x["memory"], x["trust"], x["empathy"], x["disposition"], p),
         "advocacy": (x["ltr"], x["trust"], p),
-        "speaker": (x["status"], x["ltr"], x["u"], 0.3, 0.6, 0.5),
+        "talk_probability": (x["ltr"], p),
+        "positive_valence": (x["ltr"], p),
+        "speaker": (x["status"], x["ltr"], x["u"], p),
         "adoption_hazard": (x["share"], x["share"][::-1], x["status"] == CHURNED, p),
         "heard_shift": (x["share"], x["share"][::-1], p),
         "lifted_expectation": (x["trust"], x["share"], p),
@@ -146,7 +149,6 @@ def test_rules_equal_twins_elementwise(warm_model):
     a, b = rng.random((2, 5)), rng.random(5)
     close(kernels.similarity(a[0], b, 0.35), reference.similarity(a[0], b, 0.35))
     close(kernels.distance(a[0], b), reference.distance(a[0], b))
-    assert kernels.talk_rates(p) == reference.talk_rates(p)
 
 
 def test_culture(warm_model):
@@ -238,6 +240,7 @@ def _customer_case(m, seed: int):
     cus.contacted[:] = rng.random(n) < 0.3
     cus.memory += 0.1 * rng.standard_normal(n)
     cus.neg_prev[:] = rng.poisson(0.3, n)
+    cus.pos_prev[:] = rng.poisson(0.5, n)
     assert (cus.status == PROSPECT).any() and (cus.node_colleague >= 0).any()
     draws = CustomerDraws(*rng.random((4, n)))
     draws.churn[::4] *= 0.001  # some churn for sure in a small model

@@ -1,4 +1,4 @@
-"""Limits theory predicts (MODEL.md stylized fact 9, issue 2 item 10).
+"""Limits theory predicts (stylized fact 9 of docs/design.md).
 
 Bass (1969): with service effects off on a well-mixed network, the share adopted follows
 F(t+1) = F + (1 - F)(p + q F). Friedkin & Johnsen (1990): the culture step alone converges to
@@ -31,8 +31,9 @@ BASS = {
     "word_of_mouth.detractor_repel": 0.0,
     # well mixed: Erdos-Renyi with a high mean degree
     "social.kind": "random", "social.mean_degree": 80.0,
-    # every active customer is a promoter (LTR clipped to 10) who talks every week
-    "perception.ltr_bias": 100.0, "word_of_mouth.promoter_talk": 1.0,
+    # every active customer is a promoter (LTR clipped to 10) who talks well every week
+    "perception.ltr_bias": 100.0, "word_of_mouth.talk_base": 1.0,
+    "word_of_mouth.valence_spread": 0.01, "word_of_mouth.second_hop": 0.0,
     "levers.social_amplification": 1.0,
     "levers.marketing": P, "word_of_mouth.adoption_q": Q,
 }
