@@ -54,9 +54,12 @@ class Timeline:
         return shock
 
     def fire(self, t: int, nps: float, set_levers: Callable[[dict[str, Any]], None],
-             respond: Callable[[Response], None]) -> None:
-        """Apply the events due at step `t`: lever changes, and armed crisis responses once NPS
-        (last step's) is below their threshold. Logs the start of failures."""
+             respond: Callable[[Response], None],
+             nps_before: Callable[[int], float] = lambda step: float("nan")) -> None:
+        """Apply the events due at step `t`: lever changes, and armed crisis responses once the
+        measured NPS (`nps`, last step's) is below their threshold, or has fallen `nps_drop`
+        points below `nps_before(step)`, its level before they were armed. Logs the start of
+        failures."""
         for i, ev in enumerate(self.events):
             if isinstance(ev, SetEvent) and ev.step == t:
                 set_levers(ev.set)
@@ -64,7 +67,7 @@ class Timeline:
             elif isinstance(ev, ServiceFailure) and ev.step == t:
                 self.log.append((t, "service failure"))
             elif (isinstance(ev, KpiDashboard | ComplaintsFirst) and t >= ev.step
-                  and i not in self.responded and nps < ev.nps_threshold):
+                  and i not in self.responded and _alarmed(ev, nps, nps_before)):
                 self.responded.add(i)
                 respond(ev)
 
@@ -72,3 +75,10 @@ class Timeline:
         """A failure started live at `ev.step`."""
         self.injected.append(ev)
         self.log.append((ev.step, "service failure"))
+
+
+def _alarmed(ev: Response, nps: float, nps_before: Callable[[int], float]) -> bool:
+    """Whether a crisis response's trigger is met by the measured NPS."""
+    if ev.nps_drop is not None:
+        return nps < nps_before(ev.step) - ev.nps_drop
+    return nps < ev.nps_threshold

@@ -32,20 +32,24 @@ from .constants import (
     U_DETRACTORS,
     U_PROMOTERS,
 )
+from .measurement import Measured
 from .networks import Organisation
 from .scenario import Levers, Scenario
 from .state import ColleagueState, Contacts, CustomerFigures
 
 TIMESERIES_COLUMNS = (
-    "nps", "csat", "engagement", "frontline_engagement", "active_customers", "prospects",
-    "acquisitions", "churned", "promoters", "passives", "detractors", "wom_positive",
-    "wom_negative", "staff_attrition", "brand_alignment", "brand_consistency", "trust",
-    "empathy", "expectation", "process_quality", "revenue", "cost", "profit",
-    "cumulative_profit", "productivity_pressure", "empowerment", "shock",
+    "nps", "nps_measured", "nps_margin", "csat", "csat_measured", "csat_margin", "engagement",
+    "frontline_engagement", "active_customers", "prospects", "acquisitions", "churned",
+    "promoters", "passives", "detractors", "wom_positive", "wom_negative", "staff_attrition",
+    "brand_alignment", "brand_consistency", "trust", "empathy", "expectation",
+    "process_quality", "revenue", "cost", "profit", "cumulative_profit",
+    "productivity_pressure", "empowerment", "shock", "engagement_measured",
+    "engagement_margin",
 )
 
 UNIT_COLUMNS = ("unit", "department", "engagement", "csat", "nps", "staff_leavers",
-                "colleagues", "customers", "contacts")
+                "colleagues", "customers", "contacts", "engagement_measured", "csat_measured",
+                "nps_measured", "csat_respondents", "nps_respondents")
 
 
 def nps(ltr: np.ndarray) -> float:
@@ -95,6 +99,7 @@ class StepResult:
     shock: float
     productivity_pressure: float
     empowerment: float
+    measured: Measured
 
 
 def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[str, float]:
@@ -144,6 +149,12 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
         "productivity_pressure": r.productivity_pressure,
         "empowerment": r.empowerment,
         "shock": r.shock,
+        "nps_measured": r.measured.nps,
+        "nps_margin": r.measured.nps_margin,
+        "csat_measured": r.measured.csat,
+        "csat_margin": r.measured.csat_margin,
+        "engagement_measured": r.measured.engagement,
+        "engagement_margin": r.measured.engagement_margin,
     }
 
 
@@ -162,9 +173,12 @@ def unit_snapshot(r: StepResult, org: Organisation, col: ColleagueState,
     customers, prom, det = r.figures.units[[U_CUSTOMERS, U_PROMOTERS, U_DETRACTORS]]
     unit_nps = np.where(customers > 0, 100.0 * (prom - det) / np.maximum(customers, 1), np.nan)
     leavers = np.bincount(team, weights=col.left, minlength=nt).astype(np.int64)
+    m = r.measured
     return {"step": np.full(nt, r.step), "engagement": eng, "csat": csat, "nps": unit_nps,
             "staff_leavers": leavers, "colleagues": staff, "customers": customers.copy(),
-            "contacts": contacts}
+            "contacts": contacts, "engagement_measured": m.unit_engagement,
+            "csat_measured": m.unit_csat, "nps_measured": m.unit_nps,
+            "csat_respondents": m.unit_csat_n, "nps_respondents": m.unit_nps_n}
 
 
 def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:

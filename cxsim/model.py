@@ -37,6 +37,7 @@ from .constants import (
     S_REVENUE,
 )
 from .events import Response, Timeline, response_levers, response_name
+from .measurement import Surveys
 from .networks import (
     Organisation,
     SocialNetwork,
@@ -57,6 +58,9 @@ from .state import (
     Process,
     StaffDraws,
 )
+
+#: the survey draws come from their own stream of the seed: measuring never changes behaviour
+SURVEY_STREAM = 1
 
 # below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
 # than it saves on small arrays (same numbers either way)
@@ -209,6 +213,9 @@ class CXModel(mesa.Model):
         self.draws = CustomerDraws(*np.empty((4, net.n)))  # kept: rng.random(out=...)
         self.figures = CustomerFigures.zeros(org.n_teams)
         self.contacts = Contacts.empty()
+        self.surveys = Surveys(sc.measurement, org.n_teams,
+                               np.random.default_rng([self.seed, SURVEY_STREAM]))
+        self.measured_nps: list[float] = []  # every week's, burn-in included
         self.cumulative_profit = 0.0
         # likelihood to recommend before the first week (no fading yet, nobody speaks)
         self.customers.contacted[:] = True
@@ -248,6 +255,13 @@ class CXModel(mesa.Model):
     def events_log(self) -> list[tuple[int, str]]:
         """(step, what) for every event that fired, in order."""
         return self.timeline.log
+
+    def _nps_before(self, step: int, weeks: int = 8) -> float:
+        """Mean measured NPS of the `weeks` weeks before reported week `step` (burn-in
+        included): the level a crisis response compares with."""
+        end = self.scenario.burn_in + step
+        seen = self.measured_nps[max(0, end - weeks):end]
+        return float(np.nanmean(seen)) if seen else float("nan")
 
     def respond(self, ev: Response) -> None:
         """Management's response to a crisis: the knee-jerk dashboard or complaints-first."""
@@ -294,8 +308,8 @@ class CXModel(mesa.Model):
         """The phases of a week (the burn-in runs them without the scenario's events)."""
         self.shock = None
         if apply_events:
-            self.timeline.fire(self.t, self.kpis.get("nps", 100.0), self.set_levers,
-                               self.respond)
+            self.timeline.fire(self.t, self.kpis.get("nps_measured", float("nan")),
+                               self.set_levers, self.respond, self._nps_before)
             self.shock = self.timeline.active_shock(self.t)
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
@@ -392,13 +406,21 @@ class CXModel(mesa.Model):
                                    acquisitions, revenue)
         self.cumulative_profit += revenue - cost
         quality = self.process.quality
+        col, team = self.colleagues, self.org.team
+        last = self.customers.last_colleague
+        measured = self.surveys.week(
+            self.customers.status, self.customers.ltr,
+            lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
+            con.satisfaction, team[con.colleague], col.engagement, team)
+        self.measured_nps.append(measured.nps)
         result = metrics.StepResult(
             step=self.t, figures=fig, satisfaction=con.satisfaction, revenue=revenue, cost=cost,
             acquisitions=acquisitions, leavers=leavers, cumulative_profit=self.cumulative_profit,
             brand_alignment=float(self.brand_fit().mean()),
             process_quality=float(quality.mean()) if len(quality) else 1.0,
             shock=float(self.shock.severity) if self.shock is not None else 0.0,
-            productivity_pressure=lv.productivity_pressure, empowerment=lv.empowerment)
+            productivity_pressure=lv.productivity_pressure, empowerment=lv.empowerment,
+            measured=measured)
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 

@@ -281,6 +281,25 @@ class Staff(_Section):
         0.25, "Personality spread of a hire for fit, relative to the labour market's")
 
 
+class Measurement(_Section):
+    """How the company measures: survey samples, answer noise, the pooling window."""
+
+    nps_response_rate: Unit = _f(
+        0.02, "Weekly chance an active customer with neutral feelings answers the "
+        "relationship (NPS) survey")
+    nonresponse_bias: float = _f(
+        1.0, "Extra response chance at the strongest feelings (LTR 0 or 10), relative: "
+        "strong feelings answer more", ge=0, le=10)
+    answer_noise: float = _f(
+        1.0, "Spread (sd, 0-10 points) of an answer around the latent likelihood to recommend",
+        ge=0, le=5)
+    csat_response_rate: Unit = _f(0.15, "Share of contacts that answer the satisfaction survey")
+    csat_noise: float = _f(0.1, "Spread (sd, 0..1) of a satisfaction answer", ge=0, le=1)
+    pulse_rate: Unit = _f(0.1, "Weekly share of colleagues who answer the engagement pulse")
+    pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)
+    window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
+
+
 class Money(_Section):
     revenue_per_customer: float = _f(40.0, "Weekly spend of an average active customer", ge=0)
     value_spread: float = _f(0.5, "Spread of spend across customers (lognormal sigma)", ge=0,
@@ -326,7 +345,11 @@ class KpiDashboard(_Section):
 
     type: Literal["kpi_dashboard"]
     step: int = _f(..., "Step from which the response is armed", ge=0)
-    nps_threshold: float = _f(0.0, "NPS below which management reacts", ge=-100, le=100)
+    nps_threshold: float = _f(0.0, "Measured NPS below which management reacts (when no "
+                              "nps_drop is given)", ge=-100, le=100)
+    nps_drop: float | None = _f(
+        None, "Fall of measured NPS (points, against its mean over the 8 weeks before `step`) "
+        "at which management reacts; replaces nps_threshold", ge=0, le=200)
     productivity_pressure: Unit = _f(0.9, "Productivity pressure after the reaction")
     empowerment: Unit = _f(0.15, "Empowerment after the reaction (micro-management)")
     cx_metrics_weight: Unit = _f(0.1, "Weight of CX metrics after the reaction")
@@ -337,7 +360,11 @@ class ComplaintsFirst(_Section):
 
     type: Literal["complaints_first"]
     step: int = _f(..., "Step from which the response is armed", ge=0)
-    nps_threshold: float = _f(0.0, "NPS below which management reacts", ge=-100, le=100)
+    nps_threshold: float = _f(0.0, "Measured NPS below which management reacts (when no "
+                              "nps_drop is given)", ge=-100, le=100)
+    nps_drop: float | None = _f(
+        None, "Fall of measured NPS (points, against its mean over the 8 weeks before `step`) "
+        "at which management reacts; replaces nps_threshold", ge=0, le=200)
     complaints_first: Unit = _f(0.9, "Complaints-first intensity after the reaction")
     co_creation: Unit = _f(0.6, "Co-creation after the reaction")
     empowerment: Unit = _f(0.6, "Empowerment after the reaction")
@@ -369,6 +396,7 @@ class Scenario(_Section):
     word_of_mouth: WordOfMouth = WordOfMouth()
     churn: Churn = Churn()
     staff: Staff = Staff()
+    measurement: Measurement = Measurement()
     money: Money = Money()
     events: list[Event] = _f([], "Timeline of lever changes, shocks and responses")
 

@@ -191,6 +191,15 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "staff.tenure_protection": ("per week of tenure",
                                 "study: turnover falls with tenure, Griffeth, Hom & Gaertner "
                                 "2000 (J Management); value assumption"),
+    "measurement.nps_response_rate": ("share of active customers per week", A),
+    "measurement.nonresponse_bias": (
+        "relative extra response chance", "assumption (sign: strong feelings answer more)"),
+    "measurement.answer_noise": ("0-10 points (sd)", A),
+    "measurement.csat_response_rate": ("share of contacts", A),
+    "measurement.csat_noise": ("0..1 (sd)", A),
+    "measurement.pulse_rate": ("share of colleagues per week", A),
+    "measurement.pulse_noise": ("0..1 (sd)", A),
+    "measurement.window": ("weeks", A),
     "money.revenue_per_customer": ("money per week", A + " (illustrative retail)"),
     "money.value_spread": ("lognormal sigma", A),
     "money.promoter_premium": ("share of spend",

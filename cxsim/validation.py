@@ -317,7 +317,9 @@ def unit_years(units: pd.DataFrame, weeks: int = WEEKS_PER_YEAR) -> pd.DataFrame
     """Annual unit aggregates as unit-level studies compute them, from a weekly unit table.
 
     Columns of `units`: step, unit, engagement, csat, nps, staff_leavers, colleagues, customers,
-    contacts. Returns one row per (year, unit): engagement (mean), csat (contact-weighted),
+    contacts, and when present the survey measures (engagement_measured, csat_measured,
+    nps_measured with their respondents), which are then used, as field studies use surveys.
+    Returns one row per (year, unit): engagement (mean), csat (contact-weighted),
     nps (customer-weighted), turnover (leavers per colleague, annualised). Only whole years are
     used; a run shorter than a year counts as one period.
     """
@@ -326,13 +328,18 @@ def unit_years(units: pd.DataFrame, weeks: int = WEEKS_PER_YEAR) -> pd.DataFrame
     span = weeks if n_steps >= weeks else max(n_steps, 1)
     u["year"] = u["step"] // span
     u = u[u["year"] < max(n_steps // span, 1)]
-    u["csat_w"] = u["csat"].fillna(0.0) * u["contacts"]
-    u["nps_w"] = u["nps"].fillna(0.0) * u["customers"]
+    if "csat_measured" in u:  # as the studies did: from the surveys, weighted by respondents
+        eng, csat, nps = "engagement_measured", "csat_measured", "nps_measured"
+        csat_n, nps_n = "csat_respondents", "nps_respondents"
+    else:
+        eng, csat, nps, csat_n, nps_n = "engagement", "csat", "nps", "contacts", "customers"
+    u["csat_w"] = u[csat].fillna(0.0) * u[csat_n]
+    u["nps_w"] = u[nps].fillna(0.0) * u[nps_n]
     g = u.groupby(["year", "unit"], sort=True)
     out = pd.DataFrame({
-        "engagement": g["engagement"].mean(),
-        "csat": g["csat_w"].sum() / g["contacts"].sum().replace(0, np.nan),
-        "nps": g["nps_w"].sum() / g["customers"].sum().replace(0, np.nan),
+        "engagement": g[eng].mean(),
+        "csat": g["csat_w"].sum() / g[csat_n].sum().replace(0, np.nan),
+        "nps": g["nps_w"].sum() / g[nps_n].sum().replace(0, np.nan),
         "turnover": g["staff_leavers"].sum() / g["colleagues"].mean() * weeks / g.size(),
     }).reset_index()
     return out
@@ -368,7 +375,7 @@ def company_rates(ts: pd.DataFrame, n_colleagues: int) -> dict[str, float]:
     active = float(ts["active_customers"].mean())
     rev = float(ts["revenue"].sum())
     return {
-        "nps": float(ts["nps"].mean()),
+        "nps": float(ts["nps_measured"].mean() if "nps_measured" in ts else ts["nps"].mean()),
         "customer_churn": float(ts["churned"].sum()) / max(active, 1.0) * WEEKS_PER_YEAR / weeks,
         "staff_attrition": float(ts["staff_attrition"].sum()) / max(n_colleagues, 1)
         * WEEKS_PER_YEAR / weeks,

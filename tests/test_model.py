@@ -170,7 +170,7 @@ def test_responses_fire_below_threshold_only(kind, lever, value):
     assert getattr(fires.levers, lever) == value
     assert len(fires.events_log) == 1 and fires.events_log[0][0] == 2  # once, when armed
     # a threshold between the NPS values actually seen fires on the first step below it
-    nps = never.timeseries()["nps"]
+    nps = never.timeseries()["nps_measured"]  # management sees the measured NPS
     # (a step t reads the NPS of step t - 1, so steps 2..7 see the NPS of steps 1..6)
     threshold = float(nps.iloc[1:7].min()) + 1e-9
     mid = _with_events([{"type": kind, "step": 2, "nps_threshold": threshold}])

@@ -1,0 +1,185 @@
+"""Measurement as it is done: surveys answered by a sample, with noise and non-response.
+
+The model knows every customer's latent likelihood to recommend and every colleague's
+engagement; a company does not. Each week a sample answers:
+
+- the relationship survey: active customers respond with a chance that rises with the strength
+  of their feeling (non-response bias) and answer an integer 0-10 from an ordered response model
+  of their latent LTR (cut points at the integers, normal answer noise);
+- the transactional survey: a share of the week's contacts rate their satisfaction (noisy);
+- the engagement pulse: a share of colleagues rate their engagement (noisy).
+
+Measured figures pool the answers of the last `window` weeks, company-wide and per unit, with a
+95% margin of error. Management and dashboards see these, never the true values.
+
+Survey draws come from their own random stream (`survey_rng`), so how a company measures never
+changes what its customers and colleagues do, only what it sees.
+
+>>> import numpy as np
+>>> nps_of(np.array([10, 9, 8, 3]))
+25.0
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constants import ACTIVE, DETRACTOR_MAX, LTR_MID, PROMOTER_MIN
+from .scenario import Measurement
+
+#: per-unit sums of one week's answers: respondents, promoters, detractors (relationship);
+#: respondents and satisfaction (transactional); respondents and engagement (pulse)
+FIELDS = ("nps_n", "nps_prom", "nps_det", "csat_n", "csat_sum", "csat_sq", "eng_n", "eng_sum",
+          "eng_sq")
+
+
+def nps_of(answers: np.ndarray) -> float:
+    """NPS of integer answers 0-10: % 9-10 minus % 0-6 (0 with no answers)."""
+    if len(answers) == 0:
+        return 0.0
+    return 100.0 * (np.count_nonzero(answers >= PROMOTER_MIN)
+                    - np.count_nonzero(answers < DETRACTOR_MAX)) / len(answers)
+
+
+def answers(ltr: np.ndarray, noise: np.ndarray, m: Measurement) -> np.ndarray:
+    """Ordered response: the integer k with k <= ltr + answer_noise x noise < k + 1, in 0..10.
+
+    The cut points are the integers, the same cuts as the true segments (a latent 9.0 or more
+    is a promoter), so answering adds noise but does not move the definition.
+    """
+    return np.clip(np.floor(ltr + m.answer_noise * noise), 0, 10).astype(np.int64)
+
+
+def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
+    """Chance an active customer answers this week: more when feelings are strong."""
+    return np.minimum(1.0, m.nps_response_rate * (1.0 + m.nonresponse_bias
+                                                  * np.abs(ltr - LTR_MID) / LTR_MID))
+
+
+def respondents(status: np.ndarray, ltr: np.ndarray, m: Measurement,
+                rng: np.random.Generator) -> np.ndarray:
+    """Indices of the active customers who answer this week (each with `response_chance`).
+
+    Drawn by thinning, in time proportional to the sample rather than to the customer base: a
+    binomial number of candidates at the highest chance, each kept with its own chance over it.
+    """
+    active = np.flatnonzero(status == ACTIVE)
+    top = min(1.0, m.nps_response_rate * (1.0 + m.nonresponse_bias))
+    if top <= 0 or len(active) == 0:
+        return np.zeros(0, np.int64)
+    k = rng.binomial(len(active), top)
+    cand = np.sort(active[rng.choice(len(active), size=k, replace=False)])
+    keep = rng.random(k) * top < response_chance(ltr[cand], m)
+    return cand[keep]
+
+
+def margin(p: float, d: float, n: int) -> float:
+    """95% margin of error of an NPS from n answers with shares p promoters, d detractors."""
+    if n == 0:
+        return float("nan")
+    return 196.0 * np.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
+
+
+@dataclass
+class Measured:
+    """The measured figures of a week, company-wide and per unit (n_units,)."""
+
+    nps: float
+    nps_margin: float
+    csat: float
+    csat_margin: float
+    engagement: float
+    engagement_margin: float
+    unit_nps: np.ndarray
+    unit_csat: np.ndarray
+    unit_engagement: np.ndarray
+    unit_nps_n: np.ndarray
+    unit_csat_n: np.ndarray
+
+
+class Surveys:
+    """Runs the week's surveys and pools the last `window` weeks of answers."""
+
+    def __init__(self, m: Measurement, n_units: int, rng: np.random.Generator):
+        self.m = m
+        self.n_units = n_units
+        self.rng = rng
+        self.weeks: deque[dict[str, np.ndarray]] = deque(maxlen=m.window)
+
+    def week(self, status: np.ndarray, ltr: np.ndarray, customer_unit,
+             satisfaction: np.ndarray, contact_unit: np.ndarray, engagement: np.ndarray,
+             colleague_unit: np.ndarray) -> Measured:
+        """Survey this week's sample and return the pooled figures.
+
+        Parameters
+        ----------
+        status, ltr : (n,) arrays
+            Customer status and latent LTR.
+        customer_unit : callable
+            The unit of the colleague who served each of the given customers last (-1 if
+            none; those answer for the company only).
+        satisfaction, contact_unit : (m,) arrays
+            Satisfaction 0..1 of this week's contacts and the unit that served each.
+        engagement, colleague_unit : (c,) arrays
+            Colleagues' engagement and unit.
+        """
+        m, rng, nu = self.m, self.rng, self.n_units
+        who = respondents(status, ltr, m, rng)
+        y = answers(ltr[who], rng.standard_normal(len(who)), m)
+        unit = customer_unit(who)
+        rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
+               "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
+        took = rng.random(len(satisfaction)) < m.csat_response_rate
+        s = np.clip(satisfaction[took] + m.csat_noise * rng.standard_normal(int(took.sum())),
+                    0, 1)
+        unit = contact_unit[took]
+        rec |= {"csat_n": _by_unit(unit, 1.0, nu), "csat_sum": _by_unit(unit, s, nu),
+                "csat_sq": _by_unit(unit, s * s, nu)}
+        pulse = rng.random(len(engagement)) < m.pulse_rate
+        e = np.clip(engagement[pulse] + m.pulse_noise * rng.standard_normal(int(pulse.sum())),
+                    0, 1)
+        unit = colleague_unit[pulse]
+        rec |= {"eng_n": _by_unit(unit, 1.0, nu), "eng_sum": _by_unit(unit, e, nu),
+                "eng_sq": _by_unit(unit, e * e, nu)}
+        self.weeks.append(rec)
+        return self._pooled()
+
+    def _pooled(self) -> Measured:
+        tot = {k: np.sum([w[k] for w in self.weeks], axis=0) for k in FIELDS}
+        all_ = {k: float(v.sum()) for k, v in tot.items()}  # column n_units: no unit
+        n = int(all_["nps_n"])
+        p = all_["nps_prom"] / n if n else 0.0
+        d = all_["nps_det"] / n if n else 0.0
+        csat, csat_moe = _mean_moe(all_["csat_sum"], all_["csat_sq"], all_["csat_n"])
+        eng, eng_moe = _mean_moe(all_["eng_sum"], all_["eng_sq"], all_["eng_n"])
+        un, cn = tot["nps_n"][:-1], tot["csat_n"][:-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit_nps = np.where(un > 0, 100.0 * (tot["nps_prom"][:-1] - tot["nps_det"][:-1])
+                                / un, np.nan)
+            unit_csat = np.where(cn > 0, 100.0 * tot["csat_sum"][:-1] / cn, np.nan)
+            en = tot["eng_n"][:-1]
+            unit_eng = np.where(en > 0, tot["eng_sum"][:-1] / en, np.nan)
+        return Measured(nps=100.0 * (p - d) if n else float("nan"), nps_margin=margin(p, d, n),
+                        csat=100.0 * csat, csat_margin=100.0 * csat_moe, engagement=eng,
+                        engagement_margin=eng_moe, unit_nps=unit_nps, unit_csat=unit_csat,
+                        unit_engagement=unit_eng, unit_nps_n=un.astype(np.int64),
+                        unit_csat_n=cn.astype(np.int64))
+
+
+def _by_unit(unit: np.ndarray, weights, n_units: int) -> np.ndarray:
+    """Sums per unit, with one extra slot (index n_units) for answers with no unit (-1)."""
+    idx = np.where(unit >= 0, unit, n_units)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), idx.shape)
+    return np.bincount(idx, weights=w, minlength=n_units + 1)
+
+
+def _mean_moe(s: float, sq: float, n: float) -> tuple[float, float]:
+    """Mean and 95% margin of error from a sum, a sum of squares and a count."""
+    if n < 1:
+        return float("nan"), float("nan")
+    mean = s / n
+    var = max(sq / n - mean * mean, 0.0)
+    return mean, 1.96 * np.sqrt(var / n)

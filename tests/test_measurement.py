@@ -1,0 +1,110 @@
+"""Measurement: samples, ordered answers, non-response, pooling; it never changes behaviour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cxsim.constants import ACTIVE, PROSPECT
+from cxsim.measurement import Surveys, answers, margin, nps_of, respondents, response_chance
+from cxsim.model import CXModel
+from cxsim.scenario import Measurement
+
+SMALL = {"size.customers": 2000, "size.prospects": 500, "burn_in": 4, "steps": 10}
+
+
+def test_ordered_answers_cut_at_the_integers():
+    m = Measurement(answer_noise=0.0)
+    np.testing.assert_array_equal(answers(np.array([0.0, 6.99, 7.0, 8.99, 9.0, 10.0]),
+                                          np.zeros(6), m), [0, 6, 7, 8, 9, 10])
+    # with noise, the share answering 9-10 is P(ltr + noise >= 9): unbiased around the cut
+    rng = np.random.default_rng(0)
+    y = answers(np.full(200_000, 9.0), rng.standard_normal(200_000), Measurement())
+    assert np.mean(y >= 9) == pytest.approx(0.5, abs=0.01)
+    assert y.min() >= 0 and y.max() <= 10
+
+
+def test_respondents_follow_the_response_chance_and_its_bias():
+    rng = np.random.default_rng(1)
+    n = 400_000
+    status = np.where(rng.random(n) < 0.8, ACTIVE, PROSPECT).astype(np.int8)
+    ltr = rng.uniform(0, 10, n)
+    m = Measurement(nps_response_rate=0.05, nonresponse_bias=1.0)
+    who = respondents(status, ltr, m, rng)
+    assert np.all(status[who] == ACTIVE) and len(np.unique(who)) == len(who)
+    for lo, hi in ((0, 1), (4.5, 5.5), (9, 10)):
+        band = (status == ACTIVE) & (ltr >= lo) & (ltr < hi)
+        got = np.isin(np.flatnonzero(band), who).mean()
+        want = response_chance(ltr[band], m).mean()
+        assert got == pytest.approx(want, rel=0.05), (lo, hi)
+    # strong feelings answer about twice as often as neutral ones
+    assert response_chance(np.array([10.0]), m)[0] == pytest.approx(
+        2 * response_chance(np.array([5.0]), m)[0])
+
+
+def test_margin_of_error_covers_the_truth():
+    rng = np.random.default_rng(2)
+    truth = rng.choice(11, size=1_000_000, p=np.r_[np.full(7, 0.03), 0.1, 0.15, 0.24, 0.3])
+    true_nps = nps_of(truth)
+    inside = 0
+    for _ in range(400):
+        s = rng.choice(truth, 300)
+        p, d = np.mean(s >= 9), np.mean(s < 7)
+        inside += abs(nps_of(s) - true_nps) <= margin(p, d, len(s))
+    assert 0.92 <= inside / 400 <= 0.98  # a 95% margin
+
+
+def test_units_pool_the_window_and_the_company_pools_everyone():
+    m = Measurement(nps_response_rate=1.0, nonresponse_bias=0.0, answer_noise=0.0,
+                    csat_response_rate=1.0, csat_noise=0.0, pulse_rate=1.0, pulse_noise=0.0,
+                    window=2)
+    s = Surveys(m, n_units=2, rng=np.random.default_rng(3))
+    status = np.full(4, ACTIVE, np.int8)
+    ltr = np.array([10.0, 9.0, 3.0, 8.0])
+    unit_of = np.array([0, 0, 1, -1])
+
+    def week(sat):
+        return s.week(status, ltr, lambda who: unit_of[who], np.array(sat), np.array([0, 1]),
+                      np.array([0.2, 0.6]), np.array([0, 1]))
+
+    r = week([1.0, 0.0])
+    assert r.nps == pytest.approx(25.0)  # 2 promoters, 1 detractor, 1 passive (no unit)
+    np.testing.assert_allclose(r.unit_nps, [100.0, -100.0])
+    np.testing.assert_allclose(r.unit_csat, [100.0, 0.0])
+    np.testing.assert_allclose(r.unit_engagement, [0.2, 0.6])
+    r = week([0.0, 0.0])
+    np.testing.assert_allclose(r.unit_csat, [50.0, 0.0])  # two weeks pooled
+    np.testing.assert_array_equal(r.unit_csat_n, [2, 2])
+    r = week([0.0, 0.0])
+    np.testing.assert_allclose(r.unit_csat, [0.0, 0.0])  # the first week left the window
+
+
+def test_measuring_never_changes_behaviour():
+    a = CXModel("baseline", seed=5, overrides=SMALL, create_agents=False)
+    b = CXModel("baseline", seed=5, create_agents=False, overrides={
+        **SMALL, "measurement.nps_response_rate": 0.2, "measurement.answer_noise": 3.0,
+        "measurement.window": 1})
+    a.run()
+    b.run()
+    ta, tb = a.timeseries(), b.timeseries()
+    true = ["nps", "csat", "engagement", "active_customers", "profit", "trust"]
+    assert ta[true].equals(tb[true])
+    assert not ta["nps_measured"].equals(tb["nps_measured"])
+    assert (tb["nps_margin"] < ta["nps_margin"]).all()  # ten times the sample
+
+
+def test_measured_figures_track_the_true_ones():
+    """Without answer noise and non-response bias a sample is unbiased; answer noise pulls the
+    measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
+    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2}
+    m = CXModel("baseline", seed=6, create_agents=False,
+                overrides={**ov, "measurement.answer_noise": 0.0})
+    m.run()
+    ts = m.timeseries()
+    err = ts["nps_measured"] - ts["nps"]
+    assert abs(err.mean()) < 3 * ts["nps_margin"].mean() / 1.96 / np.sqrt(len(ts))
+    noisy = CXModel("baseline", seed=6, create_agents=False, overrides=ov)
+    noisy.run()
+    assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
+    assert (ts["csat_measured"] - ts["csat"]).abs().mean() < 3.0
+    assert (ts["engagement_measured"] - ts["engagement"]).abs().mean() < 0.03
