@@ -802,13 +802,29 @@ def _sum_chunks(counts, sums, units, fig):
 # -- 6. staff -----------------------------------------------------------------------------------
 
 @njit(cache=True)
+def team_engagement(engagement, team):
+    """Mean engagement of each team (teams numbered 0..max)."""
+    n_teams = team.max() + 1
+    total = np.zeros(n_teams)
+    count = np.zeros(n_teams)
+    for i in range(engagement.shape[0]):
+        total[team[i]] += engagement[i]
+        count[team[i]] += 1.0
+    for t in range(n_teams):
+        total[t] = total[t] / count[t] if count[t] > 0 else 0.0
+    return total
+
+
+@njit(cache=True)
 def staff(col, draws, cus, p):
     """Colleagues leave as engagement falls; each post is refilled by an onboarding hire.
 
     A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
-    the customer `draws.hire_customer` names. Writes `col.left`.
+    the customer `draws.hire_customer` names; the hire takes on the unit's engagement (its mean
+    before this week's departures) plus the honeymoon `onboarding_lift`. Writes `col.left`.
     """
     dims = col.personality.shape[1]
+    mood = team_engagement(col.engagement, col.team)
     for i in range(col.engagement.shape[0]):
         if draws.leave[i] < attrition_probability(col.engagement[i], col.tenure[i], p):
             col.left[i] = True
@@ -817,7 +833,7 @@ def staff(col, draws, cus, p):
                 v = hire_trait(draws.hire_noise[i, k], cus.personality[c, k], p)
                 col.personality[i, k] = v
                 col.personality0[i, k] = v
-            col.engagement[i] = p.onboarding_engagement
+            col.engagement[i] = min(1.0, max(0.0, mood[col.team[i]] + p.onboarding_lift))
             col.tenure[i] = 0
             col.mirror[i] = NEUTRAL
         else:

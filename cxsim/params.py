@@ -155,7 +155,7 @@ class StaffParams(NamedTuple):
     attrition_base: float
     attrition_engagement: float
     tenure_protection: float
-    onboarding_engagement: float
+    onboarding_lift: float
     hiring_for_fit: float
     market_centre: float
     personality_spread: float
@@ -270,7 +270,7 @@ def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
     st, cu = sc.staff, sc.culture
     return StaffParams(
         attrition_base=st.attrition_base, attrition_engagement=st.attrition_engagement,
-        tenure_protection=st.tenure_protection, onboarding_engagement=st.onboarding_engagement,
+        tenure_protection=st.tenure_protection, onboarding_lift=st.onboarding_lift,
         hiring_for_fit=lv.hiring_for_fit, market_centre=cu.labour_market_centre,
         personality_spread=cu.personality_spread, hire_fit_noise=st.hire_fit_noise)
 

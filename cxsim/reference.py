@@ -493,15 +493,24 @@ def customer_figures(cus, col, p, fig):
 
 # -- 6. staff -----------------------------------------------------------------------------------
 
+def team_engagement(engagement, team):
+    """Mean engagement of each team (teams numbered 0..max; 0 for an empty team)."""
+    count = np.bincount(team)
+    total = np.bincount(team, weights=engagement)
+    return np.divide(total, count, out=np.zeros(len(count)), where=count > 0)
+
+
 def staff(col, draws, cus, p):
     """Colleagues leave with `attrition_probability`; each post is refilled at once by a hire
-    (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit) who starts
-    at onboarding engagement, zero tenure and a neutral mirror. Writes `col.left`."""
+    (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit) who takes on
+    the unit's engagement (its mean before this week's departures) plus the honeymoon
+    `onboarding_lift`, with zero tenure and a neutral mirror. Writes `col.left`."""
+    mood = team_engagement(col.engagement, col.team)
     leave = draws.leave < attrition_probability(col.engagement, col.tenure, p)
     new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
     col.personality[leave] = new[leave]
     col.personality0[leave] = new[leave]
-    col.engagement[leave] = p.onboarding_engagement
+    col.engagement[leave] = np.clip(mood[col.team[leave]] + p.onboarding_lift, 0, 1)
     col.tenure[:] = np.where(leave, 0, col.tenure + 1)
     col.mirror[leave] = NEUTRAL
     col.left[:] = leave

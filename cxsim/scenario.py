@@ -272,7 +272,9 @@ class Churn(_Section):
 class Staff(_Section):
     attrition_base: Unit = _f(0.0045, "Weekly leaving chance at engagement 0.5")
     attrition_engagement: float = _f(4.0, "Attrition change per unit of engagement", ge=0, le=50)
-    onboarding_engagement: Unit = _f(0.6, "Engagement of a new hire")
+    onboarding_lift: float = _f(
+        0.05, "A new hire's engagement above the unit's mean engagement (honeymoon)", ge=-1,
+        le=1)
     tenure_protection: float = _f(0.004, "Attrition divided by (1 + this x weeks of tenure)",
                                   ge=0, le=1)
     tenure_initial_mean: float = _f(

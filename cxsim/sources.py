@@ -185,7 +185,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "staff.attrition_engagement": ("hazard change per unit engagement",
                                    "study: engaged units lose fewer staff, Harter et al. 2002; "
                                    "value assumption (unit_eng_turnover_r pattern)"),
-    "staff.onboarding_engagement": ("0..1 engagement", A),
+    "staff.onboarding_lift": (
+        "0..1 engagement", "study (sign): Boswell, Boudreau & Tichy 2005 (J Applied Psych), "
+        "the honeymoon-hangover of new hires; a hire takes on the unit's engagement "
+        "(socialisation); value assumption"),
     "staff.tenure_initial_mean": ("weeks", A),
     "staff.hire_fit_noise": ("share of the labour market's spread", A),
     "staff.tenure_protection": ("per week of tenure",

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .measurement import answers as survey_answers
 from .scenario import CHANNELS, Scenario, validate_scenario
 
 LEVELS = ("individual", "unit", "company")
@@ -213,7 +214,7 @@ def read_state(model: Any) -> dict[str, Any]:
         "status": cus.status, "ltr": cus.ltr, "speak": cus.speak, "churned": cus.churned,
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
-        "n_colleagues": int(model.org.n),
+        "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
         "levers": {"training": float(lv.training), "pay_alignment": float(lv.pay_alignment),
                    "co_creation": float(lv.co_creation),
                    "board_cx_role": float(lv.board_cx_role),
@@ -222,7 +223,11 @@ def read_state(model: Any) -> dict[str, Any]:
 
 
 def answers(ltr: np.ndarray) -> np.ndarray:
-    """The 0-10 survey answer of each customer as the model defines it today (floor of ltr)."""
+    """The 0-10 segment score of each customer's latent likelihood to recommend (its floor).
+
+    The distribution of answers (answer_skew, top_box_10) uses what customers would answer a
+    survey instead: the ordered response model with answer noise of `cxsim.measurement`.
+    """
     return np.clip(np.floor(ltr), 0, 10).astype(np.int64)
 
 
@@ -235,9 +240,10 @@ class Probe:
     """Accumulates, after every simulated week, what the individual-level patterns need and the
     weekly cost drivers (contacts per channel, leavers, levers, value of churned customers)."""
 
-    def __init__(self, every: int = 4):
+    def __init__(self, every: int = 4, seed: int = 0):
         self.every = every
         self.t = 0
+        self.rng = np.random.default_rng(seed)  # the answer noise of the census survey
         self.hist = np.zeros(11)
         self.at_risk = np.zeros(3)
         self.churned = np.zeros(3)
@@ -250,8 +256,10 @@ class Probe:
         status, ans = s["status"], answers(s["ltr"])
         seg = segment_of(ans)
         active = status == 1
-        if self.t % self.every == 0:
-            self.hist += np.bincount(ans[active], minlength=11)
+        if self.t % self.every == 0:  # what every active customer would answer a survey
+            x = s["ltr"][active]
+            said = survey_answers(x, self.rng.standard_normal(len(x)), s["measurement"])
+            self.hist += np.bincount(said, minlength=11)
         risk = (active & ~s["adopted"]) | s["churned"]
         self.at_risk += np.bincount(seg[risk], minlength=3)
         self.churned += np.bincount(seg[s["churned"]], minlength=3)

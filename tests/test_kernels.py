@@ -31,7 +31,7 @@ RTOL, ATOL = 1e-12, 1e-12
 RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_probability",
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
-         "attrition_probability", "hire_trait")
+         "attrition_probability", "hire_trait", "team_engagement")
 
 
 def close(a, b, name=""):
