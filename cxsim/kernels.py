@@ -368,29 +368,33 @@ culture_serial = _jit(_culture)
 
 
 def _engagement_step(col, org, p, out):
-    """Engagement moves toward a target set by the levers, the customers served and peers.
+    """How colleagues work moves toward what the levers ask (habit), and engagement toward a
+    target set by it, the customers served and peers.
 
-    Also writes each colleague's headroom this step into `col.headroom`; the new engagement
-    goes into `out` (c,)."""
+    Writes each colleague's felt pressure (`col.pressure`) and headroom in use
+    (`col.headroom`), both moving a share `habit_rate` of the way each week toward what the
+    metric regime and empowerment now imply; the new engagement goes into `out` (c,)."""
     engagement = col.engagement
     aptitude = col.aptitude
     headroom = col.headroom
+    felt = col.pressure
     mirror = col.mirror
     overload = col.overload
     indptr = org.indptr
     indices = org.indices
     weight = org.weight
     n = engagement.shape[0]
-    pressure = p.productivity_pressure * (1.0 - p.cx_metrics_weight)
-    room = p.empowerment * (1.0 - p.headroom_pressure_loss * pressure) * (
-        1.0 - p.training_cost_headroom * p.training)
-    base = (p.base - p.w_pressure * pressure + p.w_pay * p.pay_alignment
-            + p.w_co_creation * p.co_creation)
+    asked = p.productivity_pressure * (1.0 - p.cx_metrics_weight)
+    training = 1.0 - p.training_cost_headroom * p.training
+    base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
     for i in prange(n):
-        h = min(1.0, max(0.0, room * aptitude[i]))
+        f = felt[i] + p.habit_rate * (asked - felt[i])
+        felt[i] = f
+        room = p.empowerment * (1.0 - p.headroom_pressure_loss * f) * training
+        h = headroom[i] + p.habit_rate * (min(1.0, max(0.0, room * aptitude[i])) - headroom[i])
         headroom[i] = h
-        target = base + p.w_empowerment * h + p.w_mirror * (mirror[i] - NEUTRAL) \
-            - p.w_workload * overload[i]
+        target = base - p.w_pressure * f + p.w_empowerment * h \
+            + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
         new = e + p.rate * (target - e)
@@ -467,7 +471,6 @@ def _service(con, draws, cus, col, chain_q, p):
     """Experience of each contact (into `con`); updates the personality each customer has met
     so far (`cus.met_mean`, `cus.met_spread`). `chain_q` (3,): quality of each channel's
     process chain."""
-    rush = p.rush_penalty * p.productivity_pressure * (1.0 - p.cx_metrics_weight)
     customer = con.customer
     colleague = con.colleague
     channel = con.channel
@@ -482,6 +485,7 @@ def _service(con, draws, cus, col, chain_q, p):
     col_personality = col.personality
     engagement = col.engagement
     headroom = col.headroom
+    felt = col.pressure
     brand = p.brand
     for k in prange(customer.shape[0]):
         c = customer[k]
@@ -491,7 +495,7 @@ def _service(con, draws, cus, col, chain_q, p):
         fit = similarity(col_personality[j], brand, p.bandwidth)
         x = (p.w_engagement * engagement[j] + p.w_brand_fit * fit
              + p.w_empowerment * headroom[j] + p.w_homophily * h
-             + p.w_process * chain_q[ch] - rush + p.noise * noise[k])
+             + p.w_process * chain_q[ch] - p.rush_penalty * felt[j] + p.noise * noise[k])
         if ch == DIGITAL:
             x = (1.0 - p.digital_self_service) * x + p.digital_self_service * (
                 min(p.digital_front_end, chain_q[ch]) + p.noise * noise[k])

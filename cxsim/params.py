@@ -54,6 +54,7 @@ class EngagementParams(NamedTuple):
     headroom_pressure_loss: float
     training: float
     training_cost_headroom: float
+    habit_rate: float
 
 
 class ContactParams(NamedTuple):
@@ -75,8 +76,6 @@ class ServiceParams(NamedTuple):
     rush_penalty: float
     noise: float
     bandwidth: float
-    productivity_pressure: float
-    cx_metrics_weight: float
     digital_front_end: float
     digital_self_service: float
     consistency_rate: float
@@ -216,7 +215,8 @@ def engagement_params(sc: Scenario, lv: Levers) -> EngagementParams:
         empowerment=lv.empowerment, productivity_pressure=lv.productivity_pressure,
         cx_metrics_weight=lv.cx_metrics_weight, pay_alignment=lv.pay_alignment,
         co_creation=lv.co_creation, headroom_pressure_loss=cu.headroom_pressure_loss,
-        training=lv.training, training_cost_headroom=cu.training_cost_headroom)
+        training=lv.training, training_cost_headroom=cu.training_cost_headroom,
+        habit_rate=cu.habit_rate)
 
 
 def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> ServiceParams:
@@ -225,8 +225,7 @@ def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> Se
         w_engagement=se.weight_engagement, w_brand_fit=se.weight_brand_fit,
         w_empowerment=se.weight_empowerment, w_homophily=se.weight_homophily,
         w_process=se.weight_process, rush_penalty=se.rush_penalty, noise=se.noise,
-        bandwidth=se.homophily_bandwidth, productivity_pressure=lv.productivity_pressure,
-        cx_metrics_weight=lv.cx_metrics_weight, digital_front_end=lv.digital_front_end,
+        bandwidth=se.homophily_bandwidth, digital_front_end=lv.digital_front_end,
         digital_self_service=se.digital_self_service,
         consistency_rate=sc.perception.consistency_rate, brand=np.array(sc.brand.personality),
         shock_active=shock is not None, shock_share=shock.share if shock else 0.0,

@@ -50,9 +50,15 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
                          * rng.standard_normal(n), 0, 1)
     aptitude = np.clip(1.0 + cu.aptitude_spread * rng.standard_normal(n), 0.3, 1.7)
     tenure = rng.exponential(sc.staff.tenure_initial_mean, n).astype(np.int64)
+    # how they work at the start is what the starting levers ask (habits already formed)
+    lv = sc.levers
+    pressure = lv.productivity_pressure * (1.0 - lv.cx_metrics_weight)
+    room = lv.empowerment * (1.0 - cu.headroom_pressure_loss * pressure) * (
+        1.0 - cu.training_cost_headroom * lv.training)
     return ColleagueState(
         personality=personality, personality0=personality.copy(), engagement=engagement,
-        aptitude=aptitude, headroom=np.zeros(n), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
+        aptitude=aptitude, headroom=np.clip(room * aptitude, 0, 1),
+        pressure=np.full(n, pressure), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
         tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),
         complaints=np.zeros(n, np.int64), satisfaction_sum=np.zeros(n),
         manager=org.manager.astype(np.int64), team=org.team.astype(np.int64),

@@ -261,24 +261,30 @@ def culture(col, org, p, out):
 
 
 def engagement_step(col, org, p, out):
-    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by the levers
-    (headroom, felt pressure, pay, co-creation), the satisfaction mirrored by customers served
-    and overload, and toward the mean of peers (emotional contagion). Headroom goes to
-    `col.headroom`."""
-    pressure = p.productivity_pressure * (1 - p.cx_metrics_weight)
-    room = p.empowerment * (1 - p.headroom_pressure_loss * pressure) * (
+    """Habit, then engagement.
+
+    How colleagues work moves a share `habit_rate` of the way each week toward what the levers
+    ask (Lally et al. 2010: habits form over weeks to months): felt pressure (`col.pressure`)
+    toward productivity pressure not offset by CX metrics, headroom in use (`col.headroom`)
+    toward empowerment less what felt pressure and training time take, times aptitude.
+    Engagement (into `out`, (c,)) then moves at `rate` toward a target set by headroom, felt
+    pressure, pay, co-creation, the satisfaction mirrored by customers served and overload, and
+    toward the mean of peers (emotional contagion)."""
+    asked = p.productivity_pressure * (1 - p.cx_metrics_weight)
+    f = col.pressure + p.habit_rate * (asked - col.pressure)
+    room = p.empowerment * (1 - p.headroom_pressure_loss * f) * (
         1 - p.training_cost_headroom * p.training)
-    base = (p.base - p.w_pressure * pressure + p.w_pay * p.pay_alignment
-            + p.w_co_creation * p.co_creation)
-    h = np.clip(room * col.aptitude, 0, 1)
-    target = np.clip(base + p.w_empowerment * h + p.w_mirror * (col.mirror - NEUTRAL)
-                     - p.w_workload * col.overload, 0, 1)
+    h = col.headroom + p.habit_rate * (np.clip(room * col.aptitude, 0, 1) - col.headroom)
+    base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
+    target = np.clip(base - p.w_pressure * f + p.w_empowerment * h
+                     + p.w_mirror * (col.mirror - NEUTRAL) - p.w_workload * col.overload, 0, 1)
     engagement = col.engagement
     a = _matrix(org.indptr, org.indices, org.weight)
     ws = np.asarray(a.sum(axis=1)).ravel()
     peer_mean = np.divide(a @ engagement, ws, out=engagement.copy(), where=ws > 0)
     new = engagement + p.rate * (target - engagement) + np.where(
         ws > 0, p.rate * p.peers * (peer_mean - engagement), 0.0)
+    col.pressure[:] = f
     col.headroom[:] = h
     out[:] = np.clip(new, 0, 1)
 
@@ -325,7 +331,6 @@ def service(con, draws, cus, col, chain_q, p):
     process; a service failure takes `shock_severity` off the contacts it hits. Also moves the
     personality each customer has met (`met_mean`) and its spread (`met_spread`, the
     inconsistency of touchpoints)."""
-    rush = p.rush_penalty * p.productivity_pressure * (1 - p.cx_metrics_weight)
     c, j, channel, noise = con.customer, con.colleague, con.channel, draws.noise
     cp, kp = col.personality[j], cus.personality[c]
     h = similarity(cp, kp, p.bandwidth)
@@ -333,7 +338,7 @@ def service(con, draws, cus, col, chain_q, p):
     q = chain_q[channel]
     x = (p.w_engagement * col.engagement[j] + p.w_brand_fit * fit
          + p.w_empowerment * col.headroom[j] + p.w_homophily * h + p.w_process * q
-         - rush + p.noise * noise)
+         - p.rush_penalty * col.pressure[j] + p.noise * noise)
     x = np.where(channel == DIGITAL, (1 - p.digital_self_service) * x + p.digital_self_service
                  * (np.minimum(p.digital_front_end, q) + p.noise * noise), x)
     if p.shock_active:

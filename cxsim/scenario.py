@@ -166,6 +166,9 @@ class Culture(_Section):
     engagement_workload: float = _f(0.1, "Engagement loss per unit of overload", ge=0, le=5)
     headroom_pressure_loss: Unit = _f(0.6, "Share of headroom removed by productivity metrics")
     training_cost_headroom: Unit = _f(0.0, "Headroom lost to time spent in training")
+    habit_rate: Unit = _f(
+        0.28, "Weekly share of the gap closed between how colleagues work (headroom in use, "
+        "pressure felt) and what the levers now ask (habit)")
     engagement_initial: Unit = _f(0.55, "Mean engagement of colleagues at the start")
     engagement_initial_spread: float = _f(
         0.1, "Spread (sd) of colleagues' engagement at the start", ge=0, le=1)

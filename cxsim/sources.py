@@ -82,6 +82,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.board_boost": ("multiplier", A),
     "culture.cross_silo_weight": ("weight", A),
     "culture.cross_team_silo_loss": ("share of influence", A),
+    "culture.habit_rate": (
+        "share per week", "study: Lally et al. 2010 (Eur J Social Psych), habits plateau after "
+        "a median 66 days: 95% of the way in ~9.4 weeks, about 0.28 per week"),
     "culture.engagement_initial": ("0..1 engagement", A),
     "culture.engagement_initial_spread": ("sd of engagement", A),
     "culture.aptitude_spread": ("sd of aptitude", A),

@@ -137,7 +137,10 @@ class ColleagueState(_Arrays):
     aptitude : (c,) float
         Individual capability multiplier on headroom (about 1).
     headroom : (c,) float
-        Latitude to resolve a customer's problem this step, 0..1.
+        Latitude to resolve a customer's problem in use, 0..1 (moves by habit toward what
+        empowerment allows).
+    pressure : (c,) float
+        Productivity pressure as felt and acted on, 0..1 (moves by habit toward the regime's).
     mirror : (c,) float
         Satisfaction of the customers served, as the colleague feels it, 0..1.
     overload : (c,) float
@@ -160,6 +163,7 @@ class ColleagueState(_Arrays):
     engagement: np.ndarray
     aptitude: np.ndarray
     headroom: np.ndarray
+    pressure: np.ndarray
     mirror: np.ndarray
     overload: np.ndarray
     tenure: np.ndarray
