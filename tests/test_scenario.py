@@ -8,6 +8,7 @@ from cxsim.scenario import (
     Levers,
     Scenario,
     ScenarioError,
+    Sizes,
     builtin_scenarios,
     describe_levers,
     load_scenario,
@@ -127,7 +128,11 @@ def test_with_overrides_and_hash():
 def test_colleagues_default_from_customers():
     sc = validate_scenario({"size": {"customers": 5000}})
     assert sc.n_colleagues == 100
-    assert validate_scenario({"size": {"customers": 10}}).n_colleagues == 12
+    assert Scenario.model_construct(size=Sizes(customers=10)).n_colleagues == 12
+    # ... but 12 colleagues cannot staff six departments: validation says so, before any run
+    with pytest.raises(ScenarioError, match="12 colleagues cannot staff 6 departments.*"
+                                            "at least 15 colleagues"):
+        validate_scenario({"size": {"customers": 10}})
 
 
 def test_describe_levers_covers_every_field():
