@@ -488,15 +488,50 @@ def compare(
         cells = []
         for name in cmp.names:
             r = t[(t.scenario == name) & (t.metric == col)].iloc[0]
-            cell = _fmt(r["mean"], col)
+            cell = _fmt(r["mean"], col, cmp.currency)
             if name != cmp.names[0]:
+                noise = "" if r["clear"] else ", noise"
                 cell += (f" ({'+' if r.diff_vs_first >= 0 else ''}"
-                         f"{_fmt(r.diff_vs_first, col)}{'' if r['clear'] else ', noise'})")
+                         f"{_fmt(r.diff_vs_first, col, cmp.currency)}{noise})")
             cells.append(cell)
         table.add_row(t[t.metric == col].iloc[0]["label"], *cells)
     console.print(table)
     console.print(f"wrote {out}/ (comparison.csv, comparison.png/.svg, report.md, "
                   f"timeseries.csv) in {cmp.wall_s:.1f} s", highlight=False)
+
+
+@app.command(cls=_Command)
+def report(
+    folder: Annotated[Path, typer.Argument(
+        metavar="DIR", help="Folder written by cxsim run, compare, sweep or explain")],
+    pptx: Annotated[bool, typer.Option("--pptx", help="Write the PowerPoint deck")] = False,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Write the Excel workbook")] = False,
+) -> None:
+    """Make a PowerPoint deck and an Excel workbook from a finished folder (both by default)."""
+    from .report import ReportError, make_report
+
+    if not pptx and not xlsx:
+        pptx = xlsx = True
+    try:
+        from .report import detect
+
+        detect(folder)
+    except ReportError as exc:
+        raise fail(str(exc)) from None
+    out_ok(folder, "DIR", replace=False)
+    try:
+        import openpyxl  # noqa: F401
+        import pptx as _pptx  # noqa: F401
+    except ImportError as exc:
+        raise fail(f"the report needs python-pptx and openpyxl ({exc.name} is missing); "
+                   "allowed: pip install 'cxsim[report]'") from None
+    res = make_report(folder, pptx=pptx, xlsx=xlsx)
+    if pptx:
+        console.print(f"wrote {res['pptx']} ({len(res['slides'])} slides: "
+                      f"{'; '.join(res['slides'])})", highlight=False)
+    if xlsx:
+        console.print(f"wrote {res['xlsx']} (sheets: {', '.join(res['sheets'])})",
+                      highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -636,14 +636,54 @@ def format_loc(loc: tuple) -> str:
     return out
 
 
+_EVENT_TAGS = ("set", "service_failure", "kpi_dashboard", "complaints_first")
+
+
+def _field_bounds(loc: tuple) -> str | None:
+    """'0 .. 1' for the field at a raw pydantic location, from the schema; None if unknown."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        if isinstance(part, int) or (isinstance(part, str) and part.startswith(_UNION_TAGS)):
+            continue
+        if part in _EVENT_TAGS and model is None:  # the event's type, right after events[i]
+            model = {"set": SetEvent, "service_failure": ServiceFailure,
+                     "kpi_dashboard": KpiDashboard, "complaints_first": ComplaintsFirst}[part]
+            continue
+        if model is None:
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    if field is None or model is not None:
+        return None
+    import typing
+
+    meta = list(field.metadata)
+    ann = field.annotation
+    if typing.get_origin(ann) is list:  # an item of a list: the item's own bounds
+        inner = typing.get_args(ann)[0]
+        meta = []
+        for m in typing.get_args(inner)[1:]:
+            meta.extend(getattr(m, "metadata", None) or [m])
+    return _bounds(meta)
+
+
 def _allowed_hint(err: dict) -> str:
-    """'; allowed: 0 .. 1' from the error context (bounds), or '' when there is none."""
+    """'; allowed: 0 .. 1' from the schema (or the error's context), or '' when unknown."""
     ctx = err.get("ctx") or {}
     kind = err["type"]
     if kind in ("bool_type", "bool_parsing"):
         return "; allowed: true | false"
     if kind == "literal_error" and "expected" in ctx:
         return f"; allowed: {ctx['expected']}"
+    if kind in ("less_than_equal", "less_than", "greater_than_equal", "greater_than",
+                "finite_number"):
+        full = _field_bounds(err["loc"])
+        if full:
+            return f"; allowed: {full}"
     bounds = {k: ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx}
     return f"; allowed: {_bounds([type('B', (), bounds)()])}" if bounds else ""
 
@@ -665,6 +705,10 @@ def _format_validation_error(exc: ValidationError) -> str:
             msgs.append(f"{loc}: required field is missing")
         elif kind == "finite_number":
             msgs.append(f"{loc} = {shown!r}: not a finite number{_allowed_hint(err)}")
+        elif kind == "union_tag_invalid":
+            tags = ", ".join(_EVENT_TAGS)
+            msgs.append(f"{loc}.type = {(err.get('ctx') or {}).get('tag')!r}: unknown event "
+                        f"type; allowed: {tags}")
         else:
             msgs.append(f"{loc} = {shown!r}: {err['msg']}{_allowed_hint(err)}")
     return "; ".join(dict.fromkeys(msgs))

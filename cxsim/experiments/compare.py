@@ -85,6 +85,7 @@ class Comparison:
     events: dict[str, list[Any]] = field(default_factory=dict)  # scenario name -> its events
     currency: str = "GBP"
     sizes: dict[str, int] = field(default_factory=dict)  # scenario name -> customers at start
+    tomls: dict[str, str] = field(default_factory=dict)  # scenario name -> its TOML (as run)
 
     @property
     def sizes_differ(self) -> bool:
@@ -214,7 +215,8 @@ def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = 
     return Comparison(names, root, reps, steps, pd.concat(ts_all, ignore_index=True), summary,
                       comparison_table(summary, names, metrics), time.perf_counter() - t0,
                       events={sc.name: list(sc.events) for sc in scenarios},
-                      currency=scenarios[0].money.currency, sizes=sizes)
+                      currency=scenarios[0].money.currency, sizes=sizes,
+                      tomls={sc.name: sc.to_toml() for sc in scenarios})
 
 
 def comparison_table(summary: pd.DataFrame, names: Sequence[str],
@@ -236,11 +238,19 @@ def comparison_table(summary: pd.DataFrame, names: Sequence[str],
 
 # -- output ---------------------------------------------------------------------------------------
 
-def _fmt(v: float, metric: str) -> str:
+_MONEY = ("revenue", "cost", "profit")
+
+
+def _fmt(v: float, metric: str, currency: str | None = None) -> str:
+    """A figure as the table and report show it: rates in %, money with the currency."""
     if not np.isfinite(v):
         return "n/a"
     if "rate" in metric:
         return f"{100 * v:.1f}%"
+    if currency and any(m in metric for m in _MONEY):
+        from ..viz.style import fmt_money
+
+        return fmt_money(v, currency)
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     if abs(v) >= 1:
@@ -271,10 +281,12 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
         cells = []
         for name in cmp.names:
             r = t[(t.scenario == name) & (t.metric == col)].iloc[0]
-            cell = f"{_fmt(r['mean'], col)} [{_fmt(r.ci_low, col)}, {_fmt(r.ci_high, col)}]"
+            cur = cmp.currency
+            cell = (f"{_fmt(r['mean'], col, cur)} [{_fmt(r.ci_low, col, cur)}, "
+                    f"{_fmt(r.ci_high, col, cur)}]")
             if name != base:
                 mark = " **clear**" if r["clear"] else ""
-                cell += f"<br>Δ {_fmt(r.diff_vs_first, col)}{mark}"
+                cell += f"<br>Δ {_fmt(r.diff_vs_first, col, cmp.currency)}{mark}"
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", f"![Curves with 95% bands]({figure})", "", "## What is clear, what is noise",
@@ -292,8 +304,9 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
 
         def say(cols: list[str], sub: pd.DataFrame = sub) -> str:
             return "; ".join(
-                f"{labels[c]} {_fmt(sub.loc[c, 'diff_vs_first'], c)} "
-                f"[{_fmt(sub.loc[c, 'diff_ci_low'], c)}, {_fmt(sub.loc[c, 'diff_ci_high'], c)}]"
+                f"{labels[c]} {_fmt(sub.loc[c, 'diff_vs_first'], c, cmp.currency)} "
+                f"[{_fmt(sub.loc[c, 'diff_ci_low'], c, cmp.currency)}, "
+                f"{_fmt(sub.loc[c, 'diff_ci_high'], c, cmp.currency)}]"
                 for c in cols) or "none"
 
         lines += [f"**{name} vs {base}**", "",
@@ -321,4 +334,11 @@ def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
             fmt=path.suffix[1:], events=cmp.events, currency=cmp.currency))
     write_text(paths[2], report_markdown(cmp))
     write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
+    for name, text in cmp.tomls.items():  # the assumptions, for `cxsim report`
+        write_text(out / "scenarios" / f"{safe_name(name)}.toml", text)
     return paths
+
+
+def safe_name(name: str) -> str:
+    """A scenario name usable as a file name (a path given as a name keeps its stem)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "_"

@@ -120,12 +120,22 @@ class SweepSpec(_Strict):
         return self
 
 
+_WRONG_MEMBER = ("list_type", "model_type", "model_attributes_type", "dict_type")
+
+
 def _format(exc: ValidationError) -> str:
     msgs = []
     seen: set[str] = set()
-    for err in exc.errors():
-        loc = format_loc(err["loc"])
-        if loc in seen:  # a union (list or range) fails once per member: report the first
+    errors = exc.errors()
+    locs = [format_loc(e["loc"]) for e in errors]
+    for err, loc in zip(errors, locs, strict=True):
+        # a union (list of values or a range) fails once per member: a "wrong kind" error is
+        # left out when the other member says what is wrong inside the value
+        if err["type"] in _WRONG_MEMBER and any(
+                other.startswith(loc) and e["type"] not in _WRONG_MEMBER
+                for e, other in zip(errors, locs, strict=True)):
+            continue
+        if loc in seen:
             continue
         seen.add(loc)
         if err["type"] == "finite_number":
@@ -137,7 +147,8 @@ def _format(exc: ValidationError) -> str:
         elif err["type"] == "missing":
             msgs.append(f"{loc}: required field is missing")
         elif err["type"] == "value_error":
-            msgs.append(err["msg"].removeprefix("Value error, "))
+            msg = err["msg"].removeprefix("Value error, ")
+            msgs.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
         else:
             value = err.get("input")
             shown = value if not isinstance(value, dict) else "{...}"
@@ -262,6 +273,30 @@ def _get_dotted(data: dict, key: str) -> Any:
     return node
 
 
+def _schema_key_problem(key: str) -> str | None:
+    """Why a dotted key names no scenario field ('allowed here: ...'), or None if it does."""
+    import difflib
+
+    model: type[BaseModel] = Scenario
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        fields = model.model_fields
+        if part not in fields:
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f"did you mean {'.'.join([*parts[:i], close[0]])!r}? " if close else ""
+            return f"{hint}allowed here: {', '.join(fields)}"
+        ann = fields[part].annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+            continue
+        # a table of names (process.steps.billing) takes one more part; a value takes none
+        rest = len(parts) - i - 1
+        if rest > (1 if "dict[" in str(ann) else 0):
+            return f"{'.'.join(parts[:i + 1])} is a value, not a section"
+        return None
+    return f"{key} is a section; name one of its fields"
+
+
 def make_plan(spec: SweepSpec, spec_text: str = "",
               overrides: dict[str, Any] | None = None) -> Plan:
     """Resolve the base scenario, draw the design, check every row, spawn every seed.
@@ -285,8 +320,9 @@ def make_plan(spec: SweepSpec, spec_text: str = "",
     for key in spec.vary:
         if key.split(".")[0] in ("steps", "seed", "name", "description", "extends", "events"):
             raise SweepError(f"vary.{key}: cannot be varied; use the spec's steps/seed fields")
-        if _get_dotted(base_dict, key) is None and key.split(".")[0] not in base_dict:
-            raise SweepError(f"vary.{key}: no such scenario key")
+        problem = _schema_key_problem(key)
+        if problem:
+            raise SweepError(f"vary.{key}: no such scenario key; {problem}")
     rows = design_matrix(spec)
     for i, row in enumerate(rows):
         for key, val in row.items():

@@ -77,9 +77,8 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
         style.mark_events(ax, spans)
         ax.set_title(label)
         style.style_axis(ax, col, currency, data=shown)
-        if second:
-            ax.set_ylabel(f"{_label(col)} / {_label(second)} "
-                          f"({style.METRICS[col].unit})" if col in style.METRICS else col)
+        if second:  # two figures on one axis: the legend names them, the axis has the unit
+            ax.set_ylabel(style.METRICS[col].unit if col in style.METRICS else col)
             ax.legend(loc="lower left")
     sub = style.band_label(reps)
     note = style.events_note(spans)
@@ -116,7 +115,9 @@ def comparison_curves(ts: pd.DataFrame, names: list[str], path: str | os.PathLik
                              constrained_layout=True)
     reps = int(ts.groupby("scenario")["rep"].nunique().min()) if len(ts) else 0
     ev = dict(events) if not isinstance(events, dict) else events
-    spans = sorted({sp for name in names for sp in event_spans(ev.get(name, ()))})
+    per = {name: event_spans(ev.get(name, ())) for name in names}
+    spans = sorted({(a, b, t if all((a, b, t) in per[n] for n in names) else f"{t} in {name}")
+                    for name in names for a, b, t in per[name]})
     for ax, (col, label) in zip(np.ravel(axes), panels, strict=False):
         shown = []
         for name in names:

@@ -212,15 +212,17 @@ def band_label(reps: int, level: float = 0.95) -> str:
 
 def mark_events(ax: Any, spans: list[tuple[int, int, str]], numbered: bool = True) -> None:
     """Shade multi-week events, draw a line at one-week ones, and number them on the axis."""
+    xlim = ax.get_xlim()
     for i, (first, last, _) in enumerate(spans, start=1):
         if last > first:
             ax.axvspan(first, last + 1, color="tab:red", alpha=0.12, lw=0)
         else:
             ax.axvline(first, color="grey", ls=":", lw=1)
-        if numbered:
+        if numbered:  # numbers stacked, so events in the same week stay readable
             ax.annotate(str(i), (first, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -10), textcoords="offset points", fontsize=7,
+                        xytext=(2, -10 - 9 * (i - 1)), textcoords="offset points", fontsize=7,
                         color="tab:red")
+    ax.set_xlim(xlim)  # an event running past the last week does not stretch the axis
 
 
 def events_note(spans: list[tuple[int, int, str]]) -> str:
