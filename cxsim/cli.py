@@ -23,7 +23,7 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .io import OutputError, SavedElsewhere, check_out_dir, write_folder
+from .io import OutputError, check_out_dir, write_folder
 from .scenario import ScenarioError, builtin_scenarios, load_scenario
 
 _TYPE_METAVARS = {"integer": "N", "integer range": "N", "float": "X", "float range": "X",
@@ -92,7 +92,7 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def lost(exc: SavedElsewhere) -> typer.Exit:
+def lost(exc: OSError) -> typer.Exit:
     """Writing --out failed at the end: say where the results are instead (exit 1)."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                       soft_wrap=True)
@@ -192,7 +192,7 @@ def run(
     try:
         written = write_folder(out, lambda d: write_run_outputs(
             d, sc, results, root, engine, wall, sc.n_colleagues))
-    except SavedElsewhere as exc:
+    except OSError as exc:  # SavedElsewhere says where the results went; others: nowhere
         raise lost(exc) from None
     print_run_summary(sc, written["summary"], reps, root)
     console.print(f"wrote {out}/ (timeseries.csv/.parquet, units.csv, summary.csv, "
@@ -473,7 +473,7 @@ def compare(
                           soft_wrap=True)
     try:
         write_folder(out, lambda d: write_comparison(d, cmp))
-    except SavedElsewhere as exc:
+    except OSError as exc:  # SavedElsewhere says where the results went; others: nowhere
         raise lost(exc) from None
     t = cmp.table
     table = Table(title=f"{' vs '.join(cmp.names)}: {reps} reps, {n_steps} weeks, "

@@ -127,8 +127,13 @@ def write_folder(out: str | os.PathLike, writer: Callable[[Path], Any]) -> Any:
     except OSError as exc:
         if stage is not None and stage.exists():
             _remove_tree(stage)
-        fallback = Path(tempfile.mkdtemp(prefix=f"cxsim-{out.name}-"))
-        writer(fallback)
+        try:
+            fallback = Path(tempfile.mkdtemp(prefix=f"cxsim-{out.name}-"))
+            writer(fallback)
+        except OSError as again:
+            raise OSError(f"could not write {out} ({getattr(exc, 'strerror', None) or exc}) "
+                          f"nor a temporary folder ({getattr(again, 'strerror', None) or again})"
+                          ) from exc
         raise SavedElsewhere(out, fallback, exc) from exc
 
 

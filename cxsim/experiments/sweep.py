@@ -48,6 +48,10 @@ DEFAULT_OUTPUTS = ("nps", "csat", "engagement", "active_customers", "trust",
 class SweepError(ValueError):
     """A sweep spec or output folder that cannot be used; the message says what and why."""
 
+    def __init__(self, message: str):
+        # one line whatever the input: a key or value with a line break is shown escaped
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)

@@ -60,6 +60,14 @@ def _label(column: str) -> str:
 def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim",
                   fmt: str | None = None, events=(), currency: str = "GBP") -> None:
     """Six KPI panels (mean, and a 95% band when there are replications), events marked."""
+    fig = dashboard_figure(ts, title, events, currency)
+    fig.savefig(path, dpi=style.DPI, format=fmt)
+    plt.close(fig)
+
+
+def dashboard_figure(ts: pd.DataFrame, title: str = "cxsim", events=(),
+                     currency: str = "GBP") -> plt.Figure:
+    """The figure of kpi_dashboard, unsaved (tests read its axes)."""
     style.apply()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.4), constrained_layout=True)
     spans = event_spans(events)
@@ -84,8 +92,7 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
     note = style.events_note(spans)
     fig.suptitle(style.wrap(f"{title}: {reps} replication{'s' if reps != 1 else ''}; {sub}"
                             + (f"\nEvents: {note}" if note else "")))
-    fig.savefig(path, dpi=style.DPI, format=fmt)
-    plt.close(fig)
+    return fig
 
 
 COMPARE_PANELS = (
@@ -108,6 +115,15 @@ def comparison_curves(ts: pd.DataFrame, names: list[str], path: str | os.PathLik
     per replication) because one week's contacts are few. `events` maps a scenario name to its
     events; every panel marks them (numbered, listed under the title).
     """
+    fig = comparison_figure(ts, names, title, panels, smooth, events, currency)
+    fig.savefig(path, dpi=style.DPI, format=fmt)
+    plt.close(fig)
+
+
+def comparison_figure(ts: pd.DataFrame, names: list[str], title: str = "cxsim compare",
+                      panels: tuple[tuple[str, str], ...] = COMPARE_PANELS, smooth: int = 4,
+                      events=(), currency: str = "GBP") -> plt.Figure:
+    """The figure of comparison_curves, unsaved (tests read its axes)."""
     style.apply()
     ncol = 3
     nrow = -(-len(panels) // ncol)
@@ -141,5 +157,4 @@ def comparison_curves(ts: pd.DataFrame, names: list[str], path: str | os.PathLik
     note = style.events_note(spans)
     fig.suptitle(style.wrap(f"{title}; {style.band_label(reps)}"
                             + (f"\nEvents: {note}" if note else "")))
-    fig.savefig(path, dpi=style.DPI, format=fmt)
-    plt.close(fig)
+    return fig
