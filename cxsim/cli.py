@@ -14,7 +14,6 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -26,39 +25,41 @@ from . import __version__
 from .io import OutputError, check_out_dir, write_folder
 from .scenario import ScenarioError, builtin_scenarios, load_scenario
 
-_TYPE_METAVARS = {"integer": "N", "integer range": "N", "float": "X", "float range": "X",
-                  "path": "PATH", "text": "TEXT"}
+_TYPE_METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
 
 
-def _tidy(params: list[click.Parameter]) -> list[click.Parameter]:
+def _tidy(params: list[Any]) -> list[Any]:
     """Plain help: arguments by NAME, options by their metavar, no `<type>` or `{name}`."""
     for p in params:
         if getattr(p, "_tidied", False):
             continue
         p._tidied = True  # type: ignore[attr-defined]
-        if isinstance(p, click.Argument):
+        if p.param_type_name == "argument":
             name = (p.metavar or p.name or "arg").upper()
             shown = name + ("..." if p.nargs != 1 else "")
             usage = shown if p.required else f"[{shown}]"
             p.metavar = shown
             p._usage_display_name = lambda usage=usage: usage  # type: ignore[attr-defined]
             p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
-        elif isinstance(p, click.Option):
+        elif p.param_type_name == "option":
             if p.is_flag or p.count:
                 p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
             elif p.metavar is None:
-                tname = getattr(p.type, "name", "text")
-                p.metavar = _TYPE_METAVARS.get(tname, tname.upper())
+                try:
+                    tname = str(p.bare_type()).lower()
+                except Exception:  # noqa: BLE001 - help must render whatever typer does
+                    tname = "text"
+                p.metavar = _TYPE_METAVARS.get(tname, "VALUE")
     return params
 
 
 class _Command(TyperCommand):
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
 
 
 class _Group(TyperGroup):
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
 
 

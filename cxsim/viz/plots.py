@@ -61,7 +61,7 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
                   fmt: str | None = None, events=(), currency: str = "GBP") -> None:
     """Six KPI panels (mean, and a 95% band when there are replications), events marked."""
     fig = dashboard_figure(ts, title, events, currency)
-    fig.savefig(path, dpi=style.DPI, format=fmt)
+    style.savefig(fig, path, fmt)
     plt.close(fig)
 
 
@@ -116,7 +116,7 @@ def comparison_curves(ts: pd.DataFrame, names: list[str], path: str | os.PathLik
     events; every panel marks them (numbered, listed under the title).
     """
     fig = comparison_figure(ts, names, title, panels, smooth, events, currency)
-    fig.savefig(path, dpi=style.DPI, format=fmt)
+    style.savefig(fig, path, fmt)
     plt.close(fig)
 
 

@@ -130,7 +130,9 @@ def _register_package_fonts() -> None:
     roots = [*site.getsitepackages(), site.getusersitepackages()]
     for root in roots:
         for pattern in ("*/*CJK*.[ot]t[fc]", "*/*/*CJK*.[ot]t[fc]", "*/*/*/*CJK*.[ot]t[fc]",
-                        "*/*Han*Sans*.[ot]tf", "*/*/*/*unifont*.[ot]tf"):
+                        "*/*Han*Sans*.[ot]tf", "*/*/*/*unifont*.[ot]tf", "*/*/ipaexg.ttf",
+                        "*/*/*/ipaexg.ttf", "*/*/wqy*.tt[fc]", "*/*/*/wqy*.tt[fc]",
+                        "*/*/*Noto*S[CJ]*.[ot]t[fc]"):
             for path in glob.glob(os.path.join(root, pattern)):
                 try:
                     font_manager.fontManager.addfont(path)
@@ -155,11 +157,15 @@ def apply() -> str | None:
         "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 12,
         "svg.fonttype": "none", "axes.titlelocation": "left",
     })
-    # without a CJK font, missing glyphs are drawn as boxes: say it once in the docs, not in
-    # a warning per character
-    warnings.filterwarnings("ignore", message="Glyph .* missing from")
-    warnings.filterwarnings("ignore", message=".*missing from font")
     return CJK_FONT
+
+
+def savefig(fig: Any, path: str | os.PathLike, fmt: str | None = None) -> None:
+    """fig.savefig without a warning per missing glyph (CJK text with no CJK font installed
+    is drawn as boxes; docs/gallery.md says which font packages fix that)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from")
+        fig.savefig(path, dpi=DPI, format=fmt)
 
 
 def has_cjk(text: str) -> bool:
@@ -239,10 +245,10 @@ def save(fig: Any, path: str | os.PathLike, fmt: str | None = None,
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".") or "png"
     written = [path]
-    write_with(path, lambda p: fig.savefig(p, dpi=DPI, format=fmt))
+    write_with(path, lambda p: savefig(fig, p, fmt))
     if also_svg and fmt == "png" and path.suffix.lower() == ".png":
         svg = path.with_suffix(".svg")
-        write_with(svg, lambda p: fig.savefig(p, format="svg"))
+        write_with(svg, lambda p: savefig(fig, p, "svg"))
         written.append(svg)
     plt.close(fig)
     return written
