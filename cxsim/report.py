@@ -180,7 +180,7 @@ def _read_compare(path: Path, f: Folder) -> None:
         sub = cmp[cmp.metric == m].set_index("scenario")
         if sub.empty:
             continue
-        row = {"figure": f"{sub['label'].iloc[0]} ({unit_of(m, f.currency)})"}
+        row = {"figure": f"{sub['label'].iloc[0]}, {unit_of(m, f.currency)}"}
         for n in names:
             row[n] = _fmt(sub.loc[n, "mean"], m, f.currency)
         rows.append(row)
@@ -285,6 +285,7 @@ def _deck_tables(f: Folder) -> list[tuple[str, pd.DataFrame]]:
                                  f"[{_fmt(r['ci_low'], m, f.currency)}, "
                                  f"{_fmt(r['ci_high'], m, f.currency)}]",
                 f"difference vs {names[0]} [95% CI]":
+                    f"{'+' if r['diff_vs_first'] > 0 else ''}"
                     f"{_fmt(r['diff_vs_first'], m, f.currency)} "
                     f"[{_fmt(r['diff_ci_low'], m, f.currency)}, "
                     f"{_fmt(r['diff_ci_high'], m, f.currency)}]",

@@ -51,6 +51,7 @@ METRICS: dict[str, Metric] = {
     "brand_alignment": Metric("Brand alignment of colleagues", "index 0-100", "index",
                               (0.0, 100.0)),
     "brand_consistency": Metric("Brand consistency", "index 0-100", "index", (0.0, 100.0)),
+    "process_quality": Metric("Process quality", "index 0-100", "index", (0.0, 100.0)),
     "active_customers": Metric("Active customers", "customers", "count"),
     "acquisitions": Metric("Acquisitions", "customers per week", "count"),
     "churned": Metric("Customers churned", "customers per week", "count"),
