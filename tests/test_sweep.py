@@ -207,6 +207,24 @@ def test_failed_runs_exit_1_changed_spec_refused_and_analyze(tmp_path: Path) -> 
     assert res.returncode == 0, res.stderr
     assert "1 failed run(s) left out" in res.stdout
     assert (out / "analysis" / "heatmap_nps.png").stat().st_size > 1000
+    assert (out / "analysis" / "heatmap_nps.svg").read_text().lstrip().startswith("<?xml")
+    # the report of a sweep folder: the deck and the workbook read back
+    res = cli("report", str(out))
+    assert res.returncode == 0, res.stderr
+    from openpyxl import load_workbook
+    from pptx import Presentation
+
+    wb = load_workbook(out / "report.xlsx")
+    assert wb.sheetnames[:3] == ["About", "Runs", "Summary by row"]
+    assert "Assumptions" in wb.sheetnames
+    about = {r[0].value: r[1].value for r in wb["About"].iter_rows()}
+    assert "1 of 4 runs failed" in about["warning"]
+    runs = wb["Runs"]
+    assert runs.max_row == 1 + 4 and "status" in [c.value for c in runs[1]]
+    deck = Presentation(str(out / "report.pptx"))
+    titles = [sl.shapes.title.text for sl in deck.slides]
+    assert titles[0].startswith("Sweep: ") and titles[1] == "Headline figures"
+    assert any(t.startswith("heatmap") for t in titles)
     # retrying the failed run finishes the sweep: exit 0
     res = cli("sweep", str(spec), "--out", str(out), "--retry-failed")
     assert res.returncode == 0, res.stderr

@@ -163,7 +163,7 @@ def apply() -> str | None:
 
 def savefig(fig: Any, path: str | os.PathLike, fmt: str | None = None) -> None:
     """fig.savefig without a warning per missing glyph (CJK text with no CJK font installed
-    is drawn as boxes; docs/gallery.md says which font packages fix that)."""
+    is drawn as boxes; the README says which fonts fix that)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from")
         fig.savefig(path, dpi=DPI, format=fmt)
