@@ -102,6 +102,9 @@ def check_out_dir(out: str | os.PathLike, option: str = "--out",
             raise OutputError(f"{label}: its parent {str(parent)!r} is not writable, so the "
                               "folder cannot be replaced; allowed: a folder in a writable place")
         entries = [p.name for p in out.iterdir()]
+        if replace and "sweep.json" in entries:  # hours of runs: never replaced by a run
+            raise OutputError(f"{label} holds a sweep (sweep.json), which is not replaced; "
+                              "allowed: another folder")
         if replace and entries and not any(m in entries for m in MARKERS):
             shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
             raise OutputError(f"{label} holds files cxsim did not write ({shown}); allowed: a "

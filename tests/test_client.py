@@ -48,6 +48,11 @@ def test_check_out_dir_refuses_before_work(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"holds files cxsim did not write \(thesis.docx\)"):
         check_out_dir(mine)
     assert check_out_dir(mine, replace=False) == mine  # a report adds files: allowed
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text("{}")
+    with pytest.raises(OutputError, match=r"holds a sweep \(sweep.json\), which is not replaced"):
+        check_out_dir(sweep)
     assert check_out_dir(tmp_path / "new" / "out") == tmp_path / "new" / "out"
     assert not (tmp_path / "new").exists()  # checking creates nothing
 
