@@ -336,3 +336,19 @@ def test_report_of_an_explain_folder(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     titles = [t for t, _ in _slides(tmp_path / "report.pptx")]
     assert titles[0].startswith("Why:") and "The explanation by causal path" in titles
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a BOM: scenario files and sweep specs load all the same."""
+    from cxsim.experiments.sweep import load_spec
+
+    sc = tmp_path / "bom.toml"
+    sc.write_bytes('extends = "baseline"\nname = "Café"\n[levers]\nsilo = 0.7\n'.encode(
+        "utf-8-sig"))
+    assert sc.read_bytes()[:3] == b"\xef\xbb\xbf"
+    loaded = load_scenario(sc)
+    assert loaded.name == "Café" and loaded.levers.silo == 0.7
+    spec = tmp_path / "spec.toml"
+    spec.write_text('scenario = "baseline"\n[vary]\n"levers.silo" = [0.2, 0.8]\n',
+                    encoding="utf-8-sig")
+    assert list(load_spec(spec)[0].vary) == ["levers.silo"]
