@@ -179,6 +179,7 @@ def test_rows_that_cannot_run_are_refused_before_launch(tmp_path: Path) -> None:
     assert res.returncode == 2 and "cannot staff" in res.stderr and not out.exists()
 
 
+@pytest.mark.slow
 def test_failed_runs_exit_1_changed_spec_refused_and_analyze(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path / "s.toml", reps=1, levels=2)
     out = tmp_path / "out"
