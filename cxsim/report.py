@@ -246,6 +246,8 @@ def read_folder(path: str | Path) -> Folder:
             f.subtitle = "Shares of each figure explained by each causal path, 95% intervals"
         for png in sorted(path.glob("explain*.png")):
             f.figures.append(("The explanation by causal path", png))
+        if (path / "costs.csv").is_file():
+            f.sheets["Costs"] = pd.read_csv(path / "costs.csv")
     return f
 
 
@@ -297,8 +299,18 @@ def _deck_tables(f: Folder) -> list[tuple[str, pd.DataFrame]]:
                            comp.iloc[i:i + MAX_TABLE_ROWS]))
     if f.explain is not None:
         ex = f.explain.copy()
-        shown = pd.DataFrame({c: ex[c] for c in ex.columns if c not in ("ci_low", "ci_high")})
-        if {"share", "ci_low", "ci_high"} <= set(ex.columns):
+        shown = pd.DataFrame({c: ex[c] for c in ex.columns
+                              if c not in ("ci_low", "ci_high", "description")})
+        if {"effect", "ci_low", "ci_high"} <= set(ex.columns):
+            # cxsim explain: the interval is the effect's (in the metric's units); the share
+            # is the effect as a part of the whole difference
+            shown["effect [95% CI]"] = [f"{e:+.3g} [{lo:+.3g}, {hi:+.3g}]" for e, lo, hi in
+                                        zip(ex["effect"], ex["ci_low"], ex["ci_high"],
+                                            strict=True)]
+            shown = shown.drop(columns=["effect"])
+            if "share" in shown:
+                shown["share"] = [f"{v:.0%}" if v == v else "n/a" for v in shown["share"]]
+        elif {"share", "ci_low", "ci_high"} <= set(ex.columns):
             shown["share [95% CI]"] = [f"{s:.0%} [{lo:.0%}, {hi:.0%}]" for s, lo, hi in
                                        zip(ex["share"], ex["ci_low"], ex["ci_high"],
                                            strict=True)]
@@ -384,7 +396,7 @@ def _number_format(col: str, currency: str) -> str | None:
     m = style.METRICS.get(_metric_of(col))
     if col in ("mean", "ci_low", "ci_high", "diff_vs_first", "diff_ci_low", "diff_ci_high"):
         return "#,##0.000"
-    if col in ("share",):
+    if col == "share":
         return "0.0%"
     if m is None:
         return None

@@ -329,6 +329,25 @@ def test_report_of_a_comparison_with_an_explanation(sized_comparison, tmp_path: 
     assert ex.cell(row=2, column=3).number_format == "0.0%"
 
 
+def test_report_of_a_cxsim_explain_folder(tmp_path: Path) -> None:
+    """`cxsim explain` writes the effect with its interval, and the share of the difference."""
+    from openpyxl import load_workbook
+
+    pd.DataFrame({"path": ["total (B - A)", "mirror"], "metric": ["nps", "nps"],
+                  "effect": [12.0, 4.5], "share": [1.0, 0.375], "ci_low": [10.0, 3.1],
+                  "ci_high": [14.0, 5.9], "description": ["", "satisfied customers lift"]}
+                 ).to_csv(tmp_path / "explain.csv", index=False)
+    pd.DataFrame({"driver": ["training"], "cost": [1000.0]}).to_csv(tmp_path / "costs.csv",
+                                                                  index=False)
+    res = runner.invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    why = [c for t, cells in _slides(tmp_path / "report.pptx")
+           if t.startswith("The explanation") for c in cells]
+    assert "effect [95% CI]" in why and "+4.5 [+3.1, +5.9]" in why and "38%" in why
+    assert load_workbook(tmp_path / "report.xlsx").sheetnames == ["About", "Explanation",
+                                                                  "Costs"]
+
+
 def test_report_of_an_explain_folder(tmp_path: Path) -> None:
     pd.DataFrame({"path": ["a -> b"], "metric": ["nps"], "share": [1.0], "ci_low": [0.9],
                   "ci_high": [1.0]}).to_csv(tmp_path / "explain.csv", index=False)
