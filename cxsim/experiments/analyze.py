@@ -102,16 +102,37 @@ def plot_heatmap(summary: pd.DataFrame, x: str, y: str, output: str, path: Path,
         im = ax.imshow(piv.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(piv.columns)), [f"{v:.3g}" for v in piv.columns])
         ax.set_yticks(range(len(piv.index)), [f"{v:.3g}" for v in piv.index])
-        for (i, j), v in np.ndenumerate(piv.to_numpy()):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize=8)
+        vals = piv.to_numpy()
+        lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+        for (i, j), v in np.ndenumerate(vals):
+            bright = hi > lo and (v - lo) / (hi - lo) > 0.6  # viridis is light at the top
+            ax.text(j, i, _cell_text(output, v, currency), ha="center", va="center",
+                    color="black" if bright else "white", fontsize=8)
+        ax.grid(False)
     else:
         im = ax.scatter(summary[x], summary[y], c=summary[f"{output}_mean"], cmap="viridis", s=40)
-    fig.colorbar(im, ax=ax, label=f"{style.axis_label(output, currency)}, mean over "
-                                  "replications")
+    bar = fig.colorbar(im, ax=ax, label=f"{style.axis_label(output, currency)}, mean over "
+                                        "replications")
+    m = style.METRICS.get(output)
+    if m is not None and m.kind == "money":
+        from matplotlib.ticker import FuncFormatter
+
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_money(v,
+                                                                                    currency)))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(style.wrap(f"{style.axis_label(output, currency)} by {x} and {y}", 60))
     return _save(fig, path)
+
+
+def _cell_text(output: str, v: float, currency: str) -> str:
+    """A heatmap cell's value as the axis shows it (already scaled: indices 0-100)."""
+    from ..viz import style
+
+    m = style.METRICS.get(output)
+    if m is not None and m.kind == "money":
+        return style.fmt_money(v, currency)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def plot_curves(table: pd.DataFrame, lever: str, outputs: list[str], path: Path,
