@@ -223,7 +223,24 @@ def _read_sweep(path: Path, f: Folder) -> None:
             f.sheets[csv.stem[:31]] = pd.read_csv(csv)
     for png in sorted((path / "analysis").glob("*.png")) if (path / "analysis").is_dir() \
             else []:
-        f.figures.append((png.stem.replace("_", " "), png))
+        f.figures.append((_analysis_title(png.stem, meta["varied"]), png))
+
+
+def _analysis_title(stem: str, varied: list[str]) -> str:
+    """'NPS by levers.silo and levers.empowerment' for heatmap_nps, and so on."""
+    kind, _, what = stem.partition("_")
+
+    def label(col: str) -> str:
+        m = style.METRICS.get(col)
+        return m.label if m else col.replace("_", " ")
+
+    if kind == "heatmap":
+        return f"{label(what)} by {' and '.join(varied)} (mean over replications)"
+    if kind == "curves":
+        return f"Figures against {what.replace('_', '.', 1)}"
+    if kind in ("sobol", "morris"):
+        return f"{'Sobol' if kind == 'sobol' else 'Morris'} sensitivity of {label(what)}"
+    return stem.replace("_", " ")
 
 
 def read_folder(path: str | Path) -> Folder:
@@ -272,7 +289,8 @@ def _deck_tables(f: Folder) -> list[tuple[str, pd.DataFrame]]:
     """(slide title, table) of every table slide, in the deck's order."""
     tables: list[tuple[str, pd.DataFrame]] = []
     if f.headline is not None and len(f.headline):
-        tables.append(("Headline figures", f.headline))
+        tables.append(("Headline figures" + (" (mean over replications, by design row)"
+                                             if f.kind == "sweep" else ""), f.headline))
     if f.comparison is not None:
         cmp = f.comparison
         names = list(dict.fromkeys(cmp["scenario"]))
@@ -358,7 +376,7 @@ def write_deck(f: Folder, path: Path) -> list[str]:
     figures = list(f.figures)
     # headline first, then the curves, then the rest of the tables
     order: list[tuple[str, Any]] = []
-    if tables and tables[0][0] == "Headline figures":
+    if tables and tables[0][0].startswith("Headline figures"):
         order.append(("table", tables.pop(0)))
     order += [("figure", fig) for fig in figures] + [("table", t) for t in tables]
     for kind, item in order:
