@@ -23,7 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .io import OutputError, check_out_dir, write_folder
-from .scenario import ScenarioError, builtin_scenarios, load_scenario
+from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
 _TYPE_METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
 
@@ -122,14 +122,18 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
             raise fail(f"--set {item!r}: expected KEY=VALUE with a dotted scenario key, "
                        "e.g. --set levers.empowerment=0.7")
         try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+            parsed = tomllib.loads(f"v = {raw.strip()}")
         except tomllib.TOMLDecodeError:
-            value = raw.strip()  # a bare word is text: --set name=client
-        out[key] = value
+            parsed = {"v": raw.strip()}  # a bare word is text: --set name=client
+        if set(parsed) != {"v"}:  # a line break smuggling in another key
+            raise fail(f"--set {item!r}: expected one value after '=', e.g. "
+                       "--set levers.empowerment=0.7")
+        out[key] = parsed["v"]
     return out
 
 
-def apply_sets(sc: Any, sets: dict[str, Any]) -> Any:
+def apply_sets(sc: Scenario, sets: dict[str, Any]) -> Scenario:
+    """The scenario with the --set changes, validated (ScenarioError names `--set`)."""
     return sc.with_overrides(sets, source="--set") if sets else sc
 
 
