@@ -190,6 +190,9 @@ def _read_compare(path: Path, f: Folder) -> None:
         f.sheets["Time series"] = ts
     if (path / "comparison.png").is_file():
         f.figures.append(("The curves, with 95% bands", path / "comparison.png"))
+    if (path / "differences.png").is_file():
+        f.figures.append((f"Differences from {names[0]}, with 95% intervals",
+                          path / "differences.png"))
 
 
 def _read_sweep(path: Path, f: Folder) -> None:

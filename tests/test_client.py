@@ -226,6 +226,24 @@ def test_comparison_figure_marks_events_and_labels_units(sized_comparison) -> No
     plt.close(fig)
 
 
+def test_differences_figure_uses_per_1000_when_sizes_differ(sized_comparison) -> None:
+    import matplotlib.pyplot as plt
+
+    from cxsim.viz.plots import differences_figure
+
+    cmp = sized_comparison
+    fig = differences_figure(cmp.table, cmp.names, "GBP", per_1000=True)
+    titles = [ax.get_title("left") for ax in fig.axes]
+    assert "Active customers (final) per 1,000\ncustomers" in titles
+    profit = fig.axes[5]
+    assert "£" in profit.get_xlabel()
+    # the dot is the paired difference the table reports
+    row = cmp.table.set_index(["scenario", "metric"]).loc[("client", "final_nps")]
+    x = fig.axes[0].lines[0].get_xdata()[0]
+    assert x == pytest.approx(row["diff_vs_first"])
+    plt.close(fig)
+
+
 def test_cjk_names_render_without_warnings(tmp_path: Path) -> None:
     """A CJK font is used when a package ships one; otherwise the figure still renders."""
     from cxsim.viz.plots import kpi_dashboard
@@ -312,6 +330,9 @@ def test_report_of_a_comparison_with_an_explanation(sized_comparison, tmp_path: 
     slides = _slides(out / "report.pptx")
     titles = [t for t, _ in slides]
     assert titles[0] == "What-if comparison: baseline vs client"
+    assert (out / "differences.png").is_file() and (out / "differences.svg").is_file()
+    diff_slide = dict(slides)["Differences from baseline, with 95% intervals"]
+    assert diff_slide == ["<picture>"]
     comp = [c for t, cells in slides if t.startswith("The comparison") for c in cells]
     assert "difference vs baseline [95% CI]" in comp and ("clear" in comp or "noise" in comp)
     assert any("per 1,000 customers" in c for c in comp)

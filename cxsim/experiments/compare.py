@@ -319,7 +319,8 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
 
 
 def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
-    """Write comparison.csv, comparison.png, report.md and timeseries.csv, each atomically."""
+    """Write comparison.csv, comparison.png, report.md, timeseries.csv, differences.png and
+    the scenarios' TOML, each atomically."""
     from ..viz.plots import comparison_curves
 
     out.mkdir(parents=True, exist_ok=True)
@@ -334,6 +335,12 @@ def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
             fmt=path.suffix[1:], events=cmp.events, currency=cmp.currency))
     write_text(paths[2], report_markdown(cmp))
     write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
+    if len(cmp.names) > 1:
+        from ..viz.plots import differences_figure
+        from ..viz.style import save as save_figure
+
+        fig = differences_figure(cmp.table, cmp.names, cmp.currency, cmp.sizes_differ)
+        paths += save_figure(fig, out / "differences.png")
     for name, text in cmp.tomls.items():  # the assumptions, for `cxsim report`
         write_text(out / "scenarios" / f"{safe_name(name)}.toml", text)
     return paths

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from . import style  # noqa: E402
 
@@ -157,4 +158,57 @@ def comparison_figure(ts: pd.DataFrame, names: list[str], title: str = "cxsim co
     note = style.events_note(spans)
     fig.suptitle(style.wrap(f"{title}; {style.band_label(reps)}"
                             + (f"\nEvents: {note}" if note else "")))
+    return fig
+
+
+#: (comparison metric, the style metric that gives its unit, scale) on the differences chart
+DIFF_PANELS = (
+    ("final_nps", "nps", 1.0), ("mean_csat", "csat", 1.0),
+    ("final_engagement", "engagement", 100.0), ("annual_churn_rate", None, 100.0),
+    ("final_active_customers", "active_customers", 1.0),
+    ("final_cumulative_profit", "cumulative_profit", 1.0),
+)
+
+
+def differences_figure(table: pd.DataFrame, names: list[str], currency: str = "GBP",
+                       per_1000: bool = False) -> plt.Figure:
+    """Each scenario's paired difference from the first, with its 95% interval, per figure.
+
+    A dot whose whisker crosses zero is noise; the panels keep their own units (points, %,
+    customers, money), so nothing is converted into a made-up common scale.
+    """
+    style.apply()
+    fig, axes = plt.subplots(2, 3, figsize=(13, 1.2 + 0.55 * len(names) * 2 + 2.2),
+                             constrained_layout=True)
+    others = names[1:]
+    for ax, (metric, col, k) in zip(axes.ravel(), DIFF_PANELS, strict=True):
+        if per_1000 and f"{metric}_per_1000" in set(table["metric"]):
+            metric = f"{metric}_per_1000"
+        sub = table[table["metric"] == metric].set_index("scenario")
+        label = sub["label"].iloc[0] if len(sub) else metric
+        for i, name in enumerate(others):
+            if name not in sub.index:
+                continue
+            r = sub.loc[name]
+            d, lo, hi = (k * r["diff_vs_first"], k * r["diff_ci_low"], k * r["diff_ci_high"])
+            clear = bool(r["clear"])
+            ax.errorbar([d], [i], xerr=[[d - lo], [hi - d]], fmt="o", capsize=4,
+                        color="tab:blue" if clear else "grey")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(others)), others)
+        ax.set_ylim(-0.7, len(others) - 0.3)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        if col is None:
+            unit = "percentage points"
+        elif style.METRICS[col].kind == "money":
+            unit = style.currency_symbol(currency).strip()
+            ax.xaxis.set_major_formatter(
+                FuncFormatter(lambda v, _: style.fmt_money(v, currency)))
+        else:
+            unit = style.METRICS[col].unit
+        ax.set_xlabel(f"difference ({unit})")
+        ax.set_title(style.wrap(label, 40))
+    fig.suptitle(style.wrap(f"Difference from {names[0]}, with 95% intervals over paired "
+                            "replications; grey: the interval includes zero (noise)"))
     return fig
