@@ -501,8 +501,9 @@ def compare(
             cells.append(cell)
         table.add_row(t[t.metric == col].iloc[0]["label"], *cells)
     console.print(table)
-    console.print(f"wrote {out}/ (comparison.csv, comparison.png/.svg, report.md, "
-                  f"timeseries.csv) in {cmp.wall_s:.1f} s", highlight=False)
+    console.print(f"wrote {out}/ (comparison.csv, comparison.png/.svg, differences.png/.svg, "
+                  f"report.md, timeseries.csv, scenarios/) in {cmp.wall_s:.1f} s; "
+                  f"`cxsim report {out}` makes the deck and workbook", highlight=False)
 
 
 @app.command(cls=_Command)
