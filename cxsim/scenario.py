@@ -465,7 +465,21 @@ def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
         raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars (from code, e.g. a design drawn with numpy) as Python values.
+
+    Validation is strict about types, which is right for files and the command line; a
+    numpy.int64 from a script is still a whole number and should not be refused for its type.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # a scalar becomes a Python scalar, an array a list
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _set_dotted(data: dict, key: str, value: Any, source: str) -> None:
+    value = _plain(value)
     parts = key.split(".")
     node = data
     for p in parts[:-1]:
