@@ -98,11 +98,7 @@ def build_organisation(sc: Scenario, rng: np.random.Generator) -> Organisation:
     o = sc.organisation
     n = sc.n_colleagues
     names, is_channel = _departments(sc)
-    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
-    n_leaders = min(n_leaders, max(1, n // 4))
-    rest = n - n_leaders
-    n_teams = max(len(names), round(rest / o.team_size))
-    n_teams = min(n_teams, rest // 2)
+    n_leaders, n_teams = sc.team_counts()
     if n_teams < len(names):  # validation refuses this (Scenario.staffing_problem)
         raise ScenarioError(sc.staffing_problem() or "cannot staff the departments")
     # teams per department: front-line share split by channel_staff, back office evenly

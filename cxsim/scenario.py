@@ -404,18 +404,24 @@ class Scenario(_Section):
         """
         if self.organisation.file:
             return None
+        n_leaders, n_teams = self.team_counts()
+        depts = len(self.departments())
+        if n_teams >= depts:
+            return None
+        return (f"size.colleagues: {self.n_colleagues} colleagues cannot staff {depts} "
+                f"departments with teams of {self.organisation.team_size}; allowed: at least "
+                f"{n_leaders + 2 * depts} colleagues (set size.colleagues, or more "
+                f"size.customers)")
+
+    def team_counts(self) -> tuple[int, int]:
+        """(leaders, teams) of a generated organisation: one rule for the build and the check."""
         o = self.organisation
         n = self.n_colleagues
-        depts = len(self.departments())
         n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
         n_leaders = min(n_leaders, max(1, n // 4))
         rest = n - n_leaders
-        n_teams = min(max(depts, round(rest / o.team_size)), rest // 2)
-        if n_teams >= depts:
-            return None
-        return (f"size.colleagues: {n} colleagues cannot staff {depts} departments with teams "
-                f"of {o.team_size}; allowed: at least {n_leaders + 2 * depts} colleagues "
-                f"(set size.colleagues, or more size.customers)")
+        n_teams = min(max(len(self.departments()), round(rest / o.team_size)), rest // 2)
+        return n_leaders, n_teams
 
     @property
     def digital_ever(self) -> bool:
@@ -567,7 +573,10 @@ def resolve_path(name_or_path: str | os.PathLike, relative_to: Path | None = Non
 
 
 def read_toml_text(path: Path) -> str:
-    """The text of a TOML file: UTF-8, with or without a byte-order mark; OSError otherwise."""
+    """The text of a TOML file: UTF-8, with or without a byte-order mark.
+
+    Raises OSError when it cannot be read and UnicodeError when it is not UTF-8.
+    """
     raw = Path(path).read_bytes()
     try:
         return raw.decode("utf-8-sig")
