@@ -87,7 +87,8 @@ def organisation_graph(org: Organisation) -> nx.Graph:
 
 
 def _departments(sc: Scenario) -> tuple[list[str], np.ndarray]:
-    names = sc.departments()
+    channels = [c for c in CHANNELS if c != "digital" or sc.digital_ever]
+    names = channels + list(sc.process.steps)
     return names, np.array([n in CHANNELS for n in names])
 
 
@@ -98,9 +99,15 @@ def build_organisation(sc: Scenario, rng: np.random.Generator) -> Organisation:
     o = sc.organisation
     n = sc.n_colleagues
     names, is_channel = _departments(sc)
-    n_leaders, n_teams = sc.team_counts()
-    if n_teams < len(names):  # validation refuses this (Scenario.staffing_problem)
-        raise ScenarioError(sc.staffing_problem() or "cannot staff the departments")
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    n_teams = max(len(names), round(rest / o.team_size))
+    n_teams = min(n_teams, rest // 2)
+    if n_teams < len(names):
+        raise ScenarioError(f"size: {n} colleagues cannot staff {len(names)} departments "
+                            f"with teams of {o.team_size}; allowed: at least "
+                            f"{n_leaders + 2 * len(names)} colleagues", source="size.colleagues")
     # teams per department: front-line share split by channel_staff, back office evenly
     chan_names = [c for c in names if c in CHANNELS]
     weights = np.array([o.channel_staff.get(c, 0.0) for c in chan_names], dtype=float)

@@ -372,7 +372,7 @@ class Scenario(_Section):
                 if s not in self.process.steps:
                     raise ValueError(f"process.chains.{ch} names step {s!r} that is not in "
                                      f"process.steps ({', '.join(self.process.steps)})")
-        problem = self.staffing_problem()
+        problem = staffing_problem(self)
         if problem:
             raise ValueError(problem)
         for i, ev in enumerate(self.events):
@@ -390,38 +390,6 @@ class Scenario(_Section):
         if self.size.colleagues is not None:
             return self.size.colleagues
         return max(12, round(self.size.customers / self.size.customers_per_colleague))
-
-    def departments(self) -> list[str]:
-        """Departments of a generated organisation: the channels offered, then process steps."""
-        channels = [c for c in CHANNELS if c != "digital" or self.digital_ever]
-        return channels + list(self.process.steps)
-
-    def staffing_problem(self) -> str | None:
-        """Why the colleagues cannot staff a generated organisation, or None when they can.
-
-        Part of validation, so a sweep row or a `--set` that leaves too few colleagues is
-        refused before anything runs, not when a model is built.
-        """
-        if self.organisation.file:
-            return None
-        n_leaders, n_teams = self.team_counts()
-        depts = len(self.departments())
-        if n_teams >= depts:
-            return None
-        return (f"size.colleagues: {self.n_colleagues} colleagues cannot staff {depts} "
-                f"departments with teams of {self.organisation.team_size}; allowed: at least "
-                f"{n_leaders + 2 * depts} colleagues (set size.colleagues, or more "
-                f"size.customers)")
-
-    def team_counts(self) -> tuple[int, int]:
-        """(leaders, teams) of a generated organisation: one rule for the build and the check."""
-        o = self.organisation
-        n = self.n_colleagues
-        n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
-        n_leaders = min(n_leaders, max(1, n // 4))
-        rest = n - n_leaders
-        n_teams = min(max(len(self.departments()), round(rest / o.team_size)), rest // 2)
-        return n_leaders, n_teams
 
     @property
     def digital_ever(self) -> bool:
@@ -469,6 +437,39 @@ def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
+
+
+def generated_departments(sc: Scenario) -> list[str]:
+    """Departments of a generated organisation: the channels offered, then process steps.
+
+    The same rule as `networks._departments` (tests/test_networks.py checks they agree); it
+    lives here too so that validation does not import the network code (numba, networkx).
+    """
+    channels = [c for c in CHANNELS if c != "digital" or sc.digital_ever]
+    return channels + list(sc.process.steps)
+
+
+def staffing_problem(sc: Scenario) -> str | None:
+    """Why the colleagues cannot staff a generated organisation, or None when they can.
+
+    Part of validation, so a sweep row or a `--set` that leaves too few colleagues is refused
+    before anything runs, not when a model is built. The arithmetic is build_organisation's
+    (tests/test_networks.py checks that both refuse exactly the same sizes).
+    """
+    o = sc.organisation
+    if o.file:
+        return None
+    n = sc.n_colleagues
+    depts = len(generated_departments(sc))
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    n_teams = min(max(depts, round(rest / o.team_size)), rest // 2)
+    if n_teams >= depts:
+        return None
+    return (f"size.colleagues: {n} colleagues cannot staff {depts} departments with teams of "
+            f"{o.team_size}; allowed: at least {n_leaders + 2 * depts} colleagues (set "
+            "size.colleagues, or more size.customers)")
 
 
 def _plain(value: Any) -> Any:
