@@ -1,4 +1,4 @@
-"""Command line: `cxsim run`, `compare`, `sweep`, `analyze`, `report`, `serve`, `animate`.
+"""Command line: `cxsim run`, `cxsim scenarios`, `cxsim sweep`, `cxsim analyze`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
 is allowed, before any work starts; nothing is written to the output folder. Outputs go to a

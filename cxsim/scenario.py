@@ -445,7 +445,9 @@ def generated_departments(sc: Scenario) -> list[str]:
     The same rule as `networks._departments` (tests/test_networks.py checks they agree); it
     lives here too so that validation does not import the network code (numba, networkx).
     """
-    channels = [c for c in CHANNELS if c != "digital" or sc.digital_ever]
+    # digital is its own department while `digital_ever` exists; where the organisation always
+    # serves digital from the contact centre (no such property), it never is
+    channels = [c for c in CHANNELS if c != "digital" or getattr(sc, "digital_ever", False)]
     return channels + list(sc.process.steps)
 
 
