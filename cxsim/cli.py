@@ -62,6 +62,16 @@ class _Group(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Every command gets the plain help, also one declared without cls=_Command."""
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None and not isinstance(cmd, _Command) \
+                and not getattr(cmd, "_tidy_help", False):
+            original = cmd.get_params
+            cmd.get_params = lambda ctx, original=original: _tidy(original(ctx))
+            cmd._tidy_help = True
+        return cmd
+
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},

@@ -133,6 +133,29 @@ def test_help_has_no_type_placeholders(command: str) -> None:
         assert "--set KEY=VALUE" in res.output
 
 
+def test_plain_help_also_for_a_command_declared_without_the_class() -> None:
+    """A command added later with a bare @app.command() gets the same plain help."""
+    import typer
+
+    from cxsim.cli import _Group
+
+    t = typer.Typer(cls=_Group, rich_markup_mode=None,
+                    context_settings={"help_option_names": ["-h", "--help"]})
+
+    @t.command()
+    def explain(a: str, b: str, reps: int = typer.Option(3, min=2)) -> None:
+        """Explain."""
+
+    @t.command()
+    def other() -> None:
+        """Other."""
+
+    res = runner.invoke(t, ["explain", "-h"], terminal_width=120)
+    assert res.exit_code == 0, res.output
+    assert "Usage: root explain [OPTIONS] A B" in res.output and "--reps N" in res.output
+    assert "<" not in res.output and "{" not in res.output
+
+
 # -- compare of different sizes -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
