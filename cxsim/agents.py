@@ -162,7 +162,14 @@ class Customer(mesa.Agent):
 
     @property
     def segment(self) -> str:
-        """promoter (9-10), passive (7-8) or detractor (0-6)."""
+        """promoter (9-10), passive (7-8) or detractor (0-6) for an active customer.
+
+        Prospects and churned customers are not asked to recommend, so they are "prospect" or
+        "churned": a filter on "promoter" then means active promoters, as NPS counts them.
+        """
+        status = int(self.model.customers.status[self.index])
+        if status != ACTIVE:
+            return STATUS_NAMES[status]
         x = self.ltr
         return "promoter" if x >= PROMOTER_MIN else ("detractor" if x < DETRACTOR_MAX
                                                      else "passive")

@@ -1,24 +1,80 @@
 """Command line: `cxsim run`, `scenarios`, `sweep`, `analyze`, `compare`, `validate`, `explain`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
-is allowed; nothing is written to the output folder.
+is allowed, before any work starts; nothing is written to the output folder. Outputs go to a
+fresh folder that replaces `--out` only when complete; if that fails at the end, the results
+are saved to a temporary folder and the message says where (exit code 1).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
-from .scenario import ScenarioError, builtin_scenarios, load_scenario
+from . import __version__
+from .io import OutputError, check_out_dir, write_folder
+from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+_TYPE_METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
+
+
+def _tidy(params: list[Any]) -> list[Any]:
+    """Plain help: arguments by NAME, options by their metavar, no `<type>` or `{name}`."""
+    for p in params:
+        if getattr(p, "_tidied", False):
+            continue
+        p._tidied = True  # type: ignore[attr-defined]
+        if p.param_type_name == "argument":
+            name = (p.metavar or p.name or "arg").upper()
+            shown = name + ("..." if p.nargs != 1 else "")
+            usage = shown if p.required else f"[{shown}]"
+            p.metavar = shown
+            p._usage_display_name = lambda usage=usage: usage  # type: ignore[attr-defined]
+            p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+        elif p.param_type_name == "option":
+            if p.is_flag or p.count:
+                p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            elif p.metavar is None:
+                try:
+                    tname = str(p.bare_type()).lower()
+                except Exception:  # noqa: BLE001 - help must render whatever typer does
+                    tname = "text"
+                p.metavar = _TYPE_METAVARS.get(tname, "VALUE")
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Every command gets the plain help, also one declared without cls=_Command."""
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None and not isinstance(cmd, _Command) \
+                and not getattr(cmd, "_tidy_help", False):
+            original = cmd.get_params
+            cmd.get_params = lambda ctx, original=original: _tidy(original(ctx))
+            cmd._tidy_help = True
+        return cmd
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group,
+                  rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="cxsim: how a company's culture reaches its customers.")
 console = Console()
 err_console = Console(stderr=True)
@@ -27,10 +83,68 @@ DEFAULT_OUT = Path("out/run")
 DEFAULT_COMPARE_OUT = Path("out/compare")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"cxsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_show_version, is_eager=True,
+        help="Show the version and exit.")] = False) -> None:
+    """cxsim: how a company's culture reaches its customers."""
+
+
 def fail(message: str) -> typer.Exit:
     """Print one clear error line and return the exit to raise (code 2: bad input)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    one_line = " ".join(str(message).split("\n"))
+    err_console.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def lost(exc: OSError) -> typer.Exit:
+    """Writing --out failed at the end: say where the results are instead (exit 1)."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                      soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def out_ok(out: Path, option: str = "--out", replace: bool = True) -> Path:
+    """check_out_dir as an exit 2."""
+    try:
+        return check_out_dir(out, option, replace)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
+
+
+SET_HELP = ("Change a scenario field, e.g. --set levers.empowerment=0.7 (repeatable; "
+            "validated like the file)")
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """`--set KEY=VALUE` items as overrides; VALUE is read as TOML (0.7, true, "text", [..])."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or " " in key:
+            raise fail(f"--set {item!r}: expected KEY=VALUE with a dotted scenario key, "
+                       "e.g. --set levers.empowerment=0.7")
+        try:
+            parsed = tomllib.loads(f"v = {raw.strip()}")
+        except tomllib.TOMLDecodeError:
+            parsed = {"v": raw.strip()}  # a bare word is text: --set name=client
+        if set(parsed) != {"v"}:  # a line break smuggling in another key
+            raise fail(f"--set {item!r}: expected one value after '=', e.g. "
+                       "--set levers.empowerment=0.7")
+        out[key] = parsed["v"]
+    return out
+
+
+def apply_sets(sc: Scenario, sets: dict[str, Any]) -> Scenario:
+    """The scenario with the --set changes, validated (ScenarioError names `--set`)."""
+    return sc.with_overrides(sets, source="--set") if sets else sc
 
 
 def progress_bar(transient: bool = False) -> Progress:
@@ -40,7 +154,7 @@ def progress_bar(transient: bool = False) -> Progress:
                     transient=transient, disable=not sys.stderr.isatty() and False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def scenarios() -> None:
     """List the built-in scenarios with their descriptions."""
     table = Table(title="Built-in scenarios")
@@ -55,29 +169,33 @@ def scenarios() -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
-    steps: int | None = typer.Option(None, min=1, help="Weeks to simulate (default: scenario)"),
+    steps: int | None = typer.Option(None, min=1, metavar="WEEKS",
+                                     help="Weeks to simulate (default: scenario)"),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
     reps: int = typer.Option(1, min=1, help="Replications (seeds spawned from the root)"),
-    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_OUT,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output folder")] = DEFAULT_OUT,
     workers: int = typer.Option(1, min=1, help="Local processes for replications"),
-    engine: str = typer.Option("numba", help="numba (kernels) or reference (numpy twins)"),
+    engine: str = typer.Option("numba", metavar="numba|reference",
+                               help="numba (kernels) or reference (numpy twins)"),
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP)] = None,
 ) -> None:
     """Run a scenario and write time series, unit figures, summary, dashboard and manifest."""
-    from .experiments.run import HEADLINE, run_reps, write_run_outputs
+    from .experiments.run import run_reps, write_run_outputs
 
     if engine not in ("numba", "reference"):
         raise fail(f"--engine = {engine!r}; allowed: numba, reference")
+    sets = parse_sets(set_)
+    out_ok(out)
     try:
-        sc = load_scenario(scenario)
+        sc = apply_sets(load_scenario(scenario), sets)
         if steps is not None:
             sc = sc.with_overrides({"steps": steps}, source="--steps")
     except ScenarioError as exc:
         raise fail(str(exc)) from None
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
     root = sc.seed if seed is None else seed
     total = sc.steps * reps
     t0 = time.perf_counter()
@@ -86,40 +204,65 @@ def run(
         results = run_reps(sc, root, reps, sc.steps, workers, engine,
                            progress=lambda k: bar.advance(task, k))
     wall = time.perf_counter() - t0
-    from .model import CXModel  # noqa: F401  (numba already warm; used for colleague count)
+    try:
+        written = write_folder(out, lambda d: write_run_outputs(
+            d, sc, results, root, engine, wall, sc.n_colleagues))
+    except OSError as exc:  # SavedElsewhere says where the results went; others: nowhere
+        raise lost(exc) from None
+    print_run_summary(sc, written["summary"], reps, root)
+    console.print(f"wrote {out}/ (timeseries.csv/.parquet, units.csv, summary.csv, "
+                  f"dashboard.png/.svg, scenario.toml, manifest.json) in {wall:.1f} s; "
+                  f"`cxsim report {out}` makes the deck and workbook", highlight=False)
 
-    written = write_run_outputs(out, sc, results, root, engine, wall, sc.n_colleagues)
-    summary = written["summary"]
+
+def print_run_summary(sc: Any, summary: Any, reps: int, root: int) -> None:
+    """Headline figures on one scale each, with units and the scenario's currency."""
+    from .experiments.run import HEADLINE
+    from .viz.style import axis_label, fmt_value
+
+    cur = sc.money.currency
     table = Table(title=f"{sc.name}: {reps} rep(s), {sc.steps} weeks, seed {root}")
-    table.add_column("figure")
-    table.add_column("final (mean over reps)", justify="right")
+    table.add_column("figure (unit)")
+    table.add_column("final week (mean over reps)", justify="right")
     table.add_column("mean over run", justify="right")
     for c in HEADLINE:
-        table.add_row(c, f"{summary[f'final_{c}'].mean():,.2f}",
-                      f"{summary[f'mean_{c}'].mean():,.2f}")
-    table.add_row("annual churn rate", f"{summary['annual_churn_rate'].mean():.1%}", "")
-    table.add_row("annual staff attrition", f"{summary['annual_staff_attrition_rate'].mean():.1%}",
+        table.add_row(axis_label(c, cur), fmt_value(c, summary[f"final_{c}"].mean(), cur),
+                      fmt_value(c, summary[f"mean_{c}"].mean(), cur))
+    table.add_row("Annual churn rate (% of active customers)",
+                  f"{summary['annual_churn_rate'].mean():.1%}", "")
+    if "annual_staff_attrition_rate" in summary:
+        table.add_row("Annual staff attrition (% of colleagues)",
+                      f"{summary['annual_staff_attrition_rate'].mean():.1%}", "")
+    table.add_row(axis_label("cumulative_profit", cur),
+                  fmt_value("cumulative_profit", summary["final_cumulative_profit"].mean(), cur),
                   "")
-    table.add_row("cumulative profit", f"{summary['final_cumulative_profit'].mean():,.0f}", "")
     console.print(table)
-    console.print(f"wrote {out}/ (timeseries.csv/.parquet, units.csv, summary.csv, "
-                  f"dashboard.png, scenario.toml, manifest.json) in {wall:.1f} s")
 
 
-@app.command()
+@app.command(cls=_Command)
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Sweep spec TOML (see experiments/)")],
-    out: Annotated[Path, typer.Option(help="Output folder (resumable: rerun to finish it)")],
+    out: Annotated[Path, typer.Option(
+        metavar="DIR", help="Output folder (resumable: rerun to finish it)")],
     workers: Annotated[int, typer.Option(
         min=1, help="Local worker processes (embedded Dask cluster)")] = 1,
     scheduler: Annotated[str | None, typer.Option(
-        help="Existing Dask scheduler, tcp://host:port")] = None,
+        metavar="URL", help="Existing Dask scheduler, tcp://host:port")] = None,
     restart: Annotated[bool, typer.Option(
         help="Discard runs of a different sweep in --out")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Run failed runs again")] = False,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to the base scenario")] = None,
 ) -> None:
-    """Run a parameter sweep: one Parquet file per run, runs.parquet, resumable."""
+    """Run a parameter sweep: one Parquet file per run, runs.parquet, resumable.
+
+    Every design row is validated before anything is launched; a sweep that ends with failed
+    runs exits with code 1 and says how many.
+    """
     from .experiments.sweep import SweepError, run_sweep
+
+    sets = parse_sets(set_)
+    out_ok(out, replace=False)
 
     bar = progress_bar()
     state = {"task": None, "failed": 0, "done": 0}
@@ -137,7 +280,7 @@ def sweep(
 
     try:
         summary = run_sweep(spec, out, workers, scheduler, restart, retry_failed,
-                            on_start=on_start, on_result=on_result)
+                            on_start=on_start, on_result=on_result, overrides=sets)
     except SweepError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -150,15 +293,20 @@ def sweep(
     if summary.failed:
         first = summary.table.loc[summary.table["status"] == "failed", ["run_id", "error"]]
         row = first.iloc[0]
-        console.print(f"[yellow]{summary.failed} run(s) failed[/]; first: {row['run_id']}: "
-                      f"{str(row['error']).splitlines()[0]} (see the error column)")
+        err_console.print(
+            f"[bold red]error:[/] {summary.failed} of {summary.total} runs failed; first: "
+            f"{row['run_id']}: {escape(str(row['error']).splitlines()[0])} (see the error "
+            f"column of {out}/runs.parquet; --retry-failed runs them again)", highlight=False,
+            soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def analyze(
-    out: Annotated[Path, typer.Argument(help="Folder written by cxsim sweep")],
+    out: Annotated[Path, typer.Argument(metavar="DIR", help="Folder written by cxsim sweep")],
     output: Annotated[list[str] | None, typer.Option(
-        "--output", "-o", help="Figure to analyse (repeatable; default: spec outputs)")] = None,
+        "--output", "-o", metavar="FIGURE",
+        help="Figure to analyse (repeatable; default: spec outputs)")] = None,
 ) -> None:
     """Print a sweep's results and save plots (heatmap, curves, sensitivity indices)."""
     from .experiments.analyze import analyze as run_analysis
@@ -197,24 +345,35 @@ def analyze(
     console.print("saved " + ", ".join(str(p) for p in res.plots))
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
     port: int = typer.Option(8765, min=1, max=65535, help="Port to listen on"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)"),
     customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP)] = None,
 ) -> None:
     """Start the live workshop dashboard (Mesa SolaraViz) in the browser; works offline."""
     import os
     import subprocess
+    import tempfile
 
+    sets = parse_sets(set_)
     try:
-        sc = load_scenario(scenario)
-        sc.with_overrides({"size.customers": customers, "size.prospects": customers})
+        sc = apply_sets(load_scenario(scenario), sets)
+        sc.with_overrides({"size.customers": customers, "size.prospects": customers},
+                          source="--customers")
     except ScenarioError as exc:
         raise fail(str(exc)) from None
     path = Path(scenario)
+    if sets:  # the dashboard loads a file: hand it the scenario with the changes applied
+        fd, name = tempfile.mkstemp(prefix=f"cxsim-serve-{Path(sc.name).name}-", suffix=".toml")
+        os.close(fd)
+        path = Path(name)
+        path.write_text(sc.to_toml(), encoding="utf-8")
+        scenario = str(path)
     env = {**os.environ, "CXSIM_SCENARIO": str(path.resolve()) if path.is_file() else scenario,
            "CXSIM_CUSTOMERS": str(customers), "CXSIM_SEED": str(sc.seed if seed is None else seed),
            # nothing leaves the machine: front-end assets come from solara-assets, no telemetry
@@ -231,10 +390,10 @@ def serve(
         raise typer.Exit(code=code)
 
 
-_ANIMATE_OUT = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")
+_ANIMATE_OUT = typer.Option(..., metavar="FILE", help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")
 
 
-@app.command()
+@app.command(cls=_Command)
 def animate(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
     out: Path = _ANIMATE_OUT,
@@ -245,6 +404,8 @@ def animate(
     failure_at: int | None = typer.Option(None, min=0,
                                           help="Inject a service failure at this week"),
     dpi: int = typer.Option(80, min=30, max=300, help="Resolution (12 x 6.4 inch frames)"),
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP)] = None,
 ) -> None:
     """Render a run as an animation for slides: network plus KPI panels, events annotated."""
     from .viz.animate import FORMATS
@@ -253,8 +414,10 @@ def animate(
         raise fail(f"--out = {str(out)!r}; allowed extensions: {', '.join(FORMATS)}")
     if out.is_dir():
         raise fail(f"--out = {str(out)!r} is a folder; allowed: a .gif or .mp4 file")
+    out_ok(out.parent if str(out.parent) else Path("."), "--out (its folder)", replace=False)
+    sets = parse_sets(set_)
     try:
-        sc = load_scenario(scenario).with_overrides(
+        sc = apply_sets(load_scenario(scenario), sets).with_overrides(
             {"size.customers": customers, "size.prospects": customers}, source="--customers")
     except ScenarioError as exc:
         raise fail(str(exc)) from None
@@ -274,23 +437,27 @@ def animate(
     console.print(f"wrote {out} ({steps} frames, {size / 1e6:.1f} MB)")
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     scenarios: Annotated[list[str], typer.Argument(
-        help="Two or more scenario names or TOML paths; the first is the reference")],
+        metavar="SCENARIO", help="Two or more scenario names or TOML paths; the first is the "
+        "reference")],
     reps: Annotated[int, typer.Option(help="Replications per scenario (at least 2)")] = 5,
     steps: Annotated[int | None, typer.Option(
         min=1, help="Weeks to simulate (default: the scenarios')")] = None,
     seed: Annotated[int | None, typer.Option(
         min=0, help="Root seed (default: first scenario's)")] = None,
-    out: Annotated[Path, typer.Option(help="Output folder")] = DEFAULT_COMPARE_OUT,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output folder")] = DEFAULT_COMPARE_OUT,
     workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
     engine: Annotated[str, typer.Option(
-        help="numba (kernels) or reference (numpy twins)")] = "numba",
+        metavar="numba|reference", help="numba (kernels) or reference (numpy twins)")] = "numba",
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to every scenario")] = None,
 ) -> None:
     """Compare scenarios with common random numbers: table, curves with 95% bands, report."""
     from .experiments.compare import (
         HEADLINE_METRICS,
+        SIZE_DEPENDENT,
         CompareError,
         _fmt,
         load_scenarios,
@@ -300,10 +467,10 @@ def compare(
 
     if engine not in ("numba", "reference"):
         raise fail(f"--engine = {engine!r}; allowed: numba, reference")
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
+    sets = parse_sets(set_)
+    out_ok(out)
     try:
-        scs = load_scenarios(scenarios, reps, steps)
+        scs = load_scenarios(scenarios, reps, steps, sets)
     except CompareError as exc:
         raise fail(str(exc)) from None
     n_steps = scs[0].steps
@@ -315,26 +482,72 @@ def compare(
                                  progress=lambda k: bar.advance(task, k))
         except ScenarioError as exc:  # e.g. sizes that cannot staff the organisation
             raise fail(str(exc)) from None
-    write_comparison(out, cmp)
+    warning = cmp.size_warning()
+    if warning:
+        err_console.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False,
+                          soft_wrap=True)
+    try:
+        write_folder(out, lambda d: write_comparison(d, cmp))
+    except OSError as exc:  # SavedElsewhere says where the results went; others: nowhere
+        raise lost(exc) from None
     t = cmp.table
     table = Table(title=f"{' vs '.join(cmp.names)}: {reps} reps, {n_steps} weeks, "
                         f"seed {cmp.seed} (difference vs {cmp.names[0]}, 95% CI)")
     table.add_column("figure")
     for name in cmp.names:
         table.add_column(name, justify="right")
-    for col in HEADLINE_METRICS:
+    rows = list(HEADLINE_METRICS)
+    if cmp.sizes_differ:
+        rows += [f"{c}_per_1000" for c in HEADLINE_METRICS if c in SIZE_DEPENDENT]
+    for col in rows:
         cells = []
         for name in cmp.names:
             r = t[(t.scenario == name) & (t.metric == col)].iloc[0]
-            cell = _fmt(r["mean"], col)
+            cell = _fmt(r["mean"], col, cmp.currency)
             if name != cmp.names[0]:
+                noise = "" if r["clear"] else ", noise"
                 cell += (f" ({'+' if r.diff_vs_first >= 0 else ''}"
-                         f"{_fmt(r.diff_vs_first, col)}{'' if r['clear'] else ', noise'})")
+                         f"{_fmt(r.diff_vs_first, col, cmp.currency)}{noise})")
             cells.append(cell)
         table.add_row(t[t.metric == col].iloc[0]["label"], *cells)
     console.print(table)
-    console.print(f"wrote {out}/ (comparison.csv, comparison.png, report.md, timeseries.csv) "
-                  f"in {cmp.wall_s:.1f} s")
+    console.print(f"wrote {out}/ (comparison.csv, comparison.png/.svg, differences.png/.svg, "
+                  f"report.md, timeseries.csv, scenarios/) in {cmp.wall_s:.1f} s; "
+                  f"`cxsim report {out}` makes the deck and workbook", highlight=False)
+
+
+@app.command(cls=_Command)
+def report(
+    folder: Annotated[Path, typer.Argument(
+        metavar="DIR", help="Folder written by cxsim run, compare, sweep or explain")],
+    pptx: Annotated[bool, typer.Option("--pptx", help="Write the PowerPoint deck")] = False,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Write the Excel workbook")] = False,
+) -> None:
+    """Make a PowerPoint deck and an Excel workbook from a finished folder (both by default)."""
+    from .report import ReportError, make_report
+
+    if not pptx and not xlsx:
+        pptx = xlsx = True
+    try:
+        from .report import detect
+
+        detect(folder)
+    except ReportError as exc:
+        raise fail(str(exc)) from None
+    out_ok(folder, "DIR", replace=False)
+    try:
+        import openpyxl  # noqa: F401
+        import pptx as _pptx  # noqa: F401
+    except ImportError as exc:
+        raise fail(f"the report needs python-pptx and openpyxl ({exc.name} is missing); "
+                   "allowed: pip install 'cxsim[report]'") from None
+    res = make_report(folder, pptx=pptx, xlsx=xlsx)
+    if pptx:
+        console.print(f"wrote {res['pptx']} ({len(res['slides'])} slides: "
+                      f"{'; '.join(res['slides'])})", highlight=False)
+    if xlsx:
+        console.print(f"wrote {res['xlsx']} (sheets: {', '.join(res['sheets'])})",
+                      highlight=False)
 
 
 DEFAULT_VALIDATE_OUT = Path("out/validate")

@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import os
@@ -36,11 +37,15 @@ class ScenarioError(ValueError):
 
     def __init__(self, message: str, *, source: str | None = None):
         self.source = source
-        super().__init__(f"{source}: {message}" if source else message)
+        text = f"{source}: {message}" if source else message
+        # one line whatever the input: a key or value with a line break is shown escaped
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: "yes" is not a boolean and "0.5" is not a number; nan and inf are refused
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True,
+                              allow_inf_nan=False)
 
 
 def _f(default: Any, description: str, **kw: Any) -> Any:
@@ -305,7 +310,15 @@ class Measurement(_Section):
     window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
 
 
+#: Currency codes with the symbol charts and reports show (others are shown as the code).
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CNY": "¥", "INR": "₹",
+                    "CHF": "CHF ", "AUD": "A$", "CAD": "C$", "SEK": "kr ", "NOK": "kr ",
+                    "DKK": "kr ", "PLN": "zł ", "BRL": "R$", "ZAR": "R "}
+
+
 class Money(_Section):
+    currency: str = _f("GBP", "Currency of every money figure (ISO 4217 code, e.g. GBP, EUR, "
+                       "USD); charts and reports show its symbol", pattern=r"^[A-Z]{3}$")
     revenue_per_customer: float = _f(40.0, "Weekly spend of an average active customer", ge=0)
     value_spread: float = _f(0.5, "Spread of spend across customers (lognormal sigma)", ge=0,
                              le=3)
@@ -427,6 +440,9 @@ class Scenario(_Section):
                 if s not in self.process.steps:
                     raise ValueError(f"process.chains.{ch} names step {s!r} that is not in "
                                      f"process.steps ({', '.join(self.process.steps)})")
+        problem = staffing_problem(self)
+        if problem:
+            raise ValueError(problem)
         for i, ev in enumerate(self.events):
             if ev.step >= self.steps:
                 raise ValueError(f"events[{i}].step = {ev.step} is after the last step; "
@@ -483,7 +499,56 @@ def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
         raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
 
 
+def generated_departments(sc: Scenario) -> list[str]:
+    """Departments of a generated organisation: the channels offered, then process steps.
+
+    The same rule as `networks._departments` (tests/test_networks.py checks they agree); it
+    lives here too so that validation does not import the network code (numba, networkx).
+    """
+    # digital is its own department while `digital_ever` exists; where the organisation always
+    # serves digital from the contact centre (no such property), it never is
+    channels = [c for c in CHANNELS if c != "digital" or getattr(sc, "digital_ever", False)]
+    return channels + list(sc.process.steps)
+
+
+def staffing_problem(sc: Scenario) -> str | None:
+    """Why the colleagues cannot staff a generated organisation, or None when they can.
+
+    Part of validation, so a sweep row or a `--set` that leaves too few colleagues is refused
+    before anything runs, not when a model is built. The arithmetic is build_organisation's
+    (tests/test_networks.py checks that both refuse exactly the same sizes).
+    """
+    o = sc.organisation
+    if o.file:
+        return None
+    n = sc.n_colleagues
+    depts = len(generated_departments(sc))
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    n_teams = min(max(depts, round(rest / o.team_size)), rest // 2)
+    if n_teams >= depts:
+        return None
+    return (f"size.colleagues: {n} colleagues cannot staff {depts} departments with teams of "
+            f"{o.team_size}; allowed: at least {n_leaders + 2 * depts} colleagues (set "
+            "size.colleagues, or more size.customers)")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (from code, e.g. a design drawn with numpy) as Python values.
+
+    Validation is strict about types, which is right for files and the command line; a
+    numpy.int64 from a script is still a whole number and should not be refused for its type.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # a scalar becomes a Python scalar, an array a list
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _set_dotted(data: dict, key: str, value: Any, source: str) -> None:
+    value = _plain(value)
     parts = key.split(".")
     node = data
     for p in parts[:-1]:
@@ -563,17 +628,33 @@ def resolve_path(name_or_path: str | os.PathLike, relative_to: Path | None = Non
     builtins = builtin_scenarios()
     if text in builtins:
         return builtins[text]
+    close = difflib.get_close_matches(text, list(builtins), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ScenarioError(
-        f"no scenario file or built-in scenario named {text!r}; built-in scenarios: "
+        f"no scenario file or built-in scenario named {text!r}; {hint}built-in scenarios: "
         f"{', '.join(builtins) or '(none found)'}", source=text)
+
+
+def read_toml_text(path: Path) -> str:
+    """The text of a TOML file: UTF-8, with or without a byte-order mark.
+
+    Raises OSError when it cannot be read and UnicodeError when it is not UTF-8.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnicodeError(f"not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
+                           "allowed: a UTF-8 text file") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_toml_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"broken TOML: {exc}", source=str(path)) from None
+    except UnicodeError as exc:
+        raise ScenarioError(str(exc), source=str(path)) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read file: {exc.strerror}", source=str(path)) from None
 
@@ -596,12 +677,20 @@ def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> t
         raise ScenarioError("extends forms a cycle: " + " -> ".join(str(p) for p in _seen),
                             source=str(path))
     data = _read_toml(path)
+    if not data:
+        raise ScenarioError("the scenario is empty; allowed: a scenario with at least one "
+                            "field, e.g. extends = \"baseline\" and the levers to change",
+                            source=str(path))
     parent = data.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(f"extends = {parent!r}: must be a scenario name or path",
                                 source=str(path))
-        ppath = resolve_path(parent, relative_to=path.parent)
+        try:
+            ppath = resolve_path(parent, relative_to=path.parent)
+        except ScenarioError as exc:
+            detail = str(exc).removeprefix(f"{exc.source}: ")
+            raise ScenarioError(f"extends = {parent!r}: {detail}", source=str(path)) from None
         pdata, _ = load_raw(ppath, _seen + (path.resolve(),))
         pdata.pop("name", None)
         pdata.pop("description", None)
@@ -609,16 +698,89 @@ def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> t
     return data, path
 
 
+_UNION_TAGS = ("function-after", "float", "bool", "int", "str", "list[", "dict[", "Range")
+
+
+def format_loc(loc: tuple) -> str:
+    """`events[0].step`: list positions in brackets, the one style every message uses.
+
+    The tags pydantic puts in a location for unions (``set``, ``float``, ...) are dropped.
+    """
+    out = ""
+    parts = list(loc)
+    for i, x in enumerate(parts):
+        if isinstance(x, int):
+            out += f"[{x}]"
+            continue
+        x = str(x)
+        if x.startswith(_UNION_TAGS) and i > 0:
+            continue
+        if x in ("set", "service_failure", "kpi_dashboard", "complaints_first") and i > 0 \
+                and isinstance(parts[i - 1], int):
+            continue  # discriminated-union tag right after events[i]
+        out += ("." if out else "") + x
+    return out
+
+
+_EVENT_TAGS = ("set", "service_failure", "kpi_dashboard", "complaints_first")
+
+
+def _field_bounds(loc: tuple) -> str | None:
+    """'0 .. 1' for the field at a raw pydantic location, from the schema; None if unknown."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        if isinstance(part, int) or (isinstance(part, str) and part.startswith(_UNION_TAGS)):
+            continue
+        if part in _EVENT_TAGS and model is None:  # the event's type, right after events[i]
+            model = {"set": SetEvent, "service_failure": ServiceFailure,
+                     "kpi_dashboard": KpiDashboard, "complaints_first": ComplaintsFirst}[part]
+            continue
+        if model is None:
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    if field is None or model is not None:
+        return None
+    import typing
+
+    meta = list(field.metadata)
+    ann = field.annotation
+    if typing.get_origin(ann) is list:  # an item of a list: the item's own bounds
+        inner = typing.get_args(ann)[0]
+        meta = []
+        for m in typing.get_args(inner)[1:]:
+            meta.extend(getattr(m, "metadata", None) or [m])
+    return _bounds(meta)
+
+
+def _allowed_hint(err: dict) -> str:
+    """'; allowed: 0 .. 1' from the schema (or the error's context), or '' when unknown."""
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind in ("bool_type", "bool_parsing"):
+        return "; allowed: true | false"
+    if kind == "literal_error" and "expected" in ctx:
+        return f"; allowed: {ctx['expected']}"
+    if kind in ("less_than_equal", "less_than", "greater_than_equal", "greater_than",
+                "finite_number"):
+        full = _field_bounds(err["loc"])
+        if full:
+            return f"; allowed: {full}"
+    bounds = {k: ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx}
+    return f"; allowed: {_bounds([type('B', (), bounds)()])}" if bounds else ""
+
+
 def _format_validation_error(exc: ValidationError) -> str:
     msgs = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-after"))
-        # discriminated unions put the tag in the location; drop it for readability
-        loc = loc.replace(".set.", ".").replace(".service_failure.", ".")
-        for tag in ("kpi_dashboard.", "complaints_first."):
-            loc = loc.replace(f".{tag}", ".")
+    for err in _first_per_field(exc.errors()):
+        loc = format_loc(err["loc"])
         kind = err["type"]
         value = err.get("input")
+        shown = value if not isinstance(value, dict) else "{...}"
         if kind == "extra_forbidden":
             section = _section_for(err["loc"][:-1])
             allowed = ", ".join(section.model_fields) if section else "see docs/scenarios.md"
@@ -627,10 +789,23 @@ def _format_validation_error(exc: ValidationError) -> str:
             msgs.append(err["msg"].removeprefix("Value error, "))
         elif kind == "missing":
             msgs.append(f"{loc}: required field is missing")
+        elif kind == "finite_number":
+            msgs.append(f"{loc} = {shown!r}: not a finite number{_allowed_hint(err)}")
+        elif kind == "union_tag_invalid":
+            tags = ", ".join(_EVENT_TAGS)
+            msgs.append(f"{loc}.type = {(err.get('ctx') or {}).get('tag')!r}: unknown event "
+                        f"type; allowed: {tags}")
         else:
-            shown = value if not isinstance(value, dict) else "{...}"
-            msgs.append(f"{loc} = {shown!r}: {err['msg']}")
-    return "; ".join(msgs)
+            msgs.append(f"{loc} = {shown!r}: {err['msg']}{_allowed_hint(err)}")
+    return "; ".join(dict.fromkeys(msgs))
+
+
+def _first_per_field(errors: list[dict]) -> list[dict]:
+    """One error per field: a union (number or boolean) fails once per member otherwise."""
+    seen: dict[str, dict] = {}
+    for err in errors:
+        seen.setdefault(format_loc(err["loc"]), err)
+    return list(seen.values())
 
 
 def _section_for(loc: tuple) -> type[BaseModel] | None:

@@ -222,6 +222,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "money.contact_cost": ("money per contact", A),
     "money.digital_fixed_cost": ("money per week", A),
     "money.acquisition_cost": ("money per acquisition", A),
+    "money.currency": ("ISO 4217 code", RUN),
 }
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from cxsim.experiments.compare import Comparison, mean_ci, run_comparison
-from cxsim.io import write_with
 from cxsim.scenario import Scenario, load_scenario
 
 GALLERY = Path(__file__).resolve().parent.parent / "docs" / "gallery"
@@ -73,35 +72,47 @@ def curves(cmp: Comparison, name: str, column: str) -> np.ndarray:
 
 
 def save(fig, out: Path, name: str) -> Path:
-    """Save a matplotlib figure atomically as PNG under `out`."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure atomically as PNG (and its SVG twin) under `out`."""
+    from cxsim.viz import style
 
     path = out / name
-    write_with(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
+    style.save(fig, path)
     print(f"wrote {path}")
     return path
 
 
 def band_plot(ax, cmp: Comparison, names: list[str], column: str, title: str,
               smooth: int = 1) -> None:
-    """Mean curve with a 95% band per scenario on one axis."""
+    """Mean curve per scenario on one axis, with its 95% band when there are replications.
+
+    Units, fixed ranges, currency and event markers come from cxsim.viz.style, as in every
+    other figure of the project.
+    """
     from scipy import stats
 
+    from cxsim.viz import style
+    from cxsim.viz.plots import event_spans
+
+    style.apply()
+    k = style.scale(column)
+    shown: list[float] = []
     for name in names:
-        c = curves(cmp, name, column)
+        c = curves(cmp, name, column) * k
         if smooth > 1:
-            k = np.ones(smooth) / smooth
-            c = np.array([np.convolve(np.pad(r, (smooth - 1, 0), mode="edge"), k, "valid")
+            kernel = np.ones(smooth) / smooth
+            c = np.array([np.convolve(np.pad(r, (smooth - 1, 0), mode="edge"), kernel, "valid")
                           for r in c])
         m = c.mean(axis=0)
-        half = stats.t.ppf(0.975, max(len(c) - 1, 1)) * c.std(axis=0, ddof=1) / np.sqrt(len(c))
         x = np.arange(c.shape[1])
         ax.plot(x, m, lw=1.8, label=name)
-        ax.fill_between(x, m - half, m + half, alpha=0.2)
-    ax.set_title(title)
-    ax.set_xlabel("week")
-    ax.grid(alpha=0.3)
+        if len(c) > 1:
+            half = (stats.t.ppf(0.975, len(c) - 1) * c.std(axis=0, ddof=1) / np.sqrt(len(c)))
+            ax.fill_between(x, m - half, m + half, alpha=0.2)
+        shown.extend(m)
+    spans = sorted({sp for name in names for sp in event_spans(cmp.events.get(name, ()))})
+    style.mark_events(ax, spans)
+    ax.set_title(title + (f" ({smooth}-week rolling mean)" if smooth > 1 else ""))
+    style.style_axis(ax, column, cmp.currency, data=shown)
 
 
 def band_figure(cmp: Comparison, names: list[str], panels: list[tuple], title: str,
@@ -113,6 +124,8 @@ def band_figure(cmp: Comparison, names: list[str], panels: list[tuple], title: s
                              constrained_layout=True)
     for ax, panel in zip(axes, panels, strict=True):
         band_plot(ax, cmp, names, *panel)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title)
+    from cxsim.viz import style
+
+    axes[0].legend()
+    fig.suptitle(style.wrap(f"{title}; {style.band_label(cmp.reps)}"))
     return save(fig, out, filename)

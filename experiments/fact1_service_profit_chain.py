@@ -16,6 +16,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from common import parse, run, save, scen, size  # noqa: E402
 
+from cxsim.viz.style import currency_symbol, wrap  # noqa: E402
+
 
 def main() -> None:
     args = parse(__doc__, reps=2)
@@ -32,9 +34,12 @@ def main() -> None:
             "levers.training": design.uniform(0.1, 0.7)}))
     cmp = run(scs, args)
     s = cmp.summary
-    pts = pd.DataFrame({"engagement": s["mean_engagement"], "CSAT %": s["mean_csat"],
-                        "retention (1 - annual churn)": 1.0 - s["annual_churn_rate"],
-                        "cumulative profit (m)": s["final_cumulative_profit"] / 1e6})
+    sym = currency_symbol(scs[0].money.currency).strip()
+    pts = pd.DataFrame({"Colleague engagement (index 0-100, mean)": 100 * s["mean_engagement"],
+                        "CSAT (% satisfied, mean)": s["mean_csat"],
+                        "Retention (% of customers kept a year)":
+                            100 * (1.0 - s["annual_churn_rate"]),
+                        f"Cumulative profit ({sym} million)": s["final_cumulative_profit"] / 1e6})
     cols = list(pts.columns)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
     for ax, (a, b) in zip(axes, zip(cols[:-1], cols[1:], strict=True), strict=True):
@@ -45,8 +50,9 @@ def main() -> None:
         ax.set_title(f"Spearman rho = {rho:.2f}")
         ax.grid(alpha=0.3)
         print(f"spearman({a}, {b}) = {rho:.3f} over {len(pts)} runs")
-    fig.suptitle(f"Service-profit chain: {n} culture-lever settings x {args.reps} replications, "
-                 f"{scs[0].size.customers} customers, 104 weeks")
+    fig.suptitle(wrap(f"Service-profit chain: {n} culture-lever settings x {args.reps} "
+                      f"replications, {scs[0].size.customers} customers, 104 weeks; "
+                      "one dot per run"))
     save(fig, args.out, "fact1_service_profit_chain.png")
 
 

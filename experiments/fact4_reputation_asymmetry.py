@@ -59,6 +59,7 @@ def main() -> None:
     axes[1].set_title(f"NPS gap vs no failure: falls in ~{res[:, 1].mean():.0f} wk, "
                       f"half-recovers in ~{res[:, 2].mean():.0f} wk")
     axes[1].set_xlabel("week")
+    axes[1].set_ylabel("NPS gap (points, shock minus no shock)")
     axes[1].grid(alpha=0.3)
     axes[1].legend(fontsize=8)
     fig.suptitle(f"Reputation asymmetry: a 3-week service failure ({args.reps} paired reps)")

@@ -22,7 +22,7 @@ TIMESERIES = ("rep, step, nps, csat, engagement, frontline_engagement, active_cu
               "wom_negative, staff_attrition, brand_alignment, brand_consistency, trust, "
               "empathy, revenue, cost, profit").split(", ")
 FILES = ("timeseries.csv", "timeseries.parquet", "units.csv", "summary.csv", "dashboard.png",
-         "scenario.toml", "manifest.json")
+         "dashboard.svg", "scenario.toml", "manifest.json")
 
 
 def test_scenarios_lists_baseline_with_description():
@@ -39,7 +39,8 @@ def run_dir(tmp_path_factory) -> Path:
     proc = subprocess.run([str(CXSIM), "run", "--steps", "8", "--reps", "2", "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "nps" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert "NPS (points" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert "£" in proc.stdout  # money in the scenario's currency (GBP by default)
     return out
 
 
@@ -140,12 +141,13 @@ def test_bad_scenario_exits_2_with_one_message(tmp_path, case):
 def test_missing_file_exits_2(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    (out / "manifest.json").write_text("{}")  # an earlier run's folder
     res = runner.invoke(app, ["run", str(tmp_path / "nope.toml"), "--out", str(out)],
                         terminal_width=1000)
     assert res.exit_code == 2
     _check_one_error(res.output, ["nope.toml", "built-in scenarios", "baseline"])
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]  # nothing written or removed
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]  # nothing written or removed
+    assert (out / "manifest.json").read_text() == "{}"
 
 
 def test_bad_input_through_the_console_script(tmp_path):

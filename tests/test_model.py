@@ -89,6 +89,23 @@ def test_agentset_select_and_agg(run12):
     assert len(promoters) == m.timeseries()["promoters"].iloc[-1]
 
 
+def test_segment_is_for_active_customers_only(run12):
+    """Prospects and churned customers are never promoters, passives or detractors."""
+    m = run12
+    customers = m.agents_by_type[Customer]
+    st = m.customers.status
+    assert (st != ACTIVE).any()  # the test means something only with non-active customers
+    counts = {}
+    for c in customers:
+        counts[c.segment] = counts.get(c.segment, 0) + 1
+        if c.status != "active":
+            assert c.segment == c.status
+    ts = m.timeseries().iloc[-1]
+    assert counts["promoter"] == ts["promoters"]
+    assert counts.get("detractor", 0) == ts["detractors"]
+    assert counts.get("prospect", 0) + counts.get("churned", 0) == int((st != ACTIVE).sum())
+
+
 def test_datacollector_has_every_column(run12):
     df = run12.datacollector.get_model_vars_dataframe()
     assert set(metrics.TIMESERIES_COLUMNS) <= set(df.columns)

@@ -308,3 +308,33 @@ def test_empty_team_defaults_to_the_department(tmp_path):
     b1, f1 = 10, 3
     assert org.team[b1] != org.team[f1]  # an empty cell is not one shared team ""
     assert org.department_names[org.team_department[org.team[b1]]] == "billing"
+
+
+@pytest.mark.parametrize("digital", [False, True])
+def test_validation_refuses_exactly_the_sizes_the_build_cannot_staff(digital: bool) -> None:
+    """scenario.staffing_problem repeats build_organisation's arithmetic so that validation
+    need not import this module; both must refuse the same sizes (and name the same numbers)."""
+    from cxsim.networks import _departments, build_organisation
+    from cxsim.scenario import Sizes, generated_departments, staffing_problem
+
+    base = load_scenario("baseline").with_overrides({"levers.digital_channel": digital})
+    assert generated_departments(base) == _departments(base)[0]
+    outcomes = set()
+    for colleagues in range(12, 40):
+        for team_size in (2, 5, 10, 30):
+            org = base.organisation.model_copy(update={"team_size": team_size})
+            sc = base.model_copy(update={"size": Sizes(colleagues=colleagues),
+                                         "organisation": org})  # not validated: on purpose
+            problem = staffing_problem(sc)
+            try:
+                build_organisation(sc, np.random.default_rng(0))
+                built = True
+            except ScenarioError as exc:
+                built = False
+                assert problem is not None, (colleagues, team_size, str(exc))
+                # the same numbers: colleagues, departments, team size, the minimum
+                core = problem.removeprefix("size.colleagues: ").split(" (set")[0]
+                assert core in str(exc), (core, str(exc))
+            assert built == (problem is None), (colleagues, team_size, problem)
+            outcomes.add(built)
+    assert outcomes == {True, False}  # both sides of the rule were tried

@@ -8,6 +8,7 @@ from cxsim.scenario import (
     Levers,
     Scenario,
     ScenarioError,
+    Sizes,
     builtin_scenarios,
     describe_levers,
     load_scenario,
@@ -127,7 +128,11 @@ def test_with_overrides_and_hash():
 def test_colleagues_default_from_customers():
     sc = validate_scenario({"size": {"customers": 5000}})
     assert sc.n_colleagues == 100
-    assert validate_scenario({"size": {"customers": 10}}).n_colleagues == 12
+    assert Scenario.model_construct(size=Sizes(customers=10)).n_colleagues == 12
+    # ... but 12 colleagues cannot staff six departments: validation says so, before any run
+    with pytest.raises(ScenarioError, match="12 colleagues cannot staff 6 departments.*"
+                                            "at least 15 colleagues"):
+        validate_scenario({"size": {"customers": 10}})
 
 
 def test_describe_levers_covers_every_field():
@@ -146,3 +151,17 @@ def test_describe_levers_covers_every_field():
     assert allowed["social.kind"] == "tribal | random"
     assert allowed["size.colleagues"] == "integer 12 .. 5000000 (optional)"
     assert not any("typing" in a or "FieldInfo" in a for a in allowed.values())
+
+
+def test_numpy_values_from_code_are_plain_values():
+    """Strict types refuse "0.5" from a file, not a numpy.int64 a script computed."""
+    import numpy as np
+
+    sc = load_scenario("baseline").with_overrides({
+        "size.customers": np.int64(3000), "levers.digital_channel": np.bool_(True),
+        "brand.personality": np.array([0.1, 0.2, 0.3, 0.4, 0.5])})
+    assert sc.size.customers == 3000 and type(sc.size.customers) is int
+    assert sc.levers.digital_channel is True
+    assert sc.brand.personality == [0.1, 0.2, 0.3, 0.4, 0.5]
+    with pytest.raises(ScenarioError, match="levers.digital_channel = 'yes'"):
+        load_scenario("baseline").with_overrides({"levers.digital_channel": "yes"})

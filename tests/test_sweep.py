@@ -161,17 +161,41 @@ def test_malformed_spec_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "runs").exists()
 
 
-def test_failed_runs_recorded_changed_spec_refused_and_analyze(tmp_path: Path) -> None:
-    # 12 colleagues validate but cannot staff the departments: those runs fail at build time
+def test_rows_that_cannot_run_are_refused_before_launch(tmp_path: Path) -> None:
+    """12 colleagues cannot staff the departments: exit 2 naming the row, nothing launched."""
     spec = tiny_spec(tmp_path / "s.toml", reps=1, levels=2)
     spec.write_text(spec.read_text().replace('"levers.silo" = [0.2, 0.8]',
-                                             '"size.colleagues" = [12, 20]'))
+                                             '"size.colleagues" = [20, 12]'))
+    out = tmp_path / "out"
+    res = cli("sweep", str(spec), "--out", str(out))
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    for needle in ("design row 2", "size.colleagues = 12", "cannot staff",
+                   "at least 15 colleagues", "nothing was launched"):
+        assert needle in lines[0], (needle, lines[0])
+    assert not out.exists()
+    # --set applies to the base scenario and is checked the same way
+    ok = tiny_spec(tmp_path / "ok.toml", reps=1, levels=2)
+    res = cli("sweep", str(ok), "--out", str(out), "--set", "size.colleagues=13")
+    assert res.returncode == 2 and "cannot staff" in res.stderr and not out.exists()
+
+
+@pytest.mark.slow
+def test_failed_runs_exit_1_changed_spec_refused_and_analyze(tmp_path: Path) -> None:
+    spec = tiny_spec(tmp_path / "s.toml", reps=1, levels=2)
     out = tmp_path / "out"
     summary = run_sweep(spec, out, workers=1)
-    assert (summary.total, summary.done, summary.failed) == (4, 2, 2)
-    failed = summary.table[summary.table["status"] == "failed"]
-    assert set(failed["size.colleagues"]) == {12}
-    assert failed["error"].str.contains("cannot staff").all()
+    assert (summary.total, summary.done, summary.failed) == (4, 4, 0)
+    # a run that died on its worker is recorded as failed (as execute() records KilledWorker)
+    victim = out / "runs" / "r00001-k000.parquet"
+    df = pd.read_parquet(victim).iloc[:, :4]
+    df["status"], df["error"], df["wall_s"] = "failed", "KilledWorker: worker died", float("nan")
+    df.to_parquet(victim, index=False)
+    res = cli("sweep", str(spec), "--out", str(out))
+    assert res.returncode == 1, res.stderr
+    assert "1 of 4 runs failed" in res.stderr and "r00001-k000" in res.stderr
+    assert "Traceback" not in res.stderr
     # a spec that changes the runs is refused (exit 2) and the folder is left as it was
     before = sorted(p.name for p in (out / "runs").iterdir())
     spec.write_text(spec.read_text().replace("seed = 99", "seed = 100"))
@@ -182,13 +206,41 @@ def test_failed_runs_recorded_changed_spec_refused_and_analyze(tmp_path: Path) -
     text = spec.read_text().replace("seed = 100", "seed = 99")
     text = text.replace("[overrides]", 'outputs = ["nps", "trust"]\n\n[overrides]')
     spec.write_text(text)
-    res = cli("sweep", str(spec), "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    assert "4 already finished" in res.stdout and "2 failed" in res.stdout
     res = cli("analyze", str(out))
     assert res.returncode == 0, res.stderr
-    assert "2 failed run(s) left out" in res.stdout
+    assert "1 failed run(s) left out" in res.stdout
     assert (out / "analysis" / "heatmap_nps.png").stat().st_size > 1000
+    assert (out / "analysis" / "heatmap_nps.svg").read_text().lstrip().startswith("<?xml")
+    # the report of a sweep folder: the deck and the workbook read back
+    res = cli("report", str(out))
+    assert res.returncode == 0, res.stderr
+    from openpyxl import load_workbook
+    from pptx import Presentation
+
+    wb = load_workbook(out / "report.xlsx")
+    assert wb.sheetnames[:3] == ["About", "Runs", "Summary by row"]
+    assert "Assumptions" in wb.sheetnames
+    about = {r[0].value: r[1].value for r in wb["About"].iter_rows()}
+    assert "1 of 4 runs failed" in about["warning"]
+    runs = wb["Runs"]
+    assert runs.max_row == 1 + 4 and "status" in [c.value for c in runs[1]]
+    deck = Presentation(str(out / "report.pptx"))
+    titles = [sl.shapes.title.text for sl in deck.slides]
+    assert titles[0].startswith("Sweep: ") and titles[1].startswith("Headline figures")
+    assert "NPS by levers.silo and levers.empowerment (mean over replications)" in titles
+    # retrying the failed run finishes the sweep: exit 0
+    res = cli("sweep", str(spec), "--out", str(out), "--retry-failed")
+    assert res.returncode == 0, res.stderr
+    assert "4 done, 0 failed" in res.stdout
+
+
+def test_sweep_refuses_a_folder_of_another_command(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    res = cli("sweep", str(tiny_spec(tmp_path / "s.toml")), "--out", str(out))
+    assert res.returncode == 2 and "not a sweep's (manifest.json)" in res.stderr, res.stderr
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]
 
 
 def test_sobol_analysis(tmp_path: Path) -> None:

@@ -78,65 +78,96 @@ def sensitivity(meta: dict[str, Any], table: pd.DataFrame, output: str) -> pd.Da
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+    """PNG at `path` and its SVG twin, in the house style (cxsim.viz.style)."""
+    from ..viz import style
 
-    write_with(path, lambda p: fig.savefig(p, format=path.suffix[1:], dpi=120))
-    plt.close(fig)
+    style.save(fig, path)
     return path
 
 
-def plot_heatmap(summary: pd.DataFrame, x: str, y: str, output: str, path: Path) -> Path:
+def plot_heatmap(summary: pd.DataFrame, x: str, y: str, output: str, path: Path,
+                 currency: str = "GBP") -> Path:
     """Mean of `output` over a two-lever grid (scatter coloured by value for non-grid designs)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..viz import style
+
+    style.apply()
     fig, ax = plt.subplots(figsize=(6.5, 5), constrained_layout=True)
+    k = style.scale(output)
+    shown = summary.assign(**{f"{output}_mean": summary[f"{output}_mean"] * k})
+    summary = shown
     piv = summary.pivot_table(index=y, columns=x, values=f"{output}_mean", aggfunc="mean")
     if piv.size == len(summary) and piv.notna().all().all():
         im = ax.imshow(piv.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(piv.columns)), [f"{v:.3g}" for v in piv.columns])
         ax.set_yticks(range(len(piv.index)), [f"{v:.3g}" for v in piv.index])
-        for (i, j), v in np.ndenumerate(piv.to_numpy()):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize=8)
+        vals = piv.to_numpy()
+        lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+        for (i, j), v in np.ndenumerate(vals):
+            bright = hi > lo and (v - lo) / (hi - lo) > 0.6  # viridis is light at the top
+            ax.text(j, i, _cell_text(output, v, currency), ha="center", va="center",
+                    color="black" if bright else "white", fontsize=8)
+        ax.grid(False)
     else:
         im = ax.scatter(summary[x], summary[y], c=summary[f"{output}_mean"], cmap="viridis", s=40)
-    fig.colorbar(im, ax=ax, label=f"{output} (mean over replications)")
+    bar = fig.colorbar(im, ax=ax, label=f"{style.axis_label(output, currency)}, mean over "
+                                        "replications")
+    m = style.METRICS.get(output)
+    if m is not None and m.kind == "money":
+        from matplotlib.ticker import FuncFormatter
+
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_money(v,
+                                                                                    currency)))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"{output}")
+    ax.set_title(style.wrap(f"{style.axis_label(output, currency)} by {x} and {y}", 60))
     return _save(fig, path)
 
 
-def plot_curves(table: pd.DataFrame, lever: str, outputs: list[str], path: Path) -> Path:
-    """Mean of each output against one lever, with a band from the 10th to 90th percentile."""
-    import matplotlib
+def _cell_text(output: str, v: float, currency: str) -> str:
+    """A heatmap cell's value as the axis shows it (already scaled: indices 0-100)."""
+    from ..viz import style
 
-    matplotlib.use("Agg")
+    m = style.METRICS.get(output)
+    if m is not None and m.kind == "money":
+        return style.fmt_money(v, currency)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def plot_curves(table: pd.DataFrame, lever: str, outputs: list[str], path: Path,
+                currency: str = "GBP") -> Path:
+    """Mean of each output against one lever, with a band from the 10th to 90th percentile."""
     import matplotlib.pyplot as plt
 
+    from ..viz import style
+
+    style.apply()
     ok = table[table["status"] == "done"]
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 3.6),
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 3.8),
                              constrained_layout=True, squeeze=False)
     for ax, out in zip(axes[0], outputs, strict=True):
+        k = style.scale(out)
         g = ok.groupby(lever)[out]
-        mean, lo, hi = g.mean(), g.quantile(0.1), g.quantile(0.9)
-        ax.fill_between(mean.index, lo, hi, alpha=0.25, label="10-90% of runs")
-        ax.plot(mean.index, mean, marker="o", label="mean")
-        ax.set_xlabel(lever)
-        ax.set_title(out)
-    axes[0][0].legend(fontsize=8)
+        mean, lo, hi = g.mean() * k, g.quantile(0.1) * k, g.quantile(0.9) * k
+        if (g.count() > 1).any():  # a band only where several runs share a lever value
+            ax.fill_between(mean.index, lo, hi, alpha=0.25, label="10th-90th percentile of runs")
+        ax.plot(mean.index, mean, marker="o", label="mean over runs")
+        style.style_axis(ax, out, currency, data=mean, xlabel=lever)
+        m = style.METRICS.get(out)
+        ax.set_title(m.label if m else out)
+    axes[0][0].legend()
+    fig.suptitle(style.wrap(f"Figures against {lever}"))
     return _save(fig, path)
 
 
 def plot_indices(indices: pd.DataFrame, kind: str, output: str, path: Path) -> Path:
     """Bar chart of sensitivity indices with their confidence intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..viz import style
+
+    style.apply()
     fig, ax = plt.subplots(figsize=(7, 3.8), constrained_layout=True)
     n = np.arange(len(indices))
     if kind == "sobol":
@@ -146,9 +177,25 @@ def plot_indices(indices: pd.DataFrame, kind: str, output: str, path: Path) -> P
         ax.bar(n - 0.2, indices["mu_star"], 0.4, yerr=indices["mu_star_conf"], label="mu*")
         ax.bar(n + 0.2, indices["sigma"], 0.4, label="sigma")
     ax.set_xticks(n, [s.split(".")[-1] for s in indices.index], rotation=20)
-    ax.set_title(f"{kind} sensitivity of {output}")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("share of the variance (0-1)" if kind == "sobol" else
+                  f"elementary effect ({style.axis_label(output)})")
+    if kind == "sobol":
+        ax.set_ylim(min(0.0, float(np.nanmin(indices[["S1", "ST"]].to_numpy())) - 0.05), 1.05)
+    ax.set_title(style.wrap(f"{kind.capitalize()} sensitivity of "
+                            f"{style.axis_label(output)}; bars: 95% intervals", 70))
+    ax.legend()
     return _save(fig, path)
+
+
+def _currency(out: Path) -> str:
+    """The currency of the sweep's base scenario (GBP when the folder does not say)."""
+    import tomllib
+
+    try:
+        base = tomllib.loads((out / "base_scenario.toml").read_text(encoding="utf-8"))
+        return str(base.get("money", {}).get("currency", "GBP"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "GBP"
 
 
 def analyze(out: str | Path, outputs: list[str] | None = None) -> Analysis:
@@ -169,14 +216,16 @@ def analyze(out: str | Path, outputs: list[str] | None = None) -> Analysis:
     write_with(adir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     varied = meta["varied"]
     kind = meta["design"]["kind"]
+    currency = _currency(out)
     if len(varied) == 2:
         for o in outputs:
             res.plots.append(plot_heatmap(summary, varied[0], varied[1], o,
-                                          adir / f"heatmap_{o}.png"))
+                                          adir / f"heatmap_{o}.png", currency))
     else:
         for lever in varied:
             res.plots.append(plot_curves(table, lever, outputs,
-                                         adir / f"curves_{lever.replace('.', '_')}.png"))
+                                         adir / f"curves_{lever.replace('.', '_')}.png",
+                                         currency))
     if kind in ("sobol", "morris"):
         for o in outputs:
             idx = sensitivity(meta, table, o)

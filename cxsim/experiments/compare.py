@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,15 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("final_cumulative_profit", "Cumulative profit"),
 )
 
+#: Figures that grow with the size of the customer base: when the scenarios differ in size they
+#: are also reported per 1,000 customers at the start (suffix ``_per_1000``).
+SIZE_DEPENDENT = ("final_active_customers", "total_acquisitions", "total_churned",
+                  "total_revenue", "total_cost", "final_cumulative_profit",
+                  "total_staff_attrition")
+PER_1000: tuple[tuple[str, str], ...] = tuple(
+    (f"{c}_per_1000", f"{label} per 1,000 customers") for c, label in METRICS
+    if c in SIZE_DEPENDENT)
+
 #: Figures the report lists first when it says what is clear and what is noise.
 HEADLINE_METRICS = ("final_nps", "mean_csat", "final_engagement", "final_active_customers",
                     "annual_churn_rate", "annual_staff_attrition_rate",
@@ -72,6 +82,23 @@ class Comparison:
     summary: pd.DataFrame  # scenario, rep, summary columns
     table: pd.DataFrame  # scenario, metric, mean, ci_low, ci_high, diff_vs_first, ...
     wall_s: float = 0.0
+    events: dict[str, list[Any]] = field(default_factory=dict)  # scenario name -> its events
+    currency: str = "GBP"
+    sizes: dict[str, int] = field(default_factory=dict)  # scenario name -> customers at start
+    tomls: dict[str, str] = field(default_factory=dict)  # scenario name -> its TOML (as run)
+
+    @property
+    def sizes_differ(self) -> bool:
+        return len(set(self.sizes.values())) > 1
+
+    def size_warning(self) -> str | None:
+        """The loud warning a comparison of different sizes needs, or None."""
+        if not self.sizes_differ:
+            return None
+        listed = ", ".join(f"{k} = {v:,}" for k, v in self.sizes.items())
+        return (f"the scenarios differ in size (customers at the start: {listed}): totals such "
+                "as active customers, revenue and profit differ because of size alone; read "
+                "the per-1,000-customer rows")
 
 
 # -- statistics -----------------------------------------------------------------------------------
@@ -103,7 +130,8 @@ def clear(lo: float, hi: float) -> bool:
 
 # -- input ----------------------------------------------------------------------------------------
 
-def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None) -> list[Scenario]:
+def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None,
+                   overrides: dict[str, Any] | None = None) -> list[Scenario]:
     """Load and check the scenarios of a comparison; CompareError says what is wrong."""
     if len(names) < 2:
         raise CompareError(f"compare needs at least two scenarios, got {len(names)}; "
@@ -118,6 +146,8 @@ def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None) ->
     for name in names:
         try:
             sc = load_scenario(name)
+            if overrides:
+                sc = sc.with_overrides(overrides, source=f"{name} with --set")
             if steps is not None:
                 sc = sc.with_overrides({"steps": steps}, source=f"{name} with --steps")
         except ScenarioError as exc:
@@ -173,22 +203,30 @@ def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = 
         summ = summarise(ts)
         summ["annual_staff_attrition_rate"] = (
             summ["total_staff_attrition"] / sc.n_colleagues * 52 / summ["steps"])
+        for c in SIZE_DEPENDENT:
+            summ[f"{c}_per_1000"] = summ[c] / sc.size.customers * 1000
         ts.insert(0, "scenario", sc.name)
         summ.insert(0, "scenario", sc.name)
         ts_all.append(ts)
         sums.append(summ)
     summary = pd.concat(sums, ignore_index=True)
+    sizes = {sc.name: sc.size.customers for sc in scenarios}
+    metrics = METRICS + (PER_1000 if len(set(sizes.values())) > 1 else ())
     return Comparison(names, root, reps, steps, pd.concat(ts_all, ignore_index=True), summary,
-                      comparison_table(summary, names), time.perf_counter() - t0)
+                      comparison_table(summary, names, metrics), time.perf_counter() - t0,
+                      events={sc.name: list(sc.events) for sc in scenarios},
+                      currency=scenarios[0].money.currency, sizes=sizes,
+                      tomls={sc.name: sc.to_toml() for sc in scenarios})
 
 
-def comparison_table(summary: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+def comparison_table(summary: pd.DataFrame, names: Sequence[str],
+                     metrics: Sequence[tuple[str, str]] = METRICS) -> pd.DataFrame:
     """Mean and 95% CI of each metric per scenario, and the paired difference vs the first."""
     rows = []
     first = summary[summary["scenario"] == names[0]].sort_values("rep")
     for name in names:
         s = summary[summary["scenario"] == name].sort_values("rep")
-        for col, label in METRICS:
+        for col, label in metrics:
             m, lo, hi = mean_ci(s[col].to_numpy())
             d, dlo, dhi = paired_diff_ci(first[col].to_numpy(), s[col].to_numpy())
             rows.append({"scenario": name, "metric": col, "label": label, "mean": m,
@@ -200,11 +238,19 @@ def comparison_table(summary: pd.DataFrame, names: Sequence[str]) -> pd.DataFram
 
 # -- output ---------------------------------------------------------------------------------------
 
-def _fmt(v: float, metric: str) -> str:
+_MONEY = ("revenue", "cost", "profit")
+
+
+def _fmt(v: float, metric: str, currency: str | None = None) -> str:
+    """A figure as the table and report show it: rates in %, money with the currency."""
     if not np.isfinite(v):
         return "n/a"
     if "rate" in metric:
         return f"{100 * v:.1f}%"
+    if currency and any(m in metric for m in _MONEY):
+        from ..viz.style import fmt_money
+
+        return fmt_money(v, currency)
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     if abs(v) >= 1:
@@ -224,35 +270,43 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
         f"Intervals are 95% t-intervals over replications; differences are paired differences "
         f"against **{base}**. A difference is *clear* when its interval excludes zero.",
         "",
+        *([f"> **Warning:** {cmp.size_warning()}.", ""] if cmp.sizes_differ else []),
         "## Headline figures",
         "",
         "| figure | " + " | ".join(cmp.names) + " |",
         "|---|" + "---|" * len(cmp.names),
     ]
-    for col, label in METRICS:
+    metrics = [(c, lab) for c, lab in METRICS + PER_1000 if c in set(t.metric)]
+    for col, label in metrics:
         cells = []
         for name in cmp.names:
             r = t[(t.scenario == name) & (t.metric == col)].iloc[0]
-            cell = f"{_fmt(r['mean'], col)} [{_fmt(r.ci_low, col)}, {_fmt(r.ci_high, col)}]"
+            cur = cmp.currency
+            cell = (f"{_fmt(r['mean'], col, cur)} [{_fmt(r.ci_low, col, cur)}, "
+                    f"{_fmt(r.ci_high, col, cur)}]")
             if name != base:
                 mark = " **clear**" if r["clear"] else ""
-                cell += f"<br>Δ {_fmt(r.diff_vs_first, col)}{mark}"
+                cell += f"<br>Δ {_fmt(r.diff_vs_first, col, cmp.currency)}{mark}"
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", f"![Curves with 95% bands]({figure})", "", "## What is clear, what is noise",
               ""]
-    labels = dict(METRICS)
+    labels = dict(metrics)
     for name in cmp.names[1:]:
         sub = t[t.scenario == name].set_index("metric")
-        ordered = list(HEADLINE_METRICS) + [c for c, _ in METRICS if c not in HEADLINE_METRICS]
+        ordered = list(HEADLINE_METRICS) + [c for c, _ in metrics if c not in HEADLINE_METRICS]
+        if cmp.sizes_differ:  # a size artefact is not a finding: per-1,000 figures instead
+            ordered = [f"{c}_per_1000" if c in SIZE_DEPENDENT else c for c in ordered]
+            ordered = list(dict.fromkeys(c for c in ordered if c in labels))
         up = [c for c in ordered if sub.loc[c, "clear"] and sub.loc[c, "diff_vs_first"] > 0]
         down = [c for c in ordered if sub.loc[c, "clear"] and sub.loc[c, "diff_vs_first"] < 0]
         noise = [c for c in ordered if not sub.loc[c, "clear"]]
 
         def say(cols: list[str], sub: pd.DataFrame = sub) -> str:
             return "; ".join(
-                f"{labels[c]} {_fmt(sub.loc[c, 'diff_vs_first'], c)} "
-                f"[{_fmt(sub.loc[c, 'diff_ci_low'], c)}, {_fmt(sub.loc[c, 'diff_ci_high'], c)}]"
+                f"{labels[c]} {_fmt(sub.loc[c, 'diff_vs_first'], c, cmp.currency)} "
+                f"[{_fmt(sub.loc[c, 'diff_ci_low'], c, cmp.currency)}, "
+                f"{_fmt(sub.loc[c, 'diff_ci_high'], c, cmp.currency)}]"
                 for c in cols) or "none"
 
         lines += [f"**{name} vs {base}**", "",
@@ -265,7 +319,8 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
 
 
 def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
-    """Write comparison.csv, comparison.png, report.md and timeseries.csv, each atomically."""
+    """Write comparison.csv, comparison.png, report.md, timeseries.csv, differences.png and
+    the scenarios' TOML, each atomically."""
     from ..viz.plots import comparison_curves
 
     out.mkdir(parents=True, exist_ok=True)
@@ -274,9 +329,23 @@ def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
     paths = [out / "comparison.csv", out / "comparison.png", out / "report.md",
              out / "timeseries.csv"]
     write_with(paths[0], lambda p: cmp.table[cols].to_csv(p, index=False))
-    write_with(paths[1], lambda p: comparison_curves(
-        cmp.timeseries, cmp.names, p, title=f"{' vs '.join(cmp.names)} "
-        f"({cmp.reps} reps; band = 95% CI)", fmt="png"))
+    for path in (paths[1], out / "comparison.svg"):
+        write_with(path, lambda p, path=path: comparison_curves(
+            cmp.timeseries, cmp.names, p, title=f"{' vs '.join(cmp.names)}",
+            fmt=path.suffix[1:], events=cmp.events, currency=cmp.currency))
     write_text(paths[2], report_markdown(cmp))
     write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
+    if len(cmp.names) > 1:
+        from ..viz.plots import differences_figure
+        from ..viz.style import save as save_figure
+
+        fig = differences_figure(cmp.table, cmp.names, cmp.currency, cmp.sizes_differ)
+        paths += save_figure(fig, out / "differences.png")
+    for name, text in cmp.tomls.items():  # the assumptions, for `cxsim report`
+        write_text(out / "scenarios" / f"{safe_name(name)}.toml", text)
     return paths
+
+
+def safe_name(name: str) -> str:
+    """A scenario name usable as a file name (a path given as a name keeps its stem)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "_"

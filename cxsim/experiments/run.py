@@ -153,9 +153,11 @@ def write_run_outputs(out: Path, scenario: Scenario, results: Sequence[RunResult
     write_with(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
     write_with(out / "units.csv", lambda p: units.to_csv(p, index=False))
     write_with(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    write_with(out / "dashboard.png",
-               lambda p: kpi_dashboard(ts, p, title=f"cxsim: {scenario.name}", fmt="png",
-                                     events=scenario.events))
+    for fmt in ("png", "svg"):
+        write_with(out / f"dashboard.{fmt}",
+                   lambda p, fmt=fmt: kpi_dashboard(
+                       ts, p, title=f"cxsim: {scenario.name}", fmt=fmt, events=scenario.events,
+                       currency=scenario.money.currency))
     write_text(out / "scenario.toml", scenario.to_toml())
     manifest = {
         "cxsim_version": __version__,

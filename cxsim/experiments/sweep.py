@@ -29,7 +29,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..io import write_json, write_text, write_with
-from ..scenario import Scenario, ScenarioError, load_scenario, validate_scenario
+from ..scenario import (
+    Scenario,
+    ScenarioError,
+    format_loc,
+    load_scenario,
+    read_toml_text,
+    validate_scenario,
+)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 ID_COLUMNS = ("run_id", "row", "rep", "seed")
@@ -41,9 +48,13 @@ DEFAULT_OUTPUTS = ("nps", "csat", "engagement", "active_customers", "trust",
 class SweepError(ValueError):
     """A sweep spec or output folder that cannot be used; the message says what and why."""
 
+    def __init__(self, message: str):
+        # one line whatever the input: a key or value with a line break is shown escaped
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -113,17 +124,35 @@ class SweepSpec(_Strict):
         return self
 
 
+_WRONG_MEMBER = ("list_type", "model_type", "model_attributes_type", "dict_type")
+
+
 def _format(exc: ValidationError) -> str:
     msgs = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]
-                       if not str(x).startswith(("function-", "list[", "Range")))
-        if err["type"] == "extra_forbidden":
+    seen: set[str] = set()
+    errors = exc.errors()
+    locs = [format_loc(e["loc"]) for e in errors]
+    for err, loc in zip(errors, locs, strict=True):
+        # a union (list of values or a range) fails once per member: a "wrong kind" error is
+        # left out when the other member says what is wrong inside the value
+        if err["type"] in _WRONG_MEMBER and any(
+                other.startswith(loc) and e["type"] not in _WRONG_MEMBER
+                for e, other in zip(errors, locs, strict=True)):
+            continue
+        if loc in seen:
+            continue
+        seen.add(loc)
+        if err["type"] == "finite_number":
+            msgs.append(f"{loc} = {err.get('input')!r}: not a finite number")
+        elif err["type"] in ("bool_type", "bool_parsing"):
+            msgs.append(f"{loc} = {err.get('input')!r}: not a boolean; allowed: true | false")
+        elif err["type"] == "extra_forbidden":
             msgs.append(f"{loc}: unknown key")
         elif err["type"] == "missing":
             msgs.append(f"{loc}: required field is missing")
         elif err["type"] == "value_error":
-            msgs.append(err["msg"].removeprefix("Value error, "))
+            msg = err["msg"].removeprefix("Value error, ")
+            msgs.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
         else:
             value = err.get("input")
             shown = value if not isinstance(value, dict) else "{...}"
@@ -135,7 +164,9 @@ def load_spec(path: str | os.PathLike) -> tuple[SweepSpec, str]:
     """Read and validate a sweep spec; returns it and its text. Raises SweepError."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = read_toml_text(p)
+    except UnicodeError as exc:
+        raise SweepError(f"{p}: {exc}") from None
     except OSError as exc:
         raise SweepError(f"{p}: cannot read spec: {exc.strerror}") from None
     try:
@@ -246,10 +277,42 @@ def _get_dotted(data: dict, key: str) -> Any:
     return node
 
 
-def make_plan(spec: SweepSpec, spec_text: str = "") -> Plan:
-    """Resolve the base scenario, draw the design, check every row, spawn every seed."""
+def _schema_key_problem(key: str) -> str | None:
+    """Why a dotted key names no scenario field ('allowed here: ...'), or None if it does."""
+    import difflib
+
+    model: type[BaseModel] = Scenario
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        fields = model.model_fields
+        if part not in fields:
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f"did you mean {'.'.join([*parts[:i], close[0]])!r}? " if close else ""
+            return f"{hint}allowed here: {', '.join(fields)}"
+        ann = fields[part].annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+            continue
+        # a table of names (process.steps.billing) takes one more part; a value takes none
+        rest = len(parts) - i - 1
+        if rest > (1 if "dict[" in str(ann) else 0):
+            return f"{'.'.join(parts[:i + 1])} is a value, not a section"
+        return None
+    return f"{key} is a section; name one of its fields"
+
+
+def make_plan(spec: SweepSpec, spec_text: str = "",
+              overrides: dict[str, Any] | None = None) -> Plan:
+    """Resolve the base scenario, draw the design, check every row, spawn every seed.
+
+    Every row's scenario is validated here, before anything is launched (staffing included),
+    so a spec whose rows cannot run is refused with the row, the field and what is allowed.
+    `overrides` (from `--set`) apply to the base scenario after the spec's own.
+    """
     try:
         base = load_scenario(spec.scenario, spec.overrides or None)
+        if overrides:
+            base = base.with_overrides(overrides, source="--set")
     except ScenarioError as exc:
         raise SweepError(f"scenario: {exc}") from None
     steps = spec.steps if spec.steps is not None else base.steps
@@ -261,8 +324,9 @@ def make_plan(spec: SweepSpec, spec_text: str = "") -> Plan:
     for key in spec.vary:
         if key.split(".")[0] in ("steps", "seed", "name", "description", "extends", "events"):
             raise SweepError(f"vary.{key}: cannot be varied; use the spec's steps/seed fields")
-        if _get_dotted(base_dict, key) is None and key.split(".")[0] not in base_dict:
-            raise SweepError(f"vary.{key}: no such scenario key")
+        problem = _schema_key_problem(key)
+        if problem:
+            raise SweepError(f"vary.{key}: no such scenario key; {problem}")
     rows = design_matrix(spec)
     for i, row in enumerate(rows):
         for key, val in row.items():
@@ -272,7 +336,10 @@ def make_plan(spec: SweepSpec, spec_text: str = "") -> Plan:
         try:
             base.with_overrides(row, source=f"design row {i}")
         except ScenarioError as exc:
-            raise SweepError(f"vary: {exc}") from None
+            shown = ", ".join(f"{k} = {v!r}" for k, v in row.items())
+            detail = str(exc).removeprefix(f"design row {i}: ")
+            raise SweepError(f"vary: design row {i} ({shown}) cannot run: {detail}; nothing "
+                             f"was launched") from None
     plan = Plan(spec, spec_text, base, steps, rows)
     width = max(5, len(str(len(rows) - 1)))
     rwidth = max(3, len(str(spec.replications - 1)))
@@ -345,6 +412,13 @@ def prepare_out(plan: Plan, out: Path, restart: bool = False) -> None:
     if out.exists() and not out.is_dir():
         raise SweepError(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
     meta_path = out / "sweep.json"
+    if out.is_dir() and not meta_path.exists():
+        other = sorted(p.name for p in out.iterdir() if p.name not in ("runs", "spec.toml"))
+        if other:
+            shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+            raise SweepError(f"--out = {str(out)!r} holds files that are not a sweep's "
+                             f"({shown}); allowed: a new or empty folder, or a sweep's folder "
+                             "to resume")
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
         if old.get("plan_hash") != plan.plan_hash:
@@ -478,11 +552,12 @@ def execute(plan: Plan, out: Path, todo: list[RunTask], workers: int = 1,
 def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, workers: int = 1,
               scheduler: str | None = None, restart: bool = False, retry_failed: bool = False,
               on_start: Callable[[int, int], None] | None = None,
-              on_result: Callable[[str], None] | None = None) -> SweepSummary:
+              on_result: Callable[[str], None] | None = None,
+              overrides: dict[str, Any] | None = None) -> SweepSummary:
     """Plan, check the folder, run what is not finished, collect runs.parquet."""
     t0 = time.perf_counter()
     spec, text = load_spec(spec_path)
-    plan = make_plan(spec, text)
+    plan = make_plan(spec, text, overrides)
     out = Path(out)
     prepare_out(plan, out, restart)
     skip = finished(plan, out, retry_failed)

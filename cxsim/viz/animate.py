@@ -63,10 +63,10 @@ def render(model: CXModel, out: Path, steps: int, fps: int = 5, dpi: int = 80,
         draw.draw_organisation(ax_org, model, lay)
         draw.draw_customers(ax_cus, model, lay)
         ts = model.timeseries()
-        draw.draw_curves(axes, ts, model.events_log, steps_total=steps)
+        currency = model.scenario.money.currency
+        draw.draw_curves(axes, ts, model.events_log, steps_total=steps, currency=currency)
         for ax, (col, label) in zip(axes, draw.CURVES, strict=True):
-            fmt = ".3f" if col == "engagement" else ",.1f"
-            ax.set_title(f"{label}: {ts[col].iloc[-1]:{fmt}}", fontsize=9)
+            ax.set_title(draw.curve_title(col, label, ts[col].iloc[-1], currency), fontsize=9)
         for k, (t, what) in enumerate(model.events_log):
             axes[0].annotate(what, (t, 0.95 - 0.1 * (k % 4)), xycoords=("data", "axes fraction"),
                              fontsize=7, color="#d73027", va="top", ha="left",

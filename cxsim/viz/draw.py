@@ -210,15 +210,24 @@ def network_figure(model, figsize: tuple[float, float] = (9.0, 4.6)) -> plt.Figu
     return fig
 
 
-def draw_curves(axes, ts, events: list[tuple[int, str]], steps_total: int | None = None) -> None:
-    """NPS, engagement, active customers and profit, with the events as dashed lines."""
+def draw_curves(axes, ts, events: list[tuple[int, str]], steps_total: int | None = None,
+                currency: str = "GBP") -> None:
+    """NPS, engagement, active customers and profit, with the events as dashed lines.
+
+    Units, ranges and money formats come from cxsim.viz.style, like every other figure.
+    """
+    from . import style
+
     for ax, (col, label) in zip(axes, CURVES, strict=True):
         ax.clear()
         ax.set_title(label, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
+        y = ts[col] * style.scale(col) if len(ts) else []
         if len(ts):
-            ax.plot(ts["step"], ts[col], color="#2c7fb8", lw=1.6)
+            ax.plot(ts["step"], y, color="#2c7fb8", lw=1.6)
+        style.style_axis(ax, col, currency, data=list(y), xlabel="")
+        ax.yaxis.label.set_fontsize(7)
         if steps_total:
             ax.set_xlim(0, max(steps_total - 1, 1))
         for t, _ in events:
@@ -227,21 +236,25 @@ def draw_curves(axes, ts, events: list[tuple[int, str]], steps_total: int | None
     axes[-2].set_xlabel("week", fontsize=8)
 
 
+def curve_title(col: str, label: str, value: float, currency: str = "GBP") -> str:
+    """'Engagement: 52.3' / 'Profit per week: £34,336': the figure on the scale of its axis."""
+    from . import style
+
+    return f"{label}: {style.fmt_value(col, value, currency)}"
+
+
 def curves_figure(model, figsize: tuple[float, float] = (9.0, 4.6)) -> plt.Figure:
     """A new figure with the four headline curves so far (for the dashboard)."""
     fig = plt.Figure(figsize=figsize, dpi=90)
     axes = fig.subplots(2, 2).ravel()
     ts = model.timeseries() if model.t > 0 else _empty()
-    draw_curves(axes, ts, model.events_log)
-    for ax, (_, label) in zip(axes, CURVES, strict=True):
+    currency = model.scenario.money.currency
+    draw_curves(axes, ts, model.events_log, currency=currency)
+    for ax, (col, label) in zip(axes, CURVES, strict=True):
         if len(ts):
-            ax.set_title(f"{label}: {ts[_col(label)].iloc[-1]:,.2f}", fontsize=9)
+            ax.set_title(curve_title(col, label, ts[col].iloc[-1], currency), fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def _col(label: str) -> str:
-    return dict((b, a) for a, b in CURVES)[label]
 
 
 def _empty():
