@@ -554,10 +554,12 @@ DEFAULT_VALIDATE_OUT = Path("out/validate")
 DEFAULT_EXPLAIN_OUT = Path("out/explain")
 
 
-def _sized(name: str, customers: int | None, steps: int | None, min_steps: int):
-    """Load a scenario for validate/explain with optional size and horizon; fail() on bad input."""
+def _sized(name: str, customers: int | None, steps: int | None, min_steps: int,
+           sets: dict[str, Any] | None = None):
+    """Load a scenario for validate/explain with --set changes, optional size and horizon;
+    fail() on bad input."""
     try:
-        sc = load_scenario(name)
+        sc = apply_sets(load_scenario(name), sets or {})
         over: dict = {}
         if customers is not None:
             over.update({"size.customers": customers, "size.prospects": customers})
@@ -586,20 +588,25 @@ def validate(
         min=1, help="Simulated weeks (default: the scenario's; at least 52)")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP)] = None,
 ) -> None:
     """Compare the model with published patterns: validation.csv, validation.md, figures."""
     from .validation import run_validation, write_validation
 
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
-    sc = _sized(scenario, customers, steps, 52)
+    sets = parse_sets(set_)
+    out_ok(out)
+    sc = _sized(scenario, customers, steps, 52, sets)
     with progress_bar() as bar:
         task = bar.add_task(f"validate {sc.name}: {reps} reps x 3 runs", total=3 * reps)
         try:
             v = run_validation(sc, reps, seed, workers, progress=lambda k: bar.advance(task, k))
         except ScenarioError as exc:
             raise fail(str(exc)) from None
-    write_validation(out, v)
+    try:
+        write_folder(out, lambda d: write_validation(d, v))
+    except OSError as exc:
+        raise lost(exc) from None
     table = Table(title=f"{sc.name}: {int(v.table['pass'].sum())} of {len(v.table)} patterns "
                         f"pass ({reps} reps)")
     for c in ("level", "pattern", "source", "band", "model (95% CI)", "pass"):
@@ -626,15 +633,17 @@ def explain(
         min=1, help="Simulated weeks (default: the scenarios')")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to both scenarios")] = None,
 ) -> None:
     """Why B differs from A: each causal path switched off in turn (common random numbers)."""
     from .explain import ExplainError, applicable_paths, run_explain, write_explain
 
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out = {str(out)!r} is a file; allowed: a folder (new or existing)")
+    sets = parse_sets(set_)
+    out_ok(out)
     if a == b:
         raise fail(f"explain needs two different scenarios, got {a!r} twice")
-    sa, sb = _sized(a, customers, steps, 1), _sized(b, customers, steps, 1)
+    sa, sb = _sized(a, customers, steps, 1, sets), _sized(b, customers, steps, 1, sets)
     if sa.steps != sb.steps:
         raise fail(f"scenarios have different horizons ({a}: {sa.steps}, {b}: {sb.steps}); "
                    "give --steps N")
@@ -645,7 +654,10 @@ def explain(
             e = run_explain(sa, sb, reps, seed, workers, progress=lambda k: bar.advance(task, k))
         except (ExplainError, ScenarioError) as exc:
             raise fail(str(exc)) from None
-    write_explain(out, e)
+    try:
+        write_folder(out, lambda d: write_explain(d, e))
+    except OSError as exc:
+        raise lost(exc) from None
     from .explain import narrative
 
     console.print(narrative(e), soft_wrap=True)
