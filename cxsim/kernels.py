@@ -376,6 +376,7 @@ def _engagement_step(col, org, p, out):
     metric regime and empowerment now imply; the new engagement goes into `out` (c,)."""
     engagement = col.engagement
     aptitude = col.aptitude
+    manager = col.manager_quality
     headroom = col.headroom
     felt = col.pressure
     mirror = col.mirror
@@ -393,7 +394,7 @@ def _engagement_step(col, org, p, out):
         room = p.empowerment * (1.0 - p.headroom_pressure_loss * f) * training
         h = headroom[i] + p.habit_rate * (min(1.0, max(0.0, room * aptitude[i])) - headroom[i])
         headroom[i] = h
-        target = base - p.w_pressure * f + p.w_empowerment * h \
+        target = base + manager[i] - p.w_pressure * f + p.w_empowerment * h \
             + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
@@ -534,6 +535,7 @@ def _perception(con, cus, col, p):
     inconsistency = con.inconsistency
     satisfaction = con.satisfaction
     expectation = cus.expectation
+    norm = cus.norm
     memory = cus.memory
     peak = cus.peak
     trust = cus.trust
@@ -559,7 +561,7 @@ def _perception(con, cus, col, p):
         felt = share * homophily[k] + (1.0 - share) * engagement[colleague[k]]
         empathy[c] += p.empathy_rate * (felt - empathy[c])
         expectation[c] += (p.expectation_adaptation * (x - expectation[c])
-                           + p.expectation_anchor * (p.expectation_norm - expectation[c]))
+                           + p.expectation_anchor * (norm[c] - expectation[c]))
 
 
 perception = _jit(_perception, parallel=True)
@@ -675,6 +677,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
     memory = cus.memory
     peak = cus.peak
     expectation = cus.expectation
+    norm = cus.norm
     trust = cus.trust
     empathy = cus.empathy
     ltr = cus.ltr
@@ -720,7 +723,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
             ex = expectation[i]
             mem = mem + said if was_active else (said if adopt else mem)
             ex = lifted_expectation(ex, share_pos, p) if was_active else (
-                lifted_expectation(p.expectation_norm, share_pos, p) if adopt else ex)
+                lifted_expectation(norm[i], share_pos, p) if adopt else ex)
             memory[i] = mem
             expectation[i] = ex
             adopted[i] = adopt

@@ -95,7 +95,6 @@ class PerceptionParams(NamedTuple):
     memory_rate: float
     expectation_adaptation: float
     expectation_anchor: float
-    expectation_norm: float
     trust_gain: float
     trust_loss: float
     inconsistency_penalty: float
@@ -140,7 +139,6 @@ class CustomerParams(NamedTuple):
     adoption_q: float
     detractor_repel: float
     winback: float
-    expectation_norm: float
     trust_initial: float
     empathy_initial: float
     churn_base: float
@@ -238,7 +236,7 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
     return PerceptionParams(
         slope=pe.satisfaction_slope, tolerance=pe.tolerance, negativity_bias=lv.negativity_bias,
         memory_rate=pe.memory_rate, expectation_adaptation=pe.expectation_adaptation,
-        expectation_anchor=pe.expectation_anchor, expectation_norm=pe.expectation_initial,
+        expectation_anchor=pe.expectation_anchor,
         trust_gain=pe.trust_gain, trust_loss=pe.trust_loss,
         inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
         empathy_similarity_share=pe.empathy_similarity_share)
@@ -258,7 +256,7 @@ def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
         second_hop=wm.second_hop, attitude_weight=wm.attitude_weight,
         expectation_weight=wm.expectation_weight, marketing=lv.marketing,
         adoption_q=wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
-        expectation_norm=pe.expectation_initial, trust_initial=pe.trust_initial,
+        trust_initial=pe.trust_initial,
         empathy_initial=pe.empathy_initial,
         churn_base=ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,

@@ -51,13 +51,17 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
     aptitude = np.clip(1.0 + cu.aptitude_spread * rng.standard_normal(n), 0.3, 1.7)
     tenure = rng.exponential(sc.staff.tenure_initial_mean, n).astype(np.int64)
     # how they work at the start is what the starting levers ask (habits already formed)
+    # units differ in their manager (Beck & Harter 2014: managers explain most of the variance
+    # of engagement between units)
+    manager = cu.manager_spread * rng.standard_normal(org.n_teams)
     lv = sc.levers
     pressure = lv.productivity_pressure * (1.0 - lv.cx_metrics_weight)
     room = lv.empowerment * (1.0 - cu.headroom_pressure_loss * pressure) * (
         1.0 - cu.training_cost_headroom * lv.training)
     return ColleagueState(
         personality=personality, personality0=personality.copy(), engagement=engagement,
-        aptitude=aptitude, headroom=np.clip(room * aptitude, 0, 1),
+        aptitude=aptitude, manager_quality=manager[org.team],
+        headroom=np.clip(room * aptitude, 0, 1),
         pressure=np.full(n, pressure), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
         tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),
         complaints=np.zeros(n, np.int64), satisfaction_sum=np.zeros(n),
@@ -116,10 +120,14 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
     home = home_stores(net.tribe, rng.random(n), stores, sc.social.tribes,
                        sc.social.store_locality)
     catchments = Catchments(*_csr_groups(home, np.arange(n), org.n_teams))
+    disposition = rng.standard_normal(n)
+    # local markets differ: what competitors offer near each store sets what its customers expect
+    market = pe.market_spread * rng.standard_normal(org.n_teams)
+    norm = np.clip(pe.expectation_initial + market[home], 0, 1)
     state = CustomerState(
         personality=personality, prefs=prefs, status=status, value=value,
         home_store=home.astype(np.int64), last_colleague=np.full(n, -1, np.int64),
-        disposition=rng.standard_normal(n), expectation=np.full(n, pe.expectation_initial),
+        disposition=disposition, norm=norm, expectation=norm.copy(),
         memory=np.zeros(n), peak=np.zeros(n), trust=np.full(n, pe.trust_initial),
         empathy=np.full(n, pe.empathy_initial), ltr=np.full(n, LTR_MID),
         met_mean=np.zeros((n, 5)), met_spread=np.full(n, -1.0),

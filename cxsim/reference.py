@@ -276,7 +276,7 @@ def engagement_step(col, org, p, out):
         1 - p.training_cost_headroom * p.training)
     h = col.headroom + p.habit_rate * (np.clip(room * col.aptitude, 0, 1) - col.headroom)
     base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
-    target = np.clip(base - p.w_pressure * f + p.w_empowerment * h
+    target = np.clip(base + col.manager_quality - p.w_pressure * f + p.w_empowerment * h
                      + p.w_mirror * (col.mirror - NEUTRAL) - p.w_workload * col.overload, 0, 1)
     engagement = col.engagement
     a = _matrix(org.indptr, org.indices, org.weight)
@@ -382,7 +382,7 @@ def perception(con, cus, col, p):
             + (1 - p.empathy_similarity_share) * col.engagement[con.colleague])
     cus.empathy[c] += p.empathy_rate * (felt - cus.empathy[c])
     cus.expectation[c] += (p.expectation_adaptation * (x - cus.expectation[c])
-                           + p.expectation_anchor * (p.expectation_norm - cus.expectation[c]))
+                           + p.expectation_anchor * (cus.norm[c] - cus.expectation[c]))
 
 
 def colleague_feedback(con, col, p) -> np.ndarray:
@@ -460,7 +460,7 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     cus.acquired_step[new] = step
     cus.memory[new] = said[new]
     cus.peak[new] = 0.0
-    cus.expectation[new] = lifted_expectation(p.expectation_norm, share_pos[new], p)
+    cus.expectation[new] = lifted_expectation(cus.norm[new], share_pos[new], p)
     cus.trust[new] = p.trust_initial
     cus.empathy[new] = p.empathy_initial
     prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, p)

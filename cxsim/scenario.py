@@ -171,6 +171,9 @@ class Culture(_Section):
     engagement_workload: float = _f(0.1, "Engagement loss per unit of overload", ge=0, le=5)
     headroom_pressure_loss: Unit = _f(0.6, "Share of headroom removed by productivity metrics")
     training_cost_headroom: Unit = _f(0.0, "Headroom lost to time spent in training")
+    manager_spread: float = _f(
+        0.08, "Spread (sd) across units of what their manager adds to the engagement target",
+        ge=0, le=1)
     habit_rate: Unit = _f(
         0.28, "Weekly share of the gap closed between how colleagues work (headroom in use, "
         "pressure felt) and what the levers now ask (habit)")
@@ -209,6 +212,9 @@ class Service(_Section):
 
 class Perception(_Section):
     expectation_initial: Unit = _f(0.52, "Expectation of a new customer (industry norm)")
+    market_spread: float = _f(
+        0.04, "Spread (sd) across store catchments of the expectation local competitors set",
+        ge=0, le=1)
     expectation_adaptation: Unit = _f(0.3, "How fast expectation moves toward experience")
     expectation_anchor: Unit = _f(0.08, "Pull of expectation back to the industry norm")
     satisfaction_slope: float = _f(10.0, "Steepness of satisfaction around expectation", gt=0,

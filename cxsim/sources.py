@@ -82,6 +82,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.board_boost": ("multiplier", A),
     "culture.cross_silo_weight": ("weight", A),
     "culture.cross_team_silo_loss": ("share of influence", A),
+    "culture.manager_spread": (
+        "engagement target (sd)", "study (sign): Beck & Harter 2014 (Gallup), managers account "
+        "for at least 70% of the variance of engagement across units; value assumption"),
     "culture.habit_rate": (
         "share per week", "study: Lally et al. 2010 (Eur J Social Psych), habits plateau after "
         "a median 66 days: 95% of the way in ~9.4 weeks, about 0.28 per week"),
@@ -147,6 +150,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "perception.empathy_rate": ("share per contact", A),
     "perception.empathy_initial": ("0..1 empathy", A),
     "perception.empathy_similarity_share": ("share", A),
+    "perception.market_spread": (
+        "expectation 0..1 (sd)", "assumption; expectations formed against the alternatives at "
+        "hand (Oliver 1980)"),
     "perception.complaint_threshold": ("0..1 satisfaction", A),
     "perception.ltr_memory": ("0-10 points per unit memory", TUNED),
     "perception.ltr_trust": ("0-10 points per unit trust", TUNED),

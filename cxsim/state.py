@@ -61,6 +61,9 @@ class CustomerState(_Arrays):
         Colleague who served the last contact, -1 before the first.
     disposition : (n,) float
         Standard-normal personal disposition to recommend.
+    norm : (n,) float
+        The expectation the customer's local market sets (industry norm plus the home store's
+        market), 0..1.
     expectation, memory, peak, trust, empathy : (n,) float
         Perception state: expectation 0..1, emotional memory and its peak (signed), trust and
         felt empathy 0..1.
@@ -95,6 +98,7 @@ class CustomerState(_Arrays):
     home_store: np.ndarray
     last_colleague: np.ndarray
     disposition: np.ndarray
+    norm: np.ndarray
     expectation: np.ndarray
     memory: np.ndarray
     peak: np.ndarray
@@ -136,6 +140,8 @@ class ColleagueState(_Arrays):
         Engagement 0..1.
     aptitude : (c,) float
         Individual capability multiplier on headroom (about 1).
+    manager_quality : (c,) float
+        How much the unit's manager adds to the engagement target (0 = average).
     headroom : (c,) float
         Latitude to resolve a customer's problem in use, 0..1 (moves by habit toward what
         empowerment allows).
@@ -162,6 +168,7 @@ class ColleagueState(_Arrays):
     personality0: np.ndarray
     engagement: np.ndarray
     aptitude: np.ndarray
+    manager_quality: np.ndarray
     headroom: np.ndarray
     pressure: np.ndarray
     mirror: np.ndarray
