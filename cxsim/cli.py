@@ -197,6 +197,10 @@ def analyze(
     console.print("saved " + ", ".join(str(p) for p in res.plots))
 
 
+_STORYBOARD = typer.Option(
+    None, help="TOML of captions shown when their week comes ([[captions]] step, text)")
+
+
 @app.command()
 def serve(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
@@ -204,31 +208,83 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)"),
     customers: int = typer.Option(2000, min=1000, help="Customers (and as many prospects)"),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
+    storyboard: Path | None = _STORYBOARD,
 ) -> None:
-    """Start the live workshop dashboard (Mesa SolaraViz) in the browser; works offline."""
+    """Start the live workshop dashboard in the browser; works offline, nothing leaves."""
     import os
+    import signal
     import subprocess
+    import tempfile
+
+    from .viz.offline import offline_env, prepare_cdn
+    from .viz.session import load_storyboard
 
     try:
         sc = load_scenario(scenario)
         sc.with_overrides({"size.customers": customers, "size.prospects": customers})
     except ScenarioError as exc:
         raise fail(str(exc)) from None
+    if storyboard is not None:
+        try:
+            load_storyboard(str(storyboard))
+        except (OSError, ValueError) as exc:
+            raise fail(f"--storyboard: {exc}") from None
     path = Path(scenario)
+    cdn = Path(tempfile.mkdtemp(prefix="cxsim-cdn-"))
+    prepare_cdn(cdn)
     env = {**os.environ, "CXSIM_SCENARIO": str(path.resolve()) if path.is_file() else scenario,
            "CXSIM_CUSTOMERS": str(customers), "CXSIM_SEED": str(sc.seed if seed is None else seed),
-           # nothing leaves the machine: front-end assets come from solara-assets, no telemetry
-           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_ASSETS_PROXY": "true",
-           "SOLARA_THEME_SHOW_BANNER": "false"}
+           **offline_env(cdn)}
+    if storyboard is not None:
+        env["CXSIM_STORYBOARD"] = str(storyboard.resolve())
     cmd = [sys.executable, "-m", "solara", "run", "cxsim.viz.app", "--host", host,
-           "--port", str(port), "--production", "--no-open"]
+           "--port", str(port), "--production", "--no-open", "--no-check-version"]
     console.print(f"cxsim dashboard for {sc.name!r} on http://{host}:{port} (Ctrl+C stops it)")
+    # the server runs in its own process group, so stopping it stops everything it started
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    stopping = {"sig": 0}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping["sig"] = signum
+        _stop_group(child, grace=3.0)
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        code = 0
+        code = child.wait()
+    finally:
+        _stop_group(child, grace=3.0)
+        for s, h in old.items():
+            signal.signal(s, h)
+        import shutil
+
+        shutil.rmtree(cdn, ignore_errors=True)
+    if stopping["sig"]:
+        console.print("cxsim dashboard stopped")
+        return
     if code:
         raise typer.Exit(code=code)
+
+
+def _stop_group(child, grace: float) -> None:
+    """SIGTERM the server's process group, then SIGKILL what is left after `grace` seconds."""
+    import os
+    import signal
+    import subprocess
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+        try:
+            os.killpg(child.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            child.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; end stragglers of its group too
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
 
 
 _ANIMATE_OUT = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")

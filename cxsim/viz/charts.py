@@ -1,0 +1,228 @@
+"""Vega-Lite charts (built with Altair) for the live dashboard, drawn by the browser.
+
+Why in the browser: a step used to redraw two matplotlib figures on the server (about a second
+per week). A Vega-Lite spec of a few hundred numbers is built in milliseconds and the browser
+draws it. The charts are made to be read from the back of a room: fixed y ranges (a wobble of
+0.3 points no longer looks like a crash), axis titles with units, text >= 14 px, events drawn
+and labelled, scheduled ones (grey) before they happen.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..kernels import ACTIVE, CHURNED
+from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER
+from .session import Snapshot
+
+CURRENCY = os.environ.get("CXSIM_CURRENCY", "€")
+FONT = 16  # axis labels and titles (px); chart text never below 14 px
+# the browser runs the Vega-Lite 5 that solara-assets ships; the specs use nothing newer
+VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+BLUE, RED, GREY = "#1f5fa8", "#c62828", "#757575"
+
+
+def money(v: float) -> str:
+    """€12,345 / -€1,234: integer currency for the headline tiles."""
+    if v is None or not math.isfinite(v):
+        return "-"
+    sign = "-" if v < 0 else ""
+    return f"{sign}{CURRENCY}{abs(v):,.0f}"
+
+
+def moving_average(values: tuple[float, ...] | list[float], n: int = 4) -> list[float]:
+    """Trailing n-week mean (shorter at the start): profit without the hiring-cost spikes."""
+    a = np.asarray(values, dtype=float)
+    c = np.concatenate([[0.0], np.cumsum(a)])
+    idx = np.arange(1, len(a) + 1)
+    k = np.minimum(idx, n)
+    return list((c[idx] - c[idx - k]) / k)
+
+
+def x_domain(snap: Snapshot) -> list[int]:
+    """Weeks shown: at least 52, in steps of 26, covering scheduled events (stable, not auto)."""
+    last = max([snap.week] + [e.step + 4 for e in snap.planned])
+    return [0, max(52, int(math.ceil((last + 1) / 26.0)) * 26)]
+
+
+def _domain(values: tuple[float, ...], lo: float, hi: float, step: float) -> list[float]:
+    """A fixed range that only grows (in whole `step`s) if the data leave it."""
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        lo = min(lo, math.floor(min(finite) / step) * step)
+        hi = max(hi, math.ceil(max(finite) / step) * step)
+    return [lo, hi]
+
+
+def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key, title, Vega-Lite dict) for the four curves: NPS, engagement, customers, profit."""
+    s = snap.series
+    weeks = list(range(len(s.get("nps", ()))))
+    pop = float(snap.customers * 2)  # customers and as many prospects
+    profit0 = abs(s["profit"][0]) if s.get("profit") else 0.0
+    mag = 10 ** math.floor(math.log10(max(profit0, 1.0)))
+    p_hi = max(1000.0, mag * math.ceil(2 * profit0 / mag))
+    panels = [
+        ("nps", "NPS (promoters − detractors, points)", [list(s.get("nps", ()))],
+         _domain(s.get("nps", ()), -50, 50, 25), "+d", ""),
+        ("engagement", "Colleague engagement (%)",
+         [[100 * v for v in s.get("engagement", ())]], (0, 100), "d", ""),
+        ("active_customers", "Active customers",
+         [list(s.get("active_customers", ()))],
+         _domain(s.get("active_customers", ()), 0, pop, pop / 4), ",d", ""),
+        ("profit", f"Profit per week ({CURRENCY}, 4-week average)",
+         [list(s.get("profit", ())), moving_average(s.get("profit", ()))],
+         _domain(s.get("profit", ()), 0.0, p_hi, p_hi / 4), ",d",
+         "thin line: each week; dips are hiring costs when colleagues leave"),
+    ]
+    events, labels = _event_rows(snap)
+    xdom = tuple(x_domain(snap))
+    out = []
+    for key, title, lines, ydom, fmt, note in panels:
+        spec = dict(curve_template(title, len(lines), tuple(ydom), xdom, fmt, note))
+        main = lines[-1]
+        spec["datasets"] = {
+            "main": [{"week": w, "value": v} for w, v in zip(weeks, main, strict=False)],
+            "raw": [{"week": w, "value": v} for w, v in zip(weeks, lines[0], strict=False)]
+            if len(lines) > 1 else [],
+            "last": [{"week": weeks[-1], "value": main[-1]}] if weeks else [],
+            "events": events, "labels": labels}
+        out.append((key, title, spec))
+    return out
+
+
+def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
+    """Fired events (red) and scheduled ones not yet fired (grey); labels for the last few."""
+    rows = [{"week": t, "kind": "fired"} for t, _, _ in snap.fired]
+    labels = [{"week": t, "label": cap or lab, "kind": "fired"}
+              for t, lab, cap in snap.fired[-3:]]  # many live clicks: label only the last few
+    for e in snap.planned:
+        if e.step >= snap.week:
+            rows.append({"week": e.step, "kind": "planned"})
+            labels.append({"week": e.step, "label": e.caption or e.label, "kind": "planned"})
+    for i, r in enumerate(labels):  # stagger labels so neighbours do not overprint
+        r["row"] = i % 3
+    return rows, labels
+
+
+@lru_cache(maxsize=64)
+def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
+                   xdom: tuple[int, int], fmt: str, note: str) -> dict[str, Any]:
+    """One panel's spec without data (built once per axis range): lines on fixed axes, the
+    last point marked, event rules with labels. The data go in spec["datasets"]."""
+    x = alt.X("week:Q", scale=alt.Scale(domain=list(xdom), nice=False), title="week",
+              axis=alt.Axis(tickMinStep=1, format="d"))
+    y = alt.Y("value:Q", scale=alt.Scale(domain=list(ydom), nice=False, clamp=True),
+              title=None, axis=alt.Axis(format=fmt, tickCount=5))
+    color = alt.Color("kind:N", scale=alt.Scale(domain=["fired", "planned"],
+                                                range=[RED, GREY]), legend=None)
+    layers = []
+    if n_lines > 1:
+        layers.append(alt.Chart(alt.NamedData("raw")).mark_line(
+            color=BLUE, strokeWidth=1.2, opacity=0.35).encode(x=x, y=y))
+    layers += [
+        alt.Chart(alt.NamedData("main")).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y=y),
+        alt.Chart(alt.NamedData("last")).mark_point(color=BLUE, filled=True, size=90)
+        .encode(x=x, y=y),
+        alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
+        .encode(x=x, color=color),
+        alt.Chart(alt.NamedData("labels")).mark_text(
+            align="left", baseline="top", dx=4, fontSize=14, fontWeight="bold").encode(
+            x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color),
+    ]
+    chart = alt.layer(*layers).properties(
+        width="container", height=190,
+        title=alt.TitleParams(title, fontSize=18, anchor="start", subtitle=note,
+                              subtitleFontSize=14, subtitleColor=GREY))
+    spec = chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, labelColor="#222",
+                                titleColor="#222", grid=True, gridOpacity=0.35) \
+        .configure_view(stroke=None).to_dict(validate=False)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec["$schema"] = VL_SCHEMA
+    return spec
+
+
+ROLE_SHAPES = {LEADER: "diamond", MANAGER: "square", FRONTLINE: "circle",
+               BACKOFFICE: "triangle-up"}
+ROLE_NAMES = {LEADER: "leader", MANAGER: "manager", FRONTLINE: "front line",
+              BACKOFFICE: "back office"}
+
+
+def network_spec(snap: Snapshot, lay: Any, roles: np.ndarray) -> dict[str, Any]:
+    """Colleagues (brand fit, by role) and a sample of customers (promoter / passive /
+    detractor, prospects grey, churned crosses) at positions fixed by the layout."""
+    tmpl = getattr(lay, "_vl_template", None)
+    if tmpl is None:
+        tmpl = _network_template(lay)
+        lay._vl_template = tmpl
+    net = snap.network or {}
+    fit = np.round(net.get("fit", np.zeros(len(lay.col_idx))), 3)
+    status = net.get("status", np.zeros(len(lay.cus_idx), int))
+    seg = net.get("segment", np.zeros(len(lay.cus_idx), int))
+    kind = np.where(status == CHURNED, "churned", np.where(
+        status != ACTIVE, "prospect", np.array(["detractor", "passive", "promoter"])[seg]))
+    cx, cy = np.round(lay.col_xy, 3).T.tolist()
+    ux, uy = np.round(lay.cus_xy, 3).T.tolist() if len(lay.cus_xy) else ([], [])
+    spec = dict(tmpl)
+    spec["datasets"] = {
+        **tmpl["datasets"],
+        "colleagues": [{"x": a, "y": b, "fit": f, "role": ROLE_NAMES[int(r)]}
+                       for a, b, f, r in zip(cx, cy, fit.tolist(), roles, strict=True)],
+        "customers": [{"x": a, "y": b, "kind": k}
+                      for a, b, k in zip(ux, uy, kind.tolist(), strict=True)]}
+    return spec
+
+
+def _network_template(lay: Any) -> dict[str, Any]:
+    """The network view without the colours (built once per layout; edges are static)."""
+    def edges(segs: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"x": segs[:, 0, 0], "y": segs[:, 0, 1], "x2": segs[:, 1, 0],
+                             "y2": segs[:, 1, 1]}).round(3) if len(segs) else pd.DataFrame(
+            columns=["x", "y", "x2", "y2"])
+
+    sx = alt.Scale(domain=[-1.3, 1.3], nice=False)
+    xx, yy = alt.X("x:Q", scale=sx, axis=None), alt.Y("y:Q", scale=sx, axis=None)
+    kinds = ["promoter", "passive", "detractor", "prospect", "churned"]
+    org = alt.layer(
+        alt.Chart(edges(lay.col_edges)).mark_rule(color="#bbbbbb").encode(
+            x=xx, y=yy, x2="x2", y2="y2"),
+        alt.Chart(alt.NamedData("colleagues")).mark_point(
+            filled=True, size=220, stroke="#333", strokeWidth=0.6, opacity=1).encode(
+            x=xx, y=yy, shape=alt.Shape("role:N", scale=alt.Scale(
+                domain=list(ROLE_NAMES.values()), range=list(ROLE_SHAPES.values())),
+                legend=alt.Legend(title=None, orient="bottom", labelFontSize=14)),
+            color=alt.Color("fit:Q", scale=alt.Scale(scheme="redyellowgreen",
+                                                     domain=[0.2, 0.8], clamp=True),
+                            legend=alt.Legend(title="brand fit", orient="right",
+                                              labelFontSize=14, titleFontSize=14))),
+        alt.Chart(pd.DataFrame({"x": [a for _, a, _ in lay.dept_labels],
+                                "y": [b for _, _, b in lay.dept_labels],
+                                "t": [n.replace("_", " ") for n, _, _ in lay.dept_labels]}))
+        .mark_text(fontSize=14, color="#444").encode(x=xx, y=yy, text="t:N"),
+    ).properties(width=330, height=330, title=alt.TitleParams(
+        "Colleagues: brand fit", fontSize=18, anchor="start"))
+    cus_chart = alt.layer(
+        alt.Chart(edges(lay.cus_edges)).mark_rule(color="#d0d0d0").encode(
+            x=xx, y=yy, x2="x2", y2="y2"),
+        alt.Chart(alt.NamedData("customers")).mark_point(size=60, filled=True, opacity=1)
+        .encode(x=xx, y=yy,
+                color=alt.Color("kind:N", scale=alt.Scale(
+                    domain=kinds, range=["#1a9850", "#fdae61", "#d73027", "#cfcfcf",
+                                         "#222222"]),
+                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
+                                      columns=5)),
+                shape=alt.Shape("kind:N", scale=alt.Scale(
+                    domain=kinds, range=["circle", "circle", "circle", "circle", "cross"]),
+                    legend=None)),
+    ).properties(width=330, height=330, title=alt.TitleParams(
+        f"Customers (a sample of {len(lay.cus_idx)})", fontSize=18, anchor="start"))
+    return alt.hconcat(org, cus_chart).resolve_scale(
+        color="independent", shape="independent").configure_view(stroke=None) \
+        .to_dict(validate=False) | {"$schema": VL_SCHEMA}
