@@ -16,6 +16,7 @@ captions).
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -108,7 +109,7 @@ def kpi_tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
 
     def last(k: str) -> float | None:
         v = s.get(k, ())
-        return v[-1] if v else None
+        return v[-1] if v and math.isfinite(v[-1]) else None
 
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f}%"
@@ -120,7 +121,7 @@ def kpi_tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
         ("active_customers", "Active customers",
          "-" if last("active_customers") is None else f"{last('active_customers'):,.0f}"),
         ("profit", "Profit / week (4-wk avg)",
-         "-" if prof is None else charts.money(charts.moving_average(s["profit"])[-1])),
+         charts.money(charts.moving_average(s["profit"])[-1]) if prof is not None else "-"),
         ("cumulative_profit", "Profit since week 0",
          "-" if last("cumulative_profit") is None else charts.money(last("cumulative_profit"))),
         ("brand_alignment", "Brand alignment", pct(last("brand_alignment"))),

@@ -40,10 +40,14 @@ def money(v: float) -> str:
 def moving_average(values: tuple[float, ...] | list[float], n: int = 4) -> list[float]:
     """Trailing n-week mean (shorter at the start): profit without the hiring-cost spikes."""
     a = np.asarray(values, dtype=float)
-    c = np.concatenate([[0.0], np.cumsum(a)])
+    ok = np.isfinite(a)
+    c = np.concatenate([[0.0], np.cumsum(np.where(ok, a, 0.0))])
+    m = np.concatenate([[0], np.cumsum(ok)])
     idx = np.arange(1, len(a) + 1)
     k = np.minimum(idx, n)
-    return list((c[idx] - c[idx - k]) / k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[idx] - c[idx - k]) / (m[idx] - m[idx - k])
+    return [float(v) for v in out]
 
 
 def x_domain(snap: Snapshot) -> list[int]:
@@ -66,7 +70,7 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any]]]:
     s = snap.series
     weeks = list(range(len(s.get("nps", ()))))
     pop = float(snap.customers * 2)  # customers and as many prospects
-    profit0 = abs(s["profit"][0]) if s.get("profit") else 0.0
+    profit0 = next((abs(v) for v in s.get("profit", ()) if math.isfinite(v)), 0.0)
     mag = 10 ** math.floor(math.log10(max(profit0, 1.0)))
     p_hi = max(1000.0, mag * math.ceil(2 * profit0 / mag))
     panels = [
@@ -89,13 +93,18 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any]]]:
         spec = dict(curve_template(title, len(lines), tuple(ydom), xdom, fmt, note))
         main = lines[-1]
         spec["datasets"] = {
-            "main": [{"week": w, "value": v} for w, v in zip(weeks, main, strict=False)],
-            "raw": [{"week": w, "value": v} for w, v in zip(weeks, lines[0], strict=False)]
-            if len(lines) > 1 else [],
-            "last": [{"week": weeks[-1], "value": main[-1]}] if weeks else [],
+            "main": _rows(weeks, main),
+            "raw": _rows(weeks, lines[0]) if len(lines) > 1 else [],
+            "last": _rows(weeks, main)[-1:],
             "events": events, "labels": labels}
         out.append((key, title, spec))
     return out
+
+
+def _rows(weeks: list[int], values: list[float]) -> list[dict[str, Any]]:
+    """{"week", "value"} rows; a missing figure (NaN: no burn-in) becomes null, valid JSON."""
+    return [{"week": w, "value": v if math.isfinite(v) else None}
+            for w, v in zip(weeks, values, strict=False)]
 
 
 def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
@@ -220,7 +229,8 @@ def _network_template(lay: Any) -> dict[str, Any]:
                                       columns=5)),
                 shape=alt.Shape("kind:N", scale=alt.Scale(
                     domain=kinds, range=["circle", "circle", "circle", "circle", "cross"]),
-                    legend=None)),
+                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
+                                      columns=5))),
     ).properties(width=330, height=330, title=alt.TitleParams(
         f"Customers (a sample of {len(lay.cus_idx)})", fontSize=18, anchor="start"))
     return alt.hconcat(org, cus_chart).resolve_scale(
