@@ -246,13 +246,13 @@ def serve(
 
     def on_signal(signum: int, _frame: object) -> None:
         stopping["sig"] = signum
-        _stop_group(child, grace=3.0)
+        _stop_group(child, grace=1.5)
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         code = child.wait()
     finally:
-        _stop_group(child, grace=3.0)
+        _stop_group(child, grace=1.5)
         for s, h in old.items():
             signal.signal(s, h)
         import shutil

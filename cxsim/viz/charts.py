@@ -26,6 +26,8 @@ CURRENCY = os.environ.get("CXSIM_CURRENCY", "€")
 FONT = 16  # axis labels and titles (px); chart text never below 14 px
 # the browser runs the Vega-Lite 5 that solara-assets ships; the specs use nothing newer
 VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# no "..." export menu on a projector; SVG keeps text crisp (and measurable by the tests)
+EMBED = {"embedOptions": {"actions": False, "renderer": "svg"}}
 BLUE, RED, GREY = "#1f5fa8", "#c62828", "#757575"
 
 
@@ -155,6 +157,7 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         .configure_view(stroke=None).to_dict(validate=False)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec["$schema"] = VL_SCHEMA
+    spec["usermeta"] = EMBED
     return spec
 
 
@@ -235,4 +238,4 @@ def _network_template(lay: Any) -> dict[str, Any]:
         f"Customers (a sample of {len(lay.cus_idx)})", fontSize=18, anchor="start"))
     return alt.hconcat(org, cus_chart).resolve_scale(
         color="independent", shape="independent").configure_view(stroke=None) \
-        .to_dict(validate=False) | {"$schema": VL_SCHEMA}
+        .to_dict(validate=False) | {"$schema": VL_SCHEMA, "usermeta": EMBED}
