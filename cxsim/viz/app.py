@@ -25,12 +25,14 @@ from solara.widgets import VegaLite
 
 from ..scenario import Levers, builtin_scenarios
 from . import charts, draw
-from .session import SPEEDS, Session, Snapshot, get_session, load_storyboard
+from .session import SPEEDS, Session, Snapshot, get_session, load_storyboard, prebuild
 
 DEFAULT_SCENARIO = os.environ.get("CXSIM_SCENARIO", "baseline")
 DEFAULT_CUSTOMERS = int(os.environ.get("CXSIM_CUSTOMERS", "2000"))
 DEFAULT_SEED = int(os.environ.get("CXSIM_SEED", "42"))
 STORYBOARD = load_storyboard(os.environ.get("CXSIM_STORYBOARD"))
+if os.environ.get("CXSIM_PREBUILD", "1") == "1":  # solara imports this module at start-up
+    prebuild(DEFAULT_SCENARIO, DEFAULT_CUSTOMERS, DEFAULT_SEED)
 
 # levers shown as live sliders (name, label) and switches; tooltips from the scenario schema
 SLIDERS = (
@@ -204,8 +206,10 @@ def Now(session: Session, snap: Snapshot) -> None:
         fired = [f"week {t}: {cap or lab}" for t, lab, cap in snap.fired[-4:]]
         solara.Text("So far: " + ("; ".join(fired) if fired else "none yet"),
                     classes=["cx-log", "cx-events-log"])
-        ahead = [f"week {e.step}: {e.caption or e.label}" for e in snap.planned
-                 if e.step >= snap.week]
+        ahead = sorted([(e.step, e.caption or e.label) for e in snap.planned
+                        if e.step >= snap.week]
+                       + [(t, c) for t, c in snap.captions.items() if t >= snap.week])
+        ahead = [f"week {t}: {what}" for t, what in ahead]
         solara.Text("Scheduled: " + ("; ".join(ahead) if ahead else "nothing ahead"),
                     classes=["cx-planned"])
 

@@ -118,6 +118,11 @@ def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
         if e.step >= snap.week:
             rows.append({"week": e.step, "kind": "planned"})
             labels.append({"week": e.step, "label": e.caption or e.label, "kind": "planned"})
+    for step, text in snap.captions.items():  # the storyboard's captions, until they come
+        if step >= snap.week:
+            rows.append({"week": step, "kind": "planned"})
+            labels.append({"week": step, "label": text, "kind": "planned"})
+    labels.sort(key=lambda r: r["week"])
     for i, r in enumerate(labels):  # stagger labels so neighbours do not overprint
         r["row"] = i % 3
     return rows, labels
@@ -144,10 +149,13 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         .encode(x=x, y=y),
         alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
         .encode(x=x, color=color),
-        alt.Chart(alt.NamedData("labels")).mark_text(
-            align="left", baseline="top", dx=4, fontSize=14, fontWeight="bold").encode(
-            x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color),
     ]
+    mid = (xdom[0] + xdom[1]) / 2  # labels in the right half read leftwards, never clipped
+    for side, test, dx in (("left", f"datum.week <= {mid}", 4),
+                           ("right", f"datum.week > {mid}", -4)):
+        layers.append(alt.Chart(alt.NamedData("labels")).transform_filter(test).mark_text(
+            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold").encode(
+            x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color))
     chart = alt.layer(*layers).properties(
         width="container", height=190,
         title=alt.TitleParams(title, fontSize=18, anchor="start", subtitle=note,

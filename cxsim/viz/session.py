@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -392,10 +393,49 @@ def network_state(model: Any) -> dict[str, np.ndarray]:
     }
 
 
-def _default_factory(sc: Scenario, seed: int) -> Any:
+def _build_model(sc: Scenario, seed: int) -> Any:
     from ..model import CXModel
+    from .draw import layout_of
 
-    return CXModel(sc, seed=seed)
+    model = CXModel(sc, seed=seed)
+    layout_of(model)  # the network layout too, so the first snapshot does not wait for it
+    return model
+
+
+_PREBUILT: dict[tuple[str, int], Future] = {}
+_PREBUILT_LOCK = threading.Lock()
+
+
+def prebuild(scenario: str, customers: int, seed: int) -> None:
+    """Start building the start-up model now (server start), for the first page to take.
+
+    Why: at 100,000 customers a model takes several seconds to build; the facilitator starts
+    the server before the room arrives, so the first page should not pay for it.
+    """
+    sc = build_scenario(scenario, customers)
+    fut: Future = Future()
+    with _PREBUILT_LOCK:
+        _PREBUILT[(sc.hash(), int(seed))] = fut
+
+    def work() -> None:
+        try:
+            fut.set_result(_build_model(sc, int(seed)))
+        except Exception as exc:  # the session builds its own and reports the error
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, name="cxsim-prebuild", daemon=True).start()
+
+
+def _default_factory(sc: Scenario, seed: int) -> Any:
+    """A prebuilt model for these settings if one was started (used once), else a new one."""
+    with _PREBUILT_LOCK:
+        fut = _PREBUILT.pop((sc.hash(), int(seed)), None)
+    if fut is not None:
+        try:
+            return fut.result()
+        except Exception:
+            pass
+    return _build_model(sc, seed)
 
 
 # -- the store: one session per browser session cookie --------------------------------------
