@@ -61,8 +61,8 @@ def test_snapshots_consistent_while_playing(session):
         for name, values in snap.series.items():
             assert len(values) == snap.week + 1, name  # week 0 .. week N, never torn
         specs = charts.panel_specs(snap)
-        for _, _, spec in specs:
-            main = spec["datasets"]["main"]
+        for _, _, _, data in specs:
+            main = data["main"]
             assert main[-1]["week"] == snap.week  # the curve ends where the counter is
         seen.append(snap.week)
     session.play(False)

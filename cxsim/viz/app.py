@@ -21,11 +21,11 @@ import os
 from typing import Any
 
 import solara
-from solara.widgets import VegaLite
 
 from ..scenario import Levers, builtin_scenarios
 from . import charts, draw
 from .session import SPEEDS, Session, Snapshot, get_session, load_storyboard, prebuild
+from .widgets import VegaView
 
 DEFAULT_SCENARIO = os.environ.get("CXSIM_SCENARIO", "baseline")
 DEFAULT_CUSTOMERS = int(os.environ.get("CXSIM_CUSTOMERS", "2000"))
@@ -131,10 +131,10 @@ def kpi_tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
 
 
 @solara.component
-def Chart(spec: dict[str, Any], classes: list[str]) -> solara.Element:
-    """A Vega-Lite spec drawn by the browser (no server-side figure)."""
+def Chart(spec: dict[str, Any], datasets: dict[str, Any], classes: list[str]) -> solara.Element:
+    """A Vega-Lite view drawn by the browser; a new week sends only the new rows."""
     with solara.Div(classes=["cx-chart", *classes]) as div:
-        VegaLite.element(spec=spec, listen_to_click=False, listen_to_hover=False)
+        VegaView.element(spec=spec, datasets=datasets)
     return div
 
 
@@ -249,44 +249,84 @@ def Pictures(session: Session, snap: Snapshot) -> None:
                     "prospects)…", classes=["cx-building"], style={"font-size": "22px"})
         return
     with solara.Div(classes=["cx-curves"]):
-        for key, _title, spec in charts.panel_specs(snap):
-            Chart(spec, classes=[f"cx-curve-{key}"])
+        for key, _title, spec, data in charts.panel_specs(snap):
+            Chart(spec, data, classes=[f"cx-curve-{key}"])
     model = session.model
     if model is not None and snap.network is not None:
         lay = draw.layout_of(model)
-        Chart(charts.network_spec(snap, lay, model.org.role[lay.col_idx]),
-              classes=["cx-network"])
+        spec, data = charts.network_spec(snap, lay, model.org.role[lay.col_idx])
+        Chart(spec, data, classes=["cx-network"])
 
 
 def _new_session() -> Session:
     return Session(DEFAULT_SCENARIO, DEFAULT_CUSTOMERS, DEFAULT_SEED, captions=STORYBOARD)
 
 
+def use_snapshot(session: Session, key=lambda snap: snap.version) -> Snapshot:
+    """The session's newest snapshot, re-rendering this component only when `key` changes.
+
+    Why: a step should redraw the counter and the curves, not the eleven levers; each panel
+    follows the session itself and ignores the snapshots that do not concern it."""
+    snap, set_snap = solara.use_state(session.snapshot)
+
+    def follow(cancel) -> None:
+        last = session.snapshot
+        set_snap(last)
+        while not cancel.is_set():
+            new = session.wait_newer(last.version, timeout=0.5)
+            if new is not None and not cancel.is_set():
+                changed = key(new) != key(last)
+                last = new
+                if changed:
+                    set_snap(new)
+
+    solara.use_thread(follow, dependencies=[session], intrusive_cancel=False)
+    return snap
+
+
+def _header_key(s: Snapshot) -> tuple:
+    return (s.scenario, s.scenario_source, s.description, s.playing, s.speed, s.building,
+            s.customers, s.seed, s.error)
+
+
+def _lever_key(s: Snapshot) -> tuple:
+    return (s.building, tuple(s.levers.items()))
+
+
+@solara.component
+def HeaderPanel(session: Session) -> None:
+    snap = use_snapshot(session, _header_key)
+    solara.Title(f"cxsim: {snap.scenario}")
+    Header(session, snap)
+    if snap.error:
+        solara.Text(snap.error, classes=["cx-error"])
+
+
+@solara.component
+def NowPanel(session: Session) -> None:
+    Now(session, use_snapshot(session))
+
+
+@solara.component
+def Levers_(session: Session) -> None:
+    LeverPanel(session, use_snapshot(session, _lever_key))
+
+
+@solara.component
+def PicturesPanel(session: Session) -> None:
+    Pictures(session, use_snapshot(session))
+
+
 @solara.component
 def Page() -> None:
     """One session per browser (cookie), kept across reloads; this page only renders it."""
     session = solara.use_memo(lambda: get_session(solara.get_session_id(), _new_session), [])
-    snap, set_snap = solara.use_state(session.snapshot)
-
-    def follow(cancel) -> None:
-        version = session.snapshot.version
-        set_snap(session.snapshot)
-        while not cancel.is_set():
-            new = session.wait_newer(version, timeout=0.5)
-            if new is not None and not cancel.is_set():
-                version = new.version
-                set_snap(new)
-
-    solara.use_thread(follow, dependencies=[session], intrusive_cancel=False)
-    solara.Title(f"cxsim: {snap.scenario}")
     solara.Style(CSS)
     with solara.Div(classes=["cx-root"]):
-        Header(session, snap)
-        if snap.error:
-            solara.Text(snap.error, classes=["cx-error"])
+        HeaderPanel(session)
         with solara.Div(classes=["cx-main"]):
             with solara.Div(classes=["cx-left"]):
-                Now(session, snap)
-                LeverPanel(session, snap)
+                NowPanel(session)
+                Levers_(session)
             with solara.Div(classes=["cx-right"]):
-                Pictures(session, snap)
+                PicturesPanel(session)

@@ -67,8 +67,10 @@ def _domain(values: tuple[float, ...], lo: float, hi: float, step: float) -> lis
     return [lo, hi]
 
 
-def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any]]]:
-    """(key, title, Vega-Lite dict) for the four curves: NPS, engagement, customers, profit."""
+def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(key, title, spec, datasets) for the four curves: NPS, engagement, customers, profit.
+
+    The spec is shared and only changes with the axis ranges; the datasets carry the rows."""
     s = snap.series
     weeks = list(range(len(s.get("nps", ()))))
     pop = float(snap.customers * 2)  # customers and as many prospects
@@ -92,14 +94,14 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any]]]:
     xdom = tuple(x_domain(snap))
     out = []
     for key, title, lines, ydom, fmt, note in panels:
-        spec = dict(curve_template(title, len(lines), tuple(ydom), xdom, fmt, note))
+        spec = curve_template(title, len(lines), tuple(ydom), xdom, fmt, note)
         main = lines[-1]
-        spec["datasets"] = {
+        datasets = {
             "main": _rows(weeks, main),
             "raw": _rows(weeks, lines[0]) if len(lines) > 1 else [],
             "last": _rows(weeks, main)[-1:],
             "events": events, "labels": labels}
-        out.append((key, title, spec))
+        out.append((key, title, spec, datasets))
     return out
 
 
@@ -175,9 +177,10 @@ ROLE_NAMES = {LEADER: "leader", MANAGER: "manager", FRONTLINE: "front line",
               BACKOFFICE: "back office"}
 
 
-def network_spec(snap: Snapshot, lay: Any, roles: np.ndarray) -> dict[str, Any]:
-    """Colleagues (brand fit, by role) and a sample of customers (promoter / passive /
-    detractor, prospects grey, churned crosses) at positions fixed by the layout."""
+def network_spec(snap: Snapshot, lay: Any,
+                 roles: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(spec, datasets): colleagues (brand fit, by role) and a sample of customers (promoter /
+    passive / detractor, prospects grey, churned crosses) at positions fixed by the layout."""
     tmpl = getattr(lay, "_vl_template", None)
     if tmpl is None:
         tmpl = _network_template(lay)
@@ -190,14 +193,11 @@ def network_spec(snap: Snapshot, lay: Any, roles: np.ndarray) -> dict[str, Any]:
         status != ACTIVE, "prospect", np.array(["detractor", "passive", "promoter"])[seg]))
     cx, cy = np.round(lay.col_xy, 3).T.tolist()
     ux, uy = np.round(lay.cus_xy, 3).T.tolist() if len(lay.cus_xy) else ([], [])
-    spec = dict(tmpl)
-    spec["datasets"] = {
-        **tmpl["datasets"],
+    return tmpl, {
         "colleagues": [{"x": a, "y": b, "fit": f, "role": ROLE_NAMES[int(r)]}
                        for a, b, f, r in zip(cx, cy, fit.tolist(), roles, strict=True)],
         "customers": [{"x": a, "y": b, "kind": k}
                       for a, b, k in zip(ux, uy, kind.tolist(), strict=True)]}
-    return spec
 
 
 def _network_template(lay: Any) -> dict[str, Any]:

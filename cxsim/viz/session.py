@@ -58,7 +58,7 @@ class PlannedEvent:
     caption: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot is a new state
 class Snapshot:
     """Everything a page shows, copied out of the model between steps (never mutated)."""
 

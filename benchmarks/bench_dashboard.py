@@ -1,0 +1,181 @@
+"""The workshop dashboard as a facilitator feels it: the real page, driven by Playwright.
+
+    python benchmarks/bench_dashboard.py [--customers 2000 100000] [--reps 10] [--play 10]
+
+For each size, starts `cxsim serve baseline --customers N` and opens the page in the Debian
+Chromium (/usr/bin/chromium, or CXSIM_CHROMIUM), then measures:
+
+- first page: launch of `cxsim serve` -> page showing week 0 with its curves drawn, and the
+  navigation alone (page opened as soon as the server answers HTTP);
+- step: click Step -> the counter shows the next week AND the NPS curve has been redrawn;
+- play: weeks per second over `--play` seconds at the default speed (5 weeks/s), and the
+  longest gap between two counter changes (a stall);
+- lever: one key press on a slider -> the value shown beside it (the model's value, published
+  after the session applied it).
+
+Each latency is wall clock in Python around the action, waiting in the page on every animation
+frame, so it includes the round trip over the websocket, the server's render and the browser's
+drawing. Saves benchmarks/results/dashboard.json. Targets (issue 15): step <= 200 ms, 5 weeks/s,
+lever <= 200 ms, first page <= 10 s at 100,000 customers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, save  # noqa: E402
+
+CHROMIUM = os.environ.get("CXSIM_CHROMIUM", "/usr/bin/chromium")
+STEP_DONE = """([want, before]) => {
+  const w = document.querySelector('.cx-step');
+  const svg = document.querySelector('.cx-curve-nps svg.marks');
+  return w && w.textContent.trim() === want && svg && svg.innerHTML !== before;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(customers: int) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    cli = shutil.which("cxsim", path=str(Path(sys.executable).parent)) or "cxsim"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([cli, "serve", "baseline", "--customers", str(customers),
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return proc, url, t0
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() - t0 > 300:
+                raise RuntimeError("cxsim serve did not start") from None
+            time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def summary(xs: list[float]) -> dict[str, float]:
+    return {"median_ms": round(1000 * statistics.median(xs), 1),
+            "max_ms": round(1000 * max(xs), 1), "n": len(xs)}
+
+
+def measure(browser, customers: int, reps: int, play_s: float) -> dict:
+    proc, url, t_launch = start(customers)
+    out: dict = {"customers": customers, "server_http_s": round(time.perf_counter() - t_launch,
+                                                                 2)}
+    try:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        t_nav = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function("() => { const w = document.querySelector('.cx-step'); "
+                               "return w && document.querySelector('.cx-curve-nps svg.marks'); }",
+                               timeout=300_000, polling="raf")
+        t_ready = time.perf_counter()
+        out["first_page_from_launch_s"] = round(t_ready - t_launch, 2)
+        out["first_page_navigation_s"] = round(t_ready - t_nav, 2)
+
+        steps = []
+        for k in range(1, reps + 1):
+            before = page.locator(".cx-curve-nps svg.marks").first.inner_html()
+            t0 = time.perf_counter()
+            page.locator(".cx-step-button").click()
+            page.wait_for_function(STEP_DONE, arg=[f"Week {k}", before], polling="raf",
+                                   timeout=60_000)
+            steps.append(time.perf_counter() - t0)
+        out["step"] = summary(steps)
+
+        slider = page.locator(".cx-lever-empowerment [role=slider]").first
+        value = page.locator(".cx-lever-empowerment .cx-lever-value").first
+        levers = []
+        for k in range(reps):
+            before = value.inner_text()
+            slider.focus()
+            t0 = time.perf_counter()
+            page.keyboard.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+            page.wait_for_function(
+                "([b]) => document.querySelector('.cx-lever-empowerment .cx-lever-value')"
+                ".textContent.trim() !== b", arg=[before], polling="raf", timeout=60_000)
+            levers.append(time.perf_counter() - t0)
+        out["lever"] = summary(levers)
+
+        # play: record in the page every change of the counter, with its time
+        page.evaluate("""() => { window.__weeks = []; const el = document.querySelector('.cx-step');
+            new MutationObserver(() => window.__weeks.push([performance.now(),
+              el.textContent.trim()])).observe(el, {childList: true, subtree: true,
+              characterData: true}); }""")
+        w0 = int(page.locator(".cx-step").first.inner_text().split()[-1])
+        page.locator(".cx-play").click()
+        t0 = time.perf_counter()
+        page.wait_for_timeout(play_s * 1000)
+        w1 = int(page.locator(".cx-step").first.inner_text().split()[-1])
+        t1 = time.perf_counter()
+        page.locator(".cx-pause").click()
+        marks = page.evaluate("() => window.__weeks")
+        gaps = [b[0] - a[0] for a, b in zip(marks, marks[1:], strict=False)]
+        out["play"] = {"weeks_per_s": round((w1 - w0) / (t1 - t0), 2), "weeks": w1 - w0,
+                       "seconds": round(t1 - t0, 1),
+                       "longest_gap_ms": round(max(gaps), 0) if gaps else None}
+        page.close()
+    finally:
+        stop(proc)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--customers", type=int, nargs="+", default=[2000, 100_000])
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--play", type=float, default=10.0)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            for n in args.customers:
+                r = measure(browser, n, args.reps, args.play)
+                results.append(r)
+                print(f"{n:>7,} customers: first page {r['first_page_from_launch_s']} s from "
+                      f"launch ({r['first_page_navigation_s']} s navigation); step median "
+                      f"{r['step']['median_ms']} ms (max {r['step']['max_ms']}); lever median "
+                      f"{r['lever']['median_ms']} ms (max {r['lever']['max_ms']}); play "
+                      f"{r['play']['weeks_per_s']} weeks/s, longest gap "
+                      f"{r['play']['longest_gap_ms']} ms", flush=True)
+        finally:
+            browser.close()
+    path = save("dashboard", {"machine": machine(), "results": results,
+                              "targets": {"step_ms": 200, "play_weeks_per_s": 5,
+                                          "lever_ms": 200, "first_page_s_at_100k": 10}})
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()
