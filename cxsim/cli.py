@@ -293,6 +293,9 @@ def _stop_group(child, grace: float) -> None:
 _ANIMATE_OUT = typer.Option(..., help="Output file: .gif (Pillow) or .mp4 (ffmpeg)")
 
 
+_VERSUS = typer.Option(None, help="A second scenario shown side by side (A vs B, same seed)")
+
+
 @app.command()
 def animate(
     scenario: str = typer.Argument("baseline", help="Built-in scenario name or TOML path"),
@@ -303,9 +306,11 @@ def animate(
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: scenario's)"),
     failure_at: int | None = typer.Option(None, min=0,
                                           help="Inject a service failure at this week"),
-    dpi: int = typer.Option(80, min=30, max=300, help="Resolution (12 x 6.4 inch frames)"),
+    size: str = typer.Option("1920x1080", help="Frame size in pixels, WIDTHxHEIGHT"),
+    storyboard: Path | None = _STORYBOARD,
+    versus: str | None = _VERSUS,
 ) -> None:
-    """Render a run as an animation for slides: network plus KPI panels, events annotated."""
+    """Render a run as an animation for slides: networks and KPI curves, events captioned."""
     from .viz.animate import FORMATS
 
     if out.suffix.lower() not in FORMATS:
@@ -313,24 +318,42 @@ def animate(
     if out.is_dir():
         raise fail(f"--out = {str(out)!r} is a folder; allowed: a .gif or .mp4 file")
     try:
-        sc = load_scenario(scenario).with_overrides(
-            {"size.customers": customers, "size.prospects": customers}, source="--customers")
+        w, h = (int(x) for x in size.lower().split("x"))
+        if not (160 <= w <= 7680 and 90 <= h <= 4320):
+            raise ValueError
+    except ValueError:
+        raise fail(f"--size = {size!r}; allowed: WIDTHxHEIGHT, 160-7680 x 90-4320 "
+                   "(e.g. 1920x1080)") from None
+    from .viz.session import load_storyboard
+
+    try:
+        captions = load_storyboard(str(storyboard)) if storyboard is not None else {}
+    except (OSError, ValueError) as exc:
+        raise fail(f"--storyboard: {exc}") from None
+    over = {"size.customers": customers, "size.prospects": customers}
+    try:
+        scs = [load_scenario(name).with_overrides(over, source="--customers")
+               for name in [scenario] + ([versus] if versus else [])]
     except ScenarioError as exc:
         raise fail(str(exc)) from None
     from .model import CXModel
     from .viz.animate import render
 
     with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}: building model", total=None)
+        task = bar.add_task(f"{scs[0].name}: building model", total=None)
         try:
-            model = CXModel(sc, seed=seed)
+            # the same seed for both: differences come from the scenarios, not the dice
+            run_seed = scs[0].seed if seed is None else seed
+            models = [CXModel(sc, seed=run_seed) for sc in scs]
         except ScenarioError as exc:
             raise fail(str(exc)) from None
-        bar.update(task, total=steps, description=f"{sc.name}: rendering {out.name}")
-        render(model, out, steps, fps=fps, dpi=dpi, failure_at=failure_at,
-               progress=lambda k: bar.advance(task, k))
-    size = out.stat().st_size
-    console.print(f"wrote {out} ({steps} frames, {size / 1e6:.1f} MB)")
+        bar.update(task, total=steps * (len(models) + 1),
+                   description=f"{scs[0].name}: rendering {out.name}")
+        render(models[0], out, steps, fps=fps, size=(w, h), failure_at=failure_at,
+               progress=lambda k: bar.advance(task, k), captions=captions,
+               versus=models[1] if len(models) > 1 else None)
+    mb = out.stat().st_size / 1e6
+    console.print(f"wrote {out} ({steps} frames, {w}x{h}, {mb:.1f} MB)")
 
 
 @app.command()
