@@ -268,7 +268,8 @@ def check_layout(page, size: str) -> None:
     """No overlapping or collapsed controls, readable sizes, no developer controls."""
     controls = [".cx-play, .cx-pause", ".cx-step-button", ".cx-reset", ".cx-event-failure",
                 ".cx-event-kpi", ".cx-event-complaints", ".cx-lever", ".cx-kpi-value",
-                ".cx-step", ".cx-chart", ".cx-scenario", ".cx-speed"]
+                ".cx-step", ".cx-chart", ".cx-scenario", ".cx-speed", ".cx-compare",
+                ".cx-kpi-label"]
     found = []
     for sel in controls:
         bs = boxes(page, sel)
@@ -326,6 +327,19 @@ def test_projector_layout_1280_and_1920(server, chromium):
             page.wait_for_timeout(1500)  # charts re-fit their width
             check_layout(page, f"{w}x{h}")
             page.screenshot(path=str(IMG / f"dashboard-{w}x{h}.png"))
+        # side by side: the baseline caught up to the same week, the difference on the tiles
+        page.locator(".cx-compare .v-input--selection-controls__ripple").first.click()
+        delta = wait_until(page, lambda: page.locator(".cx-delta-nps").all_inner_texts(),
+                           lambda t: bool(t), timeout=60)
+        assert delta[0].endswith("vs baseline")
+        assert "orange dashed: baseline" in text(page, ".cx-curve-nps")
+        for w, h in ((1280, 720), (1920, 1080)):
+            page.set_viewport_size({"width": w, "height": h})
+            page.wait_for_timeout(1500)
+            check_layout(page, f"{w}x{h} side by side")
+        page.mouse.move(2, 2)  # no tooltip over the picture
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(IMG / "dashboard-side-by-side-1920x1080.png"))
     finally:
         ctx.close()
     assert not rec.external, f"requests left the machine: {rec.external[:5]}"

@@ -176,3 +176,25 @@ def test_money_and_moving_average():
     assert charts.money(12345.6) == f"{charts.CURRENCY}12,346"
     assert charts.money(-1234.4) == f"-{charts.CURRENCY}1,234"
     assert charts.moving_average([4, 8, 0, 4, 12]) == [4, 6, 4, 4, 6]
+
+
+def test_side_by_side_runs_in_lock_step_with_the_same_seed(session):
+    for _ in range(3):
+        session.step()
+    until(session, lambda s: s.week == 3)
+    session.compare("baseline")
+    snap = until(session, lambda s: s.series_b is not None)
+    assert snap.compare == "baseline"
+    assert len(snap.series_b["nps"]) == len(snap.series["nps"]) == 4  # caught up to week 3
+    session.fire("failure")  # a live event acts on the chosen run only
+    for _ in range(3):
+        session.step()
+    snap = until(session, lambda s: s.week == 6)
+    assert len(snap.series_b["nps"]) == 7
+    # before the event the two runs share the seed and the scenario's first weeks
+    assert snap.series_b["nps"][:4] == snap.series["nps"][:4]
+    assert snap.series_b["nps"][-1] != snap.series["nps"][-1]
+    specs = charts.panel_specs(snap)
+    assert all(len(data["b"]) == 7 for _, _, _, data in specs)
+    session.compare(None)
+    assert until(session, lambda s: s.series_b is None).compare is None

@@ -77,6 +77,8 @@ CSS = """
 .cx-kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 14px; margin-top: 6px; }
 .cx-kpi-label { font-size: 16px; color: #555; line-height: 1.1; }
 .cx-kpi-value { font-size: 34px; font-weight: 700; line-height: 1.1; white-space: nowrap; }
+.cx-kpi-delta { display: block; font-size: 17px; font-weight: 600; color: #e66100;
+                line-height: 1.1; }
 .cx-caption { font-size: 20px; font-weight: 600; background: #fff3cd; border-left: 6px solid
               #f0ad4e; padding: 6px 10px; }
 .cx-events { display: flex; flex-wrap: wrap; gap: 6px; }
@@ -105,9 +107,9 @@ CSS = """
 """
 
 
-def kpi_tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
+def kpi_tiles(snap: Snapshot, s: dict | None = None) -> list[tuple[str, str, str]]:
     """(key, label, text) of the headline numbers: the last point of each curve."""
-    s = snap.series
+    s = snap.series if s is None else s
 
     def last(k: str) -> float | None:
         v = s.get(k, ())
@@ -165,6 +167,15 @@ def Header(session: Session, snap: Snapshot) -> None:
             with solara.Tooltip("Rebuild the model from week 0 with these settings"):
                 solara.Button("Reset", icon_name="mdi-restore", classes=["cx-reset"],
                               on_click=lambda: session.reset(scenario, customers, seed))
+            with solara.Tooltip("Run the baseline beside this scenario, week by week with "
+                                "the same seed: the curves show both, the numbers the "
+                                "difference"):
+                with solara.Div(classes=["cx-compare"]):
+                    solara.Switch(label="Side by side with baseline",
+                                  value=snap.compare is not None,
+                                  on_value=lambda on: session.compare(
+                                      "baseline" if on else None),
+                                  disabled=snap.building)
             solara.Select("Scenario", value=scenario, values=scenario_choices(snap),
                           on_value=set_scenario, classes=["cx-scenario-select"],
                           style={"max-width": "240px", "min-width": "200px"})
@@ -182,9 +193,29 @@ def scenario_choices(snap: Snapshot) -> list[str]:
     return names
 
 
+def deltas(snap: Snapshot) -> dict[str, str]:
+    """Chosen run minus the run beside it, per headline number, formatted like the number."""
+    if not snap.series_b:
+        return {}
+    a, b = snap.series, snap.series_b
+    out = {}
+    for key, scale, fmt in (("nps", 1, "{:+.0f}"), ("engagement", 100, "{:+.1f} pts"),
+                            ("active_customers", 1, "{:+,.0f}"),
+                            ("brand_alignment", 100, "{:+.1f} pts")):
+        if a.get(key) and b.get(key) and math.isfinite(a[key][-1] - b[key][-1]):
+            out[key] = fmt.format(scale * (a[key][-1] - b[key][-1]))
+    for key, series in (("profit", lambda s: charts.moving_average(s["profit"])[-1]),
+                        ("cumulative_profit", lambda s: s["cumulative_profit"][-1])):
+        if a.get(key) and b.get(key):
+            d = series(a) - series(b)
+            out[key] = ("+" if d >= 0 else "") + charts.money(d)
+    return out
+
+
 @solara.component
 def Now(session: Session, snap: Snapshot) -> None:
     """The week counter, headline numbers, the caption of the moment and the events."""
+    diff = deltas(snap)
     with solara.Div(classes=["cx-box"]):
         solara.Text(f"Week {snap.week}", classes=["cx-step"])
         with solara.Div(classes=["cx-kpis"]):
@@ -192,6 +223,9 @@ def Now(session: Session, snap: Snapshot) -> None:
                 with solara.Div():
                     solara.Text(label, classes=["cx-kpi-label"])
                     solara.Text(text, classes=["cx-kpi-value", f"cx-kpi-{key}"])
+                    if key in diff:
+                        solara.Text(f"{diff[key]} vs {snap.compare}",
+                                    classes=["cx-kpi-delta", f"cx-delta-{key}"])
     cap = snap.caption_now()
     if cap:
         solara.Text(cap, classes=["cx-caption"])
@@ -286,7 +320,7 @@ def use_snapshot(session: Session, key=lambda snap: snap.version) -> Snapshot:
 
 def _header_key(s: Snapshot) -> tuple:
     return (s.scenario, s.scenario_source, s.description, s.playing, s.speed, s.building,
-            s.customers, s.seed, s.error)
+            s.customers, s.seed, s.error, s.compare)
 
 
 def _lever_key(s: Snapshot) -> tuple:

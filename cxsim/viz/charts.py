@@ -28,7 +28,7 @@ FONT = 16  # axis labels and titles (px); chart text never below 14 px
 VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # no "..." export menu on a projector; SVG keeps text crisp (and measurable by the tests)
 EMBED = {"embedOptions": {"actions": False, "renderer": "svg"}}
-BLUE, RED, GREY = "#1f5fa8", "#c62828", "#757575"
+BLUE, RED, GREY, ORANGE = "#1f5fa8", "#c62828", "#757575", "#e66100"
 
 
 def money(v: float) -> str:
@@ -92,14 +92,24 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
     ]
     events, labels = _event_rows(snap)
     xdom = tuple(x_domain(snap))
+    b = snap.series_b
+    transforms = {"nps": list, "engagement": lambda v: [100 * x for x in v],
+                  "active_customers": list, "profit": moving_average}
     out = []
     for key, title, lines, ydom, fmt, note in panels:
+        line_b = transforms[key](b.get(key, ())) if b else None
+        if line_b:
+            ydom = [min(ydom[0], _domain(line_b, ydom[0], ydom[1], 25)[0]),
+                    max(ydom[1], _domain(line_b, ydom[0], ydom[1], 25)[1])]
+            note = f"orange dashed: {snap.compare}, same seed" + ("; thin: each week"
+                                                                  if note else "")
         spec = curve_template(title, len(lines), tuple(ydom), xdom, fmt, note)
         main = lines[-1]
         datasets = {
             "main": _rows(weeks, main),
             "raw": _rows(weeks, lines[0]) if len(lines) > 1 else [],
             "last": _rows(weeks, main)[-1:],
+            "b": _rows(weeks, line_b) if line_b else [],
             "events": events, "labels": labels}
         out.append((key, title, spec, datasets))
     return out
@@ -146,6 +156,8 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         layers.append(alt.Chart(alt.NamedData("raw")).mark_line(
             color=BLUE, strokeWidth=1.2, opacity=0.35).encode(x=x, y=y))
     layers += [
+        alt.Chart(alt.NamedData("b")).mark_line(color=ORANGE, strokeWidth=2.5,
+                                                strokeDash=[8, 4]).encode(x=x, y=y),
         alt.Chart(alt.NamedData("main")).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y=y),
         alt.Chart(alt.NamedData("last")).mark_point(color=BLUE, filled=True, size=90)
         .encode(x=x, y=y),

@@ -80,6 +80,8 @@ class Snapshot:
     captions: dict[int, str]
     network: dict[str, np.ndarray] | None
     error: str | None = None
+    compare: str | None = None  # the scenario run beside, in lock step
+    series_b: dict[str, tuple[float, ...]] | None = None
 
     @property
     def weeks(self) -> tuple[int, ...]:
@@ -174,6 +176,11 @@ class Session:
         self.model: Any = None
         self._series: dict[str, list[float]] = {k: [] for k in SERIES}
         self._sc: Scenario | None = None
+        # side by side: a second model (the baseline by default) stepped in lock step, same seed
+        self._compare: str | None = None
+        self._compare_dirty = False
+        self.model_b: Any = None
+        self._series_b: dict[str, list[float]] = {}
         self._error: str | None = None
         self._snapshot = self._make_snapshot(building=True)
         self._thread = threading.Thread(target=self._run, name="cxsim-session", daemon=True)
@@ -225,6 +232,14 @@ class Session:
                 self._pending_events.append(kind)
             self._cond.notify_all()
 
+    def compare(self, scenario: str | None) -> None:
+        """Run `scenario` beside the chosen one (None: stop). Why: the room sees the effect of
+        its choices as a live difference, with the same seed (common random numbers)."""
+        with self._cond:
+            self._compare = scenario
+            self._compare_dirty = True
+            self._cond.notify_all()
+
     def reset(self, scenario: str | None = None, customers: int | None = None,
               seed: int | None = None) -> None:
         """Rebuild the model (in the session's thread) with these settings."""
@@ -253,6 +268,7 @@ class Session:
 
     def _work_ready(self, now: float) -> bool:
         return (self._stop or self._reset_to is not None or self._step_requests > 0
+                or self._compare_dirty
                 or bool(self._pending_events) or self._due(now)
                 or (bool(self._pending_levers) and now - self._lever_time >= DEBOUNCE_S))
 
@@ -272,6 +288,9 @@ class Session:
                 if self._stop:
                     return
                 reset, self._reset_to = self._reset_to, None
+                rebuild_b = self._compare_dirty or reset is not None
+                self._compare_dirty = False
+                compare = self._compare
                 stepping = self._step_requests > 0 or self._due(now)
                 levers = {}
                 if stepping or now - self._lever_time >= DEBOUNCE_S:
@@ -285,6 +304,8 @@ class Session:
             try:
                 if reset is not None:
                     self._build(*reset)
+                if rebuild_b and self.model is not None:
+                    self._build_b(compare)
                 if self.model is not None:
                     if levers:
                         self.model.set_levers(levers)
@@ -292,6 +313,8 @@ class Session:
                         self._apply_event(kind)
                     if stepping:
                         self.model.step()
+                        if self.model_b is not None:
+                            self.model_b.step()
                         self._record()
                 self._error = None
             except Exception:  # keep the session alive; show the error on the page
@@ -309,6 +332,20 @@ class Session:
         self.model = self._factory(self._sc, seed)
         self._series = {k: [float(self.model.kpis.get(k, np.nan))] for k in SERIES}
 
+    def _build_b(self, compare: str | None) -> None:
+        """The comparison model, caught up to the chosen model's week (levers as scheduled)."""
+        self.model_b, self._series_b = None, {}
+        if not compare:
+            return
+        _, customers, seed = self._config
+        model_b = self._factory(build_scenario(compare, customers), seed)
+        series_b = {k: [float(model_b.kpis.get(k, np.nan))] for k in SERIES}
+        for _ in range(self.model.t):
+            model_b.step()
+            for k in SERIES:
+                series_b[k].append(float(model_b.kpis.get(k, np.nan)))
+        self.model_b, self._series_b = model_b, series_b
+
     def _apply_event(self, kind: str) -> None:
         m = self.model
         if kind == "failure":
@@ -322,6 +359,10 @@ class Session:
         k = self.model.kpis
         for name in SERIES:
             self._series[name].append(float(k.get(name, np.nan)))
+        if self.model_b is not None:
+            kb = self.model_b.kpis
+            for name in SERIES:
+                self._series_b[name].append(float(kb.get(name, np.nan)))
 
     def _publish(self, building: bool = False) -> None:
         snap = self._make_snapshot(building=building or self.model is None)
@@ -359,7 +400,13 @@ class Session:
             speed=self._speed, kpis=kpis,
             series={k: tuple(v) for k, v in self._series.items()} if not building else {},
             levers=levers, fired=fired, planned=planned, captions=dict(self.captions),
-            network=network, error=self._error)
+            network=network, error=self._error,
+            compare=self._sc_b_name() if not building else None,
+            series_b={k: tuple(v) for k, v in self._series_b.items()}
+            if self.model_b is not None and not building else None)
+
+    def _sc_b_name(self) -> str | None:
+        return self.model_b.scenario.name if self.model_b is not None else None
 
     def _caption_for(self, step: int, what: str) -> str | None:
         """The caption of the scheduled event behind a fired one (responses fire late)."""
