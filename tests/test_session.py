@@ -198,3 +198,9 @@ def test_side_by_side_runs_in_lock_step_with_the_same_seed(session):
     assert all(len(data["b"]) == 7 for _, _, _, data in specs)
     session.compare(None)
     assert until(session, lambda s: s.series_b is None).compare is None
+
+
+def test_example_storyboard_loads():
+    root = Path(__file__).resolve().parents[1]
+    captions = load_storyboard(str(root / "docs" / "storyboard_crisis.toml"))
+    assert 26 in captions and len(captions) == 4
