@@ -153,7 +153,7 @@ def render(model: CXModel, out: Path, steps: int, fps: int = 5,
     fig = plt.figure(figsize=(w / dpi, h / dpi), dpi=dpi)
     n_net = 2 * len(recs)
     grid = fig.add_gridspec(2, max(4, n_net), height_ratios=[1.2, 1], hspace=0.32, wspace=0.28,
-                            left=0.045, right=0.985, top=0.83, bottom=0.07)
+                            left=0.045, right=0.985, top=0.80, bottom=0.07)
     net_axes = []
     span = max(4, n_net) // n_net
     for k in range(n_net):
@@ -166,12 +166,14 @@ def render(model: CXModel, out: Path, steps: int, fps: int = 5,
     else:
         title = f"{recs[0].name}  vs  {recs[1].name}"
         sub = f"A: {recs[0].description}   |   B: {recs[1].description}"
-    fig.text(0.015, 0.975, title, fontsize=font * 2.0, fontweight="bold", va="top",
+    # the title shrinks to leave the week counter its corner (about 0.6 em per character)
+    room = 0.78 * w / (0.6 * len(title) * dpi / 72)
+    fig.text(0.015, 0.975, title, fontsize=min(font * 2.0, room), fontweight="bold", va="top",
              ha="left")
     fig.text(0.015, 0.925, sub, fontsize=font * 1.2, va="top", ha="left", color="#444444")
     counter = fig.text(0.985, 0.975, "", fontsize=font * 2.6, fontweight="bold", va="top",
                        ha="right")
-    banner = fig.text(0.5, 0.872, "", fontsize=font * 1.6, fontweight="bold", ha="center",
+    banner = fig.text(0.5, 0.862, "", fontsize=font * 1.6, fontweight="bold", ha="center",
                       va="center", color="#7a4b00",
                       bbox={"fc": "#fff3cd", "ec": "#f0ad4e", "pad": 6})
     sm = plt.cm.ScalarMappable(norm=draw.FIT_NORM, cmap=draw.FIT_CMAP)
