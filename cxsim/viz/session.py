@@ -99,10 +99,11 @@ def event_label(ev: Any) -> str:
     if isinstance(ev, ServiceFailure):
         where = f" ({ev.channel.replace('_', ' ')})" if ev.channel else ""
         return f"service failure{where}, {ev.duration} weeks"
-    if isinstance(ev, KpiDashboard):
-        return f"KPI dashboard if NPS < {ev.nps_threshold:g}"
-    if isinstance(ev, ComplaintsFirst):
-        return f"complaints-first if NPS < {ev.nps_threshold:g}"
+    if isinstance(ev, KpiDashboard | ComplaintsFirst):
+        name = "KPI dashboard" if isinstance(ev, KpiDashboard) else "complaints-first"
+        drop = getattr(ev, "nps_drop", None)  # a newer schema arms on a fall of NPS
+        return (f"{name} if NPS falls {drop:g} pts" if drop is not None
+                else f"{name} if NPS < {ev.nps_threshold:g}")
     if isinstance(ev, SetEvent):
         parts = [f"{k.removeprefix('levers.').replace('_', ' ')} {_num(v)}"
                  for k, v in ev.set.items()]
