@@ -93,7 +93,8 @@ def net_env(tmp: Path) -> dict[str, str]:
     (hook / "sitecustomize.py").write_text(NET_HOOK)
     log = tmp / "net.log"
     log.touch()
-    return {"PYTHONPATH": str(hook), "CXSIM_NET_LOG": str(log)}
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "CXSIM_NET_LOG": str(log)}
 
 
 class Server:

@@ -52,6 +52,8 @@ def session():
 
 
 def test_snapshots_consistent_while_playing(session):
+    session.step()  # the first step may compile kernels: not part of the timed window
+    until(session, lambda s: s.week == 1, timeout=120)
     session.set_speed(50)
     session.play(True)
     seen = []
