@@ -333,7 +333,8 @@ def test_projector_layout_1280_and_1920(server, chromium):
         delta = wait_until(page, lambda: page.locator(".cx-delta-nps").all_inner_texts(),
                            lambda t: bool(t), timeout=60)
         assert delta[0].endswith("vs baseline")
-        assert "orange dashed: baseline" in text(page, ".cx-curve-nps")
+        wait_until(page, lambda: text(page, ".cx-curve-nps"),
+                   lambda t: "orange dashed: baseline" in t)
         for w, h in ((1280, 720), (1920, 1080)):
             page.set_viewport_size({"width": w, "height": h})
             page.wait_for_timeout(1500)

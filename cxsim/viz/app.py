@@ -167,22 +167,23 @@ def Header(session: Session, snap: Snapshot) -> None:
             with solara.Tooltip("Rebuild the model from week 0 with these settings"):
                 solara.Button("Reset", icon_name="mdi-restore", classes=["cx-reset"],
                               on_click=lambda: session.reset(scenario, customers, seed))
-            with solara.Tooltip("Run the baseline beside this scenario, week by week with "
+            with solara.Tooltip("Side by side with the baseline: run it beside this scenario, "
+                                "week by week with "
                                 "the same seed: the curves show both, the numbers the "
                                 "difference"):
                 with solara.Div(classes=["cx-compare"]):
-                    solara.Switch(label="Side by side with baseline",
+                    solara.Switch(label="Side by side",
                                   value=snap.compare is not None,
                                   on_value=lambda on: session.compare(
                                       "baseline" if on else None),
                                   disabled=snap.building)
             solara.Select("Scenario", value=scenario, values=scenario_choices(snap),
                           on_value=set_scenario, classes=["cx-scenario-select"],
-                          style={"max-width": "240px", "min-width": "200px"})
+                          style={"max-width": "190px", "min-width": "170px"})
             solara.InputInt("Customers", value=customers, on_value=set_customers,
-                            classes=["cx-customers"], style={"max-width": "120px"})
+                            classes=["cx-customers"], style={"max-width": "100px"})
             solara.InputInt("Seed", value=seed, on_value=set_seed, classes=["cx-seed"],
-                            style={"max-width": "80px"})
+                            style={"max-width": "64px"})
 
 
 def scenario_choices(snap: Snapshot) -> list[str]:

@@ -90,7 +90,7 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
         ("profit", f"Profit per week ({CURRENCY}, 4-week average)",
          [list(s.get("profit", ())), moving_average(s.get("profit", ()))],
          _domain(s.get("profit", ()), 0.0, p_hi, p_hi / 4), ",d",
-         "thin line: each week; dips are hiring costs when colleagues leave"),
+         "thin: each week; its dips are the hiring costs of leavers"),
     ]
     events, labels = _event_rows(snap)
     xdom = tuple(x_domain(snap))
