@@ -206,3 +206,21 @@ def test_example_storyboard_loads():
     root = Path(__file__).resolve().parents[1]
     captions = load_storyboard(str(root / "docs" / "storyboard_crisis.toml"))
     assert 26 in captions and len(captions) == 4
+
+
+def test_serve_and_animate_refuse_a_bad_storyboard(tmp_path: Path):
+    """Exit 2 with one line naming the problem, before any server or frame is started."""
+    from typer.testing import CliRunner
+
+    from cxsim.cli import app
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[captions]]\nstep = -1\ntext = "x"\n')
+    runner = CliRunner()
+    for args in (["serve", "baseline", "--storyboard", str(bad), "--port", "1"],
+                 ["animate", "baseline", "--out", str(tmp_path / "a.gif"), "--storyboard",
+                  str(tmp_path / "missing.toml")]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert "--storyboard" in res.output
+    assert not (tmp_path / "a.gif").exists()
