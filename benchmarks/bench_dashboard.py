@@ -8,16 +8,17 @@ Chromium (/usr/bin/chromium, or CXSIM_CHROMIUM), then measures:
 - first page: launch of `cxsim serve` -> page showing week 0 with its curves drawn, and the
   navigation alone (page opened as soon as the server answers HTTP, while the start-up model
   may still be building), and navigation -> the page itself (counter, "building" note);
-- step: click Step -> the counter shows the next week AND the NPS curve has been redrawn;
+- step: click Step -> the counter shows the next week, and -> the NPS curve has been redrawn
+  (timed inside the page, from the click to the changed DOM, checked every animation frame;
+  also timed from Python through Playwright, which adds its own round trips: `*_playwright`);
 - play: weeks per second over `--play` seconds at the default speed (5 weeks/s), and the
   longest gap between two counter changes (a stall);
 - lever: one key press on a slider -> the value shown beside it (the model's value, published
-  after the session applied it).
+  after the session applied it), timed in the page and through Playwright likewise.
 
-Each latency is wall clock in Python around the action, waiting in the page on every animation
-frame, so it includes the round trip over the websocket, the server's render and the browser's
-drawing. Saves benchmarks/results/dashboard.json. Targets (issue 15): step <= 200 ms, 5 weeks/s,
-lever <= 200 ms, first page <= 10 s at 100,000 customers.
+Each latency includes the round trip over the websocket, the server's render and the
+browser's drawing. Saves benchmarks/results/dashboard.json. Targets (issue 15): step <= 200 ms,
+5 weeks/s, lever <= 200 ms, first page <= 10 s at 100,000 customers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, save  # noqa: E402
 
 CHROMIUM = os.environ.get("CXSIM_CHROMIUM", "/usr/bin/chromium")
+# timed inside the page (performance.now, checked every animation frame): from the click on
+# Step to the counter changed and to the NPS curve redrawn; no Playwright round trip inside
+STEP_IN_PAGE = """() => new Promise(res => {
+  const el = document.querySelector('.cx-step');
+  const svg = document.querySelector('.cx-curve-nps svg.marks');
+  const w0 = el.textContent, s0 = svg.innerHTML;
+  let tc = null, ts = null;
+  const t0 = performance.now();
+  document.querySelector('.cx-step-button').click();
+  const poll = () => {
+    const now = performance.now();
+    if (tc === null && el.textContent !== w0) tc = now - t0;
+    if (ts === null && svg.innerHTML !== s0) ts = now - t0;
+    if ((tc !== null && ts !== null) || now - t0 > 30000) res([tc, ts]);
+    else requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+})"""
+# a lever nudged through the slider's own keyboard handler, timed to the value shown beside
+# it (published once the session has applied it to the model)
+LEVER_IN_PAGE = """(code) => new Promise(res => {
+  const t = document.querySelector('.cx-lever-empowerment [role=slider]');
+  const v = document.querySelector('.cx-lever-empowerment .cx-lever-value');
+  const v0 = v.textContent;
+  const key = (type) => { const ev = new KeyboardEvent(type, {bubbles: true});
+    Object.defineProperty(ev, 'keyCode', {get: () => code}); t.dispatchEvent(ev); };
+  const t0 = performance.now();
+  key('keydown'); key('keyup');
+  const poll = () => {
+    const now = performance.now();
+    if (v.textContent !== v0 || now - t0 > 30000) res(now - t0);
+    else requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+})"""
 STEP_DONE = """([want, before]) => {
   const w = document.querySelector('.cx-step');
   const svg = document.querySelector('.cx-curve-nps svg.marks');
@@ -111,7 +147,15 @@ def measure(browser, customers: int, reps: int, play_s: float) -> dict:
             page.wait_for_function(STEP_DONE, arg=[f"Week {k}", before], polling="raf",
                                    timeout=60_000)
             steps.append(time.perf_counter() - t0)
-        out["step"] = summary(steps)
+        out["step_playwright"] = summary(steps)
+        counter, curve = [], []
+        for _ in range(reps):
+            tc, ts = page.evaluate(STEP_IN_PAGE)
+            counter.append(tc / 1000)
+            curve.append(ts / 1000)
+            page.wait_for_timeout(200)
+        out["step"] = summary(curve)
+        out["step_counter"] = summary(counter)
 
         slider = page.locator(".cx-lever-empowerment [role=slider]").first
         value = page.locator(".cx-lever-empowerment .cx-lever-value").first
@@ -125,7 +169,9 @@ def measure(browser, customers: int, reps: int, play_s: float) -> dict:
                 "([b]) => document.querySelector('.cx-lever-empowerment .cx-lever-value')"
                 ".textContent.trim() !== b", arg=[before], polling="raf", timeout=60_000)
             levers.append(time.perf_counter() - t0)
-        out["lever"] = summary(levers)
+        out["lever_playwright"] = summary(levers)
+        out["lever"] = summary([page.evaluate(LEVER_IN_PAGE, 39 if k % 2 else 37) / 1000
+                                for k in range(reps)])
 
         # play: record in the page every change of the counter, with its time
         page.evaluate("""() => { window.__weeks = []; const el = document.querySelector('.cx-step');
@@ -169,8 +215,11 @@ def main() -> None:
                 print(f"{n:>7,} customers: page shown {r['page_shown_navigation_s']} s, first "
                       f"page {r['first_page_from_launch_s']} s from launch "
                       f"({r['first_page_navigation_s']} s navigation); step median "
-                      f"{r['step']['median_ms']} ms (max {r['step']['max_ms']}); lever median "
-                      f"{r['lever']['median_ms']} ms (max {r['lever']['max_ms']}); play "
+                      f"{r['step']['median_ms']} ms (max {r['step']['max_ms']}; counter "
+                      f"{r['step_counter']['median_ms']}; via Playwright "
+                      f"{r['step_playwright']['median_ms']}); lever median "
+                      f"{r['lever']['median_ms']} ms (max {r['lever']['max_ms']}; via "
+                      f"Playwright {r['lever_playwright']['median_ms']}); play "
                       f"{r['play']['weeks_per_s']} weeks/s, longest gap "
                       f"{r['play']['longest_gap_ms']} ms", flush=True)
         finally:

@@ -46,7 +46,7 @@ EVENT_KINDS = {
     "complaints": "complaints-first response",
 }
 SPEEDS = (1.0, 2.0, 5.0, 10.0)  # weeks per second the facilitator can choose
-DEBOUNCE_S = 0.08  # a lever change waits this long for a newer one before it is applied
+DEBOUNCE_S = 0.04  # a lever change waits this long for a newer one before it is applied
 
 
 @dataclass(frozen=True)
@@ -300,8 +300,8 @@ class Session:
                 if stepping:
                     if self._step_requests:
                         self._step_requests -= 1
-                    if self._playing:
-                        self._next_due = max(self._next_due + 1.0 / self._speed, now)
+                    if self._playing:  # a late week is made up (within half a second)
+                        self._next_due = max(self._next_due + 1.0 / self._speed, now - 0.5)
             try:
                 if reset is not None:
                     self._build(*reset)
