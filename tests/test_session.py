@@ -175,8 +175,11 @@ def test_event_captions_and_storyboard(tmp_path: Path):
 
 
 def test_money_and_moving_average():
-    assert charts.money(12345.6) == f"{charts.CURRENCY}12,346"
-    assert charts.money(-1234.4) == f"-{charts.CURRENCY}1,234"
+    assert charts.money(12345.6) == "£12,346"
+    assert charts.money(-1234.4, "€") == "-€1,234"
+    from cxsim.viz.session import currency_symbol
+
+    assert currency_symbol(load_scenario("baseline")) == "£"  # the project's default, GBP
     assert charts.moving_average([4, 8, 0, 4, 12]) == [4, 6, 4, 4, 6]
 
 

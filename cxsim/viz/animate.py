@@ -31,8 +31,8 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from ..model import CXModel  # noqa: E402
 from . import draw  # noqa: E402
-from .charts import CURRENCY, moving_average  # noqa: E402
-from .session import SERIES, _fired_label  # noqa: E402
+from .charts import moving_average  # noqa: E402
+from .session import SERIES, _fired_label, currency_symbol  # noqa: E402
 
 FORMATS = (".gif", ".mp4")
 COLOURS = ("#1f5fa8", "#e66100")
@@ -46,6 +46,7 @@ class Recording:
     name: str
     description: str
     population: int
+    currency: str = "£"
     series: dict[str, list[float]] = field(default_factory=dict)
     fired: list[tuple[int, str, str | None]] = field(default_factory=list)
     fit: list[np.ndarray] = field(default_factory=list)
@@ -57,7 +58,8 @@ def record(model: CXModel, steps: int, failure_at: int | None = None,
            progress: Callable[[int], None] | None = None) -> Recording:
     """Run `steps` weeks, keeping what the frames need (a few hundred numbers a week)."""
     sc = model.scenario
-    rec = Recording(sc.name, sc.description, sc.size.customers + sc.size.prospects)
+    rec = Recording(sc.name, sc.description, sc.size.customers + sc.size.prospects,
+                    currency_symbol(sc))
     rec.series = {k: [float(model.kpis.get(k, np.nan))] for k in SERIES}
     lay = draw.layout_of(model)
     for i in range(steps):
@@ -105,6 +107,7 @@ def _profit_top(recs: list[Recording]) -> float:
 def panels(recs: list[Recording]) -> list[tuple[str, str, Callable, tuple[float, float], str]]:
     """(series, title, transform, y range, tick format) of the four curves, fixed per clip."""
     pop = max(r.population for r in recs)
+    sym = recs[0].currency
     top = _profit_top(recs)
     pct = [[100 * v for v in r.series["engagement"]] for r in recs]
     return [
@@ -114,9 +117,9 @@ def panels(recs: list[Recording]) -> list[tuple[str, str, Callable, tuple[float,
          _range(pct, 0, 100, 25), "{:,.0f}"),
         ("active_customers", "Active customers", list,
          _range([r.series["active_customers"] for r in recs], 0, pop, pop / 4), "{:,.0f}"),
-        ("profit", f"Profit per week ({CURRENCY}, 4-week average)", moving_average,
+        ("profit", f"Profit per week ({sym.strip()}, 4-week average)", moving_average,
          _range([moving_average(r.series["profit"]) for r in recs], 0, top, top / 4),
-         CURRENCY + "{:,.0f}"),
+         sym + "{:,.0f}"),
     ]
 
 

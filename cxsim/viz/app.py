@@ -125,9 +125,11 @@ def kpi_tiles(snap: Snapshot, s: dict | None = None) -> list[tuple[str, str, str
         ("active_customers", "Active customers",
          "-" if last("active_customers") is None else f"{last('active_customers'):,.0f}"),
         ("profit", "Profit / week (4-wk avg)",
-         charts.money(charts.moving_average(s["profit"])[-1]) if prof is not None else "-"),
+         charts.money(charts.moving_average(s["profit"])[-1], snap.currency)
+         if prof is not None else "-"),
         ("cumulative_profit", "Profit since week 0",
-         "-" if last("cumulative_profit") is None else charts.money(last("cumulative_profit"))),
+         "-" if last("cumulative_profit") is None
+         else charts.money(last("cumulative_profit"), snap.currency)),
         ("brand_alignment", "Brand alignment", pct(last("brand_alignment"))),
     ]
 
@@ -209,7 +211,7 @@ def deltas(snap: Snapshot) -> dict[str, str]:
                         ("cumulative_profit", lambda s: s["cumulative_profit"][-1])):
         if a.get(key) and b.get(key):
             d = series(a) - series(b)
-            out[key] = ("+" if d >= 0 else "") + charts.money(d)
+            out[key] = ("+" if d >= 0 else "") + charts.money(d, snap.currency)
     return out
 
 

@@ -10,7 +10,6 @@ and labelled, scheduled ones (grey) before they happen.
 from __future__ import annotations
 
 import math
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +21,6 @@ from ..kernels import ACTIVE, CHURNED
 from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER
 from .session import Snapshot
 
-CURRENCY = os.environ.get("CXSIM_CURRENCY", "€")
 FONT = 16  # axis labels and titles (px); chart text never below 14 px
 # the browser runs the Vega-Lite 5 that solara-assets ships; the specs use nothing newer
 VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -33,12 +31,12 @@ EMBED_CANVAS = {"embedOptions": {"actions": False, "renderer": "canvas"}}
 BLUE, RED, GREY, ORANGE = "#1f5fa8", "#c62828", "#757575", "#e66100"
 
 
-def money(v: float) -> str:
-    """€12,345 / -€1,234: integer currency for the headline tiles."""
+def money(v: float, symbol: str = "£") -> str:
+    """£12,345 / -£1,234: integer currency for the headline tiles."""
     if v is None or not math.isfinite(v):
         return "-"
     sign = "-" if v < 0 else ""
-    return f"{sign}{CURRENCY}{abs(v):,.0f}"
+    return f"{sign}{symbol}{abs(v):,.0f}"
 
 
 def moving_average(values: tuple[float, ...] | list[float], n: int = 4) -> list[float]:
@@ -87,7 +85,7 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
         ("active_customers", "Active customers",
          [list(s.get("active_customers", ()))],
          _domain(s.get("active_customers", ()), 0, pop, pop / 4), ",d", ""),
-        ("profit", f"Profit per week ({CURRENCY}, 4-week average)",
+        ("profit", f"Profit per week ({snap.currency.strip()}, 4-week average)",
          [list(s.get("profit", ())), moving_average(s.get("profit", ()))],
          _domain(s.get("profit", ()), 0.0, p_hi, p_hi / 4), ",d",
          "thin: each week; its dips are the hiring costs of leavers"),

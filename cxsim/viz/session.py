@@ -81,6 +81,7 @@ class Snapshot:
     network: dict[str, np.ndarray] | None
     error: str | None = None
     compare: str | None = None  # the scenario run beside, in lock step
+    currency: str = "£"  # symbol of the scenario's money
     series_b: dict[str, tuple[float, ...]] | None = None
 
     @property
@@ -146,6 +147,22 @@ def load_storyboard(path: str | None) -> dict[int, str]:
             raise ValueError(f"{path}: captions[{i}] needs step = <int >= 0> and text = <string>")
         out[c["step"]] = c["text"].strip()
     return out
+
+
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CHF": "CHF "}
+
+
+def currency_symbol(sc: Scenario | None) -> str:
+    """The symbol of the scenario's currency (money.currency where the schema has it; GBP
+    otherwise, the project's default), so the dashboard speaks the client's money."""
+    code = str(getattr(getattr(sc, "money", None), "currency", None) or "GBP").upper()
+    try:  # the scenario module's own table, where it has one
+        from ..scenario import CURRENCY_SYMBOLS  # type: ignore[attr-defined]
+
+        table = {**SYMBOLS, **CURRENCY_SYMBOLS}
+    except ImportError:
+        table = SYMBOLS
+    return table.get(code, f"{code} ")
 
 
 def build_scenario(name: str, customers: int) -> Scenario:
@@ -401,7 +418,7 @@ class Session:
             speed=self._speed, kpis=kpis,
             series={k: tuple(v) for k, v in self._series.items()} if not building else {},
             levers=levers, fired=fired, planned=planned, captions=dict(self.captions),
-            network=network, error=self._error,
+            network=network, error=self._error, currency=currency_symbol(sc),
             compare=self._sc_b_name() if not building else None,
             series_b={k: tuple(v) for k, v in self._series_b.items()}
             if self.model_b is not None and not building else None)
