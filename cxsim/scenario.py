@@ -352,6 +352,7 @@ class SetEvent(_Section):
     step: int = _f(..., "Step at which the levers change", ge=0)
     set: dict[str, float | bool] = _f(
         ..., "Levers to change, e.g. {empowerment = 0.7} or {'process.billing' = 0.6}")
+    caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
 class ServiceFailure(_Section):
@@ -362,6 +363,7 @@ class ServiceFailure(_Section):
     share: Unit = _f(0.5, "Share of contacts hit (ignored when a channel is given)")
     channel: Literal["store", "contact_centre", "digital"] | None = _f(
         None, "Only this channel fails")
+    caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
 class KpiDashboard(_Section):
@@ -377,6 +379,7 @@ class KpiDashboard(_Section):
     productivity_pressure: Unit = _f(0.9, "Productivity pressure after the reaction")
     empowerment: Unit = _f(0.15, "Empowerment after the reaction (micro-management)")
     cx_metrics_weight: Unit = _f(0.1, "Weight of CX metrics after the reaction")
+    caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
 class ComplaintsFirst(_Section):
@@ -392,6 +395,7 @@ class ComplaintsFirst(_Section):
     complaints_first: Unit = _f(0.9, "Complaints-first intensity after the reaction")
     co_creation: Unit = _f(0.6, "Co-creation after the reaction")
     empowerment: Unit = _f(0.6, "Empowerment after the reaction")
+    caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
 Event = Annotated[SetEvent | ServiceFailure | KpiDashboard | ComplaintsFirst,

@@ -1,5 +1,6 @@
 """Drawing shared by the live dashboard and the animations: a stable network layout, computed
-once per model, and matplotlib panels for the network and the headline curves.
+once per model, and the matplotlib network panels of the animations (the dashboard draws the
+same layout with Vega-Lite, see charts.py).
 
 Colleagues sit in a radial layout: one sector per department, leaders near the centre, managers
 in the middle ring, front line and back office on the rim (grouped by team); the marker shows the
@@ -31,8 +32,6 @@ ROLE_MARKERS = {LEADER: "*", MANAGER: "s", FRONTLINE: "o", BACKOFFICE: "^"}
 ROLE_SIZES = {LEADER: 160, MANAGER: 60, FRONTLINE: 28, BACKOFFICE: 28}
 FIT_CMAP = plt.get_cmap("RdYlGn")
 FIT_NORM = Normalize(0.2, 0.8)
-CURVES = (("nps", "NPS"), ("engagement", "Engagement"), ("active_customers", "Active customers"),
-          ("profit", "Profit per week"))
 
 
 @dataclass
@@ -140,124 +139,61 @@ def segments(ltr: np.ndarray) -> np.ndarray:
     return np.where(ltr >= PROMOTER_MIN, 2, np.where(ltr < DETRACTOR_MAX, 0, 1))
 
 
-def draw_organisation(ax: Axes, model, lay: Layout) -> None:
-    """Colleagues by role (marker) and department (sector), coloured by brand fit."""
+def draw_organisation(ax: Axes, lay: Layout, fit: np.ndarray, role: np.ndarray,
+                      font: float = 10.0) -> None:
+    """Colleagues by role (marker) and department (sector), coloured by brand fit.
+
+    Takes recorded arrays (the drawn colleagues' fit and role), not the model, so a whole run
+    can be simulated first and drawn afterwards on fixed axes."""
     ax.clear()
-    ax.set_title("Colleagues: brand fit", fontsize=10)
-    ax.add_collection(LineCollection(lay.col_edges, colors="#bbbbbb", linewidths=0.5, zorder=1))
-    fit = model.brand_fit()[lay.col_idx]
-    role = model.org.role[lay.col_idx]
+    ax.set_title("Colleagues: brand fit", fontsize=font * 1.3, loc="left")
+    ax.add_collection(LineCollection(lay.col_edges, colors="#bbbbbb", linewidths=0.8, zorder=1))
+    k = (font / 10.0) ** 2
     for r, marker in ROLE_MARKERS.items():
         sel = role == r
         if sel.any():
             ax.scatter(lay.col_xy[sel, 0], lay.col_xy[sel, 1], c=fit[sel], cmap=FIT_CMAP,
-                       norm=FIT_NORM, marker=marker, s=ROLE_SIZES[r], edgecolors="#333333",
-                       linewidths=0.4, zorder=2)
+                       norm=FIT_NORM, marker=marker, s=ROLE_SIZES[r] * k,
+                       edgecolors="#333333", linewidths=0.6, zorder=2)
     for name, x, y in lay.dept_labels:
-        ax.text(x, y, name.replace("_", " "), ha="center", va="center", fontsize=7,
+        ax.text(x, y, name.replace("_", " "), ha="center", va="center", fontsize=font,
                 color="#444444")
     from matplotlib.lines import Line2D
 
     names = {LEADER: "leader", MANAGER: "manager", FRONTLINE: "front line",
              BACKOFFICE: "back office"}
-    handles = [Line2D([], [], ls="", marker=m, color="#888888", label=names[r])
-               for r, m in ROLE_MARKERS.items()]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=4,
-              fontsize=7, frameon=False, handletextpad=0.2, columnspacing=0.8)
+    handles = [Line2D([], [], ls="", marker=m, color="#888888", label=names[r],
+                      markersize=font * 0.8) for r, m in ROLE_MARKERS.items()]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              fontsize=font, frameon=False, handletextpad=0.2, columnspacing=0.8)
     ax.set_xlim(-1.45, 1.45)
     ax.set_ylim(-1.4, 1.4)
     ax.set_aspect("equal")
     ax.axis("off")
 
 
-def draw_customers(ax: Axes, model, lay: Layout) -> None:
+def draw_customers(ax: Axes, lay: Layout, status: np.ndarray, segment: np.ndarray,
+                   font: float = 10.0) -> None:
     """A sample of customers: promoters, passives, detractors; prospects and churned."""
     ax.clear()
-    ax.set_title("Customers: promoter / passive / detractor", fontsize=10)
-    ax.add_collection(LineCollection(lay.cus_edges, colors="#cccccc", linewidths=0.4, zorder=1))
-    status = model.customers.status[lay.cus_idx]
-    seg = segments(model.customers.ltr[lay.cus_idx])
+    ax.set_title(f"Customers (a sample of {len(lay.cus_idx)})", fontsize=font * 1.3, loc="left")
+    ax.add_collection(LineCollection(lay.cus_edges, colors="#cccccc", linewidths=0.6, zorder=1))
     xy = lay.cus_xy
+    k = (font / 10.0) ** 2
     act = status == ACTIVE
     for code, name in enumerate(("detractor", "passive", "promoter")):
-        sel = act & (seg == code)
-        ax.scatter(xy[sel, 0], xy[sel, 1], s=22, c=SEGMENT_COLOURS[name], label=name,
+        sel = act & (segment == code)
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=22 * k, c=SEGMENT_COLOURS[name], label=name,
                    edgecolors="white", linewidths=0.3, zorder=3)
     pro = (status != ACTIVE) & (status != CHURNED)
-    ax.scatter(xy[pro, 0], xy[pro, 1], s=14, facecolors="none", edgecolors="#aaaaaa",
-               linewidths=0.6, label="prospect", zorder=2)
+    ax.scatter(xy[pro, 0], xy[pro, 1], s=14 * k, facecolors="none", edgecolors="#aaaaaa",
+               linewidths=0.8, label="prospect", zorder=2)
     gone = status == CHURNED
-    ax.scatter(xy[gone, 0], xy[gone, 1], s=14, c="#222222", marker="x", linewidths=0.7,
+    ax.scatter(xy[gone, 0], xy[gone, 1], s=14 * k, c="#222222", marker="x", linewidths=1.0,
                label="churned", zorder=2)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=5, fontsize=7,
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=font,
               frameon=False, handletextpad=0.2, columnspacing=0.8)
     ax.set_xlim(-1.15, 1.15)
     ax.set_ylim(-1.15, 1.15)
     ax.set_aspect("equal")
     ax.axis("off")
-
-
-def network_figure(model, figsize: tuple[float, float] = (9.0, 4.6)) -> plt.Figure:
-    """A new figure with the organisation and customer panels (for the dashboard)."""
-    fig = plt.Figure(figsize=figsize, dpi=90)
-    ax_org, ax_cus = fig.subplots(1, 2)
-    lay = layout_of(model)
-    draw_organisation(ax_org, model, lay)
-    draw_customers(ax_cus, model, lay)
-    sm = plt.cm.ScalarMappable(norm=FIT_NORM, cmap=FIT_CMAP)
-    fig.colorbar(sm, ax=ax_org, fraction=0.03, pad=0.0, shrink=0.6, label="brand fit")
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.92, bottom=0.08, wspace=0.05)
-    return fig
-
-
-def draw_curves(axes, ts, events: list[tuple[int, str]], steps_total: int | None = None,
-                currency: str = "GBP") -> None:
-    """NPS, engagement, active customers and profit, with the events as dashed lines.
-
-    Units, ranges and money formats come from cxsim.viz.style, like every other figure.
-    """
-    from . import style
-
-    for ax, (col, label) in zip(axes, CURVES, strict=True):
-        ax.clear()
-        ax.set_title(label, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        y = ts[col] * style.scale(col) if len(ts) else []
-        if len(ts):
-            ax.plot(ts["step"], y, color="#2c7fb8", lw=1.6)
-        style.style_axis(ax, col, currency, data=list(y), xlabel="")
-        ax.yaxis.label.set_fontsize(7)
-        if steps_total:
-            ax.set_xlim(0, max(steps_total - 1, 1))
-        for t, _ in events:
-            ax.axvline(t, color="#d73027", ls="--", lw=0.9, alpha=0.8)
-    axes[-1].set_xlabel("week", fontsize=8)
-    axes[-2].set_xlabel("week", fontsize=8)
-
-
-def curve_title(col: str, label: str, value: float, currency: str = "GBP") -> str:
-    """'Engagement: 52.3' / 'Profit per week: £34,336': the figure on the scale of its axis."""
-    from . import style
-
-    return f"{label}: {style.fmt_value(col, value, currency)}"
-
-
-def curves_figure(model, figsize: tuple[float, float] = (9.0, 4.6)) -> plt.Figure:
-    """A new figure with the four headline curves so far (for the dashboard)."""
-    fig = plt.Figure(figsize=figsize, dpi=90)
-    axes = fig.subplots(2, 2).ravel()
-    ts = model.timeseries() if model.t > 0 else _empty()
-    currency = model.scenario.money.currency
-    draw_curves(axes, ts, model.events_log, currency=currency)
-    for ax, (col, label) in zip(axes, CURVES, strict=True):
-        if len(ts):
-            ax.set_title(curve_title(col, label, ts[col].iloc[-1], currency), fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def _empty():
-    import pandas as pd
-
-    return pd.DataFrame({"step": [], **{c: [] for c, _ in CURVES}})

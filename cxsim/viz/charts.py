@@ -1,0 +1,261 @@
+"""Vega-Lite charts (built with Altair) for the live dashboard, drawn by the browser.
+
+Why in the browser: a step used to redraw two matplotlib figures on the server (about a second
+per week). A Vega-Lite spec of a few hundred numbers is built in milliseconds and the browser
+draws it. The charts are made to be read from the back of a room: fixed y ranges (a wobble of
+0.3 points no longer looks like a crash), axis titles with units, text >= 14 px, events drawn
+and labelled, scheduled ones (grey) before they happen.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..kernels import ACTIVE, CHURNED
+from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER
+from .session import Snapshot
+
+FONT = 16  # axis labels and titles (px); chart text never below 14 px
+# the browser runs the Vega-Lite 5 that solara-assets ships; the specs use nothing newer
+VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# no "..." export menu on a projector; SVG keeps text crisp (and measurable by the tests)
+EMBED = {"embedOptions": {"actions": False, "renderer": "svg"}}
+# the network's ~700 marks redraw faster on a canvas than as SVG nodes every week
+EMBED_CANVAS = {"embedOptions": {"actions": False, "renderer": "canvas"}}
+BLUE, RED, GREY, ORANGE = "#1f5fa8", "#c62828", "#757575", "#e66100"
+
+
+def money(v: float, symbol: str = "£") -> str:
+    """£12,345 / -£1,234: integer currency for the headline tiles."""
+    if v is None or not math.isfinite(v):
+        return "-"
+    sign = "-" if v < 0 else ""
+    return f"{sign}{symbol}{abs(v):,.0f}"
+
+
+def moving_average(values: tuple[float, ...] | list[float], n: int = 4) -> list[float]:
+    """Trailing n-week mean (shorter at the start): profit without the hiring-cost spikes."""
+    a = np.asarray(values, dtype=float)
+    ok = np.isfinite(a)
+    c = np.concatenate([[0.0], np.cumsum(np.where(ok, a, 0.0))])
+    m = np.concatenate([[0], np.cumsum(ok)])
+    idx = np.arange(1, len(a) + 1)
+    k = np.minimum(idx, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[idx] - c[idx - k]) / (m[idx] - m[idx - k])
+    return [float(v) for v in out]
+
+
+def x_domain(snap: Snapshot) -> list[int]:
+    """Weeks shown: at least 52, in steps of 26, covering scheduled events (stable, not auto)."""
+    last = max([snap.week] + [e.step + 4 for e in snap.planned])
+    return [0, max(52, int(math.ceil((last + 1) / 26.0)) * 26)]
+
+
+def _domain(values: tuple[float, ...], lo: float, hi: float, step: float) -> list[float]:
+    """A fixed range that only grows (in whole `step`s) if the data leave it."""
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        lo = min(lo, math.floor(min(finite) / step) * step)
+        hi = max(hi, math.ceil(max(finite) / step) * step)
+    return [lo, hi]
+
+
+def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(key, title, spec, datasets) for the four curves: NPS, engagement, customers, profit.
+
+    The spec is shared and only changes with the axis ranges; the datasets carry the rows."""
+    s = snap.series
+    weeks = list(range(len(s.get("nps", ()))))
+    pop = float(snap.customers * 2)  # customers and as many prospects
+    profit0 = next((abs(v) for v in s.get("profit", ()) if math.isfinite(v)), 0.0)
+    mag = 10 ** math.floor(math.log10(max(profit0, 1.0)))
+    p_hi = max(1000.0, mag * math.ceil(2 * profit0 / mag))
+    panels = [
+        ("nps", "NPS (promoters − detractors, points)", [list(s.get("nps", ()))],
+         _domain(s.get("nps", ()), -50, 50, 25), "+d", ""),
+        ("engagement", "Colleague engagement (%)",
+         [[100 * v for v in s.get("engagement", ())]], (0, 100), "d", ""),
+        ("active_customers", "Active customers",
+         [list(s.get("active_customers", ()))],
+         _domain(s.get("active_customers", ()), 0, pop, pop / 4), ",d", ""),
+        ("profit", f"Profit per week ({snap.currency.strip()}, 4-week average)",
+         [list(s.get("profit", ())), moving_average(s.get("profit", ()))],
+         _domain(s.get("profit", ()), 0.0, p_hi, p_hi / 4), ",d",
+         "thin: each week; its dips are the hiring costs of leavers"),
+    ]
+    events, labels = _event_rows(snap)
+    xdom = tuple(x_domain(snap))
+    b = snap.series_b
+    transforms = {"nps": list, "engagement": lambda v: [100 * x for x in v],
+                  "active_customers": list, "profit": moving_average}
+    out = []
+    for key, title, lines, ydom, fmt, note in panels:
+        line_b = transforms[key](b.get(key, ())) if b else None
+        if line_b:
+            ydom = [min(ydom[0], _domain(line_b, ydom[0], ydom[1], 25)[0]),
+                    max(ydom[1], _domain(line_b, ydom[0], ydom[1], 25)[1])]
+            note = f"orange dashed: {snap.compare}, same seed" + ("; thin: each week"
+                                                                  if note else "")
+        spec = curve_template(title, len(lines), tuple(ydom), xdom, fmt, note)
+        main = lines[-1]
+        datasets = {
+            "main": _rows(weeks, main),
+            "raw": _rows(weeks, lines[0]) if len(lines) > 1 else [],
+            "last": _rows(weeks, main)[-1:],
+            "b": _rows(weeks, line_b) if line_b else [],
+            "events": events, "labels": labels}
+        out.append((key, title, spec, datasets))
+    return out
+
+
+def _rows(weeks: list[int], values: list[float]) -> list[dict[str, Any]]:
+    """{"week", "value"} rows; a missing figure (NaN: no burn-in) becomes null, valid JSON."""
+    return [{"week": w, "value": v if math.isfinite(v) else None}
+            for w, v in zip(weeks, values, strict=False)]
+
+
+def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
+    """Fired events (red) and scheduled ones not yet fired (grey); labels for the last few."""
+    rows = [{"week": t, "kind": "fired"} for t, _, _ in snap.fired]
+    labels = [{"week": t, "label": cap or lab, "kind": "fired"}
+              for t, lab, cap in snap.fired[-3:]]  # many live clicks: label only the last few
+    for e in snap.planned:
+        if e.step >= snap.week:
+            rows.append({"week": e.step, "kind": "planned"})
+            labels.append({"week": e.step, "label": e.caption or e.label, "kind": "planned"})
+    for step, text in snap.captions.items():  # the storyboard's captions, until they come
+        if step >= snap.week:
+            rows.append({"week": step, "kind": "planned"})
+            labels.append({"week": step, "label": text, "kind": "planned"})
+    labels.sort(key=lambda r: r["week"])
+    for i, r in enumerate(labels):  # stagger labels so neighbours do not overprint
+        r["row"] = i % 3
+    return rows, labels
+
+
+@lru_cache(maxsize=64)
+def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
+                   xdom: tuple[int, int], fmt: str, note: str) -> dict[str, Any]:
+    """One panel's spec without data (built once per axis range): lines on fixed axes, the
+    last point marked, event rules with labels. The data go in spec["datasets"]."""
+    x = alt.X("week:Q", scale=alt.Scale(domain=list(xdom), nice=False), title="week",
+              axis=alt.Axis(tickMinStep=1, format="d"))
+    y = alt.Y("value:Q", scale=alt.Scale(domain=list(ydom), nice=False, clamp=True),
+              title=None, axis=alt.Axis(format=fmt, tickCount=5))
+    color = alt.Color("kind:N", scale=alt.Scale(domain=["fired", "planned"],
+                                                range=[RED, GREY]), legend=None)
+    layers = []
+    if n_lines > 1:
+        layers.append(alt.Chart(alt.NamedData("raw")).mark_line(
+            color=BLUE, strokeWidth=1.2, opacity=0.35).encode(x=x, y=y))
+    layers += [
+        alt.Chart(alt.NamedData("b")).mark_line(color=ORANGE, strokeWidth=2.5,
+                                                strokeDash=[8, 4]).encode(x=x, y=y),
+        alt.Chart(alt.NamedData("main")).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y=y),
+        alt.Chart(alt.NamedData("last")).mark_point(color=BLUE, filled=True, size=90)
+        .encode(x=x, y=y),
+        alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
+        .encode(x=x, color=color),
+    ]
+    mid = (xdom[0] + xdom[1]) / 2  # labels in the right half read leftwards, never clipped
+    for side, test, dx in (("left", f"datum.week <= {mid}", 4),
+                           ("right", f"datum.week > {mid}", -4)):
+        layers.append(alt.Chart(alt.NamedData("labels")).transform_filter(test).mark_text(
+            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold").encode(
+            x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color))
+    chart = alt.layer(*layers).properties(
+        width="container", height=190,
+        title=alt.TitleParams(title, fontSize=18, anchor="start", subtitle=note,
+                              subtitleFontSize=14, subtitleColor=GREY))
+    spec = chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, labelColor="#222",
+                                titleColor="#222", grid=True, gridOpacity=0.35) \
+        .configure_view(stroke=None).to_dict(validate=False)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec["$schema"] = VL_SCHEMA
+    spec["usermeta"] = EMBED
+    return spec
+
+
+ROLE_SHAPES = {LEADER: "diamond", MANAGER: "square", FRONTLINE: "circle",
+               BACKOFFICE: "triangle-up"}
+ROLE_NAMES = {LEADER: "leader", MANAGER: "manager", FRONTLINE: "front line",
+              BACKOFFICE: "back office"}
+
+
+def network_spec(snap: Snapshot, lay: Any,
+                 roles: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(spec, datasets): colleagues (brand fit, by role) and a sample of customers (promoter /
+    passive / detractor, prospects grey, churned crosses) at positions fixed by the layout."""
+    tmpl = getattr(lay, "_vl_template", None)
+    if tmpl is None:
+        tmpl = _network_template(lay)
+        lay._vl_template = tmpl
+    net = snap.network or {}
+    fit = np.round(net.get("fit", np.zeros(len(lay.col_idx))), 3)
+    status = net.get("status", np.zeros(len(lay.cus_idx), int))
+    seg = net.get("segment", np.zeros(len(lay.cus_idx), int))
+    kind = np.where(status == CHURNED, "churned", np.where(
+        status != ACTIVE, "prospect", np.array(["detractor", "passive", "promoter"])[seg]))
+    cx, cy = np.round(lay.col_xy, 3).T.tolist()
+    ux, uy = np.round(lay.cus_xy, 3).T.tolist() if len(lay.cus_xy) else ([], [])
+    return tmpl, {
+        "colleagues": [{"x": a, "y": b, "fit": f, "role": ROLE_NAMES[int(r)]}
+                       for a, b, f, r in zip(cx, cy, fit.tolist(), roles, strict=True)],
+        "customers": [{"x": a, "y": b, "kind": k}
+                      for a, b, k in zip(ux, uy, kind.tolist(), strict=True)]}
+
+
+def _network_template(lay: Any) -> dict[str, Any]:
+    """The network view without the colours (built once per layout; edges are static)."""
+    def edges(segs: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"x": segs[:, 0, 0], "y": segs[:, 0, 1], "x2": segs[:, 1, 0],
+                             "y2": segs[:, 1, 1]}).round(3) if len(segs) else pd.DataFrame(
+            columns=["x", "y", "x2", "y2"])
+
+    sx = alt.Scale(domain=[-1.3, 1.3], nice=False)
+    xx, yy = alt.X("x:Q", scale=sx, axis=None), alt.Y("y:Q", scale=sx, axis=None)
+    kinds = ["promoter", "passive", "detractor", "prospect", "churned"]
+    org = alt.layer(
+        alt.Chart(edges(lay.col_edges)).mark_rule(color="#bbbbbb").encode(
+            x=xx, y=yy, x2="x2", y2="y2"),
+        alt.Chart(alt.NamedData("colleagues")).mark_point(
+            filled=True, size=220, stroke="#333", strokeWidth=0.6, opacity=1).encode(
+            x=xx, y=yy, shape=alt.Shape("role:N", scale=alt.Scale(
+                domain=list(ROLE_NAMES.values()), range=list(ROLE_SHAPES.values())),
+                legend=alt.Legend(title=None, orient="bottom", labelFontSize=14)),
+            color=alt.Color("fit:Q", scale=alt.Scale(scheme="redyellowgreen",
+                                                     domain=[0.2, 0.8], clamp=True),
+                            legend=alt.Legend(title="brand fit", orient="right",
+                                              labelFontSize=14, titleFontSize=14))),
+        alt.Chart(pd.DataFrame({"x": [a for _, a, _ in lay.dept_labels],
+                                "y": [b for _, _, b in lay.dept_labels],
+                                "t": [n.replace("_", " ") for n, _, _ in lay.dept_labels]}))
+        .mark_text(fontSize=14, color="#444").encode(x=xx, y=yy, text="t:N"),
+    ).properties(width=330, height=330, title=alt.TitleParams(
+        "Colleagues: brand fit", fontSize=18, anchor="start"))
+    cus_chart = alt.layer(
+        alt.Chart(edges(lay.cus_edges)).mark_rule(color="#d0d0d0").encode(
+            x=xx, y=yy, x2="x2", y2="y2"),
+        alt.Chart(alt.NamedData("customers")).mark_point(size=60, filled=True, opacity=1)
+        .encode(x=xx, y=yy,
+                color=alt.Color("kind:N", scale=alt.Scale(
+                    domain=kinds, range=["#1a9850", "#fdae61", "#d73027", "#cfcfcf",
+                                         "#222222"]),
+                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
+                                      columns=5)),
+                shape=alt.Shape("kind:N", scale=alt.Scale(
+                    domain=kinds, range=["circle", "circle", "circle", "circle", "cross"]),
+                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
+                                      columns=5))),
+    ).properties(width=330, height=330, title=alt.TitleParams(
+        f"Customers (a sample of {len(lay.cus_idx)})", fontSize=18, anchor="start"))
+    return alt.hconcat(org, cus_chart).resolve_scale(
+        color="independent", shape="independent").configure_view(stroke=None) \
+        .to_dict(validate=False) | {"$schema": VL_SCHEMA, "usermeta": EMBED_CANVAS}
