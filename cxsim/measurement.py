@@ -59,20 +59,37 @@ def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
                                                   * np.abs(ltr - LTR_MID) / LTR_MID))
 
 
+def bernoulli_indices(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Ascending indices of 0..n-1, each included independently with chance `p`.
+
+    The gaps between included indices are geometric, so the work is proportional to the
+    number included, not to n.
+    """
+    parts, last = [], -1
+    while True:
+        gaps = rng.geometric(p, size=int(p * (n - last) * 1.1) + 16)
+        idx = last + np.cumsum(gaps)
+        parts.append(idx[idx < n])
+        if idx[-1] >= n:
+            return np.concatenate(parts)
+        last = int(idx[-1])
+
+
 def respondents(status: np.ndarray, ltr: np.ndarray, m: Measurement,
                 rng: np.random.Generator) -> np.ndarray:
     """Indices of the active customers who answer this week (each with `response_chance`).
 
     Drawn by thinning, in time proportional to the sample rather than to the customer base: a
-    binomial number of candidates at the highest chance, each kept with its own chance over it.
+    binomial number of candidate nodes at the highest chance, of which the active customers are
+    each kept with their own chance over it.
     """
-    active = np.flatnonzero(status == ACTIVE)
     top = min(1.0, m.nps_response_rate * (1.0 + m.nonresponse_bias))
-    if top <= 0 or len(active) == 0:
+    n = len(status)
+    if top <= 0 or n == 0:
         return np.zeros(0, np.int64)
-    k = rng.binomial(len(active), top)
-    cand = np.sort(active[rng.choice(len(active), size=k, replace=False)])
-    keep = rng.random(k) * top < response_chance(ltr[cand], m)
+    cand = bernoulli_indices(n, top, rng)
+    cand = cand[status[cand] == ACTIVE]  # the survey goes to customers only
+    keep = rng.random(len(cand)) * top < response_chance(ltr[cand], m)
     return cand[keep]
 
 

@@ -109,3 +109,18 @@ def test_measured_figures_track_the_true_ones():
     assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
     assert (ts["csat_measured"] - ts["csat"]).abs().mean() < 3.0
     assert (ts["engagement_measured"] - ts["engagement"]).abs().mean() < 0.03
+
+
+def test_bernoulli_indices_include_each_index_with_its_chance():
+    from cxsim.measurement import bernoulli_indices
+
+    rng = np.random.default_rng(4)
+    counts = np.zeros(500)
+    for _ in range(4000):
+        idx = bernoulli_indices(500, 0.2, rng)
+        assert np.all(np.diff(idx) > 0) and (len(idx) == 0 or (idx[0] >= 0 and idx[-1] < 500))
+        counts[idx] += 1
+    share = counts / 4000
+    assert abs(share.mean() - 0.2) < 0.003
+    assert share.std() < 0.01  # binomial sd 0.0063: no index favoured
+    assert len(bernoulli_indices(10, 1.0, rng)) == 10
