@@ -245,7 +245,19 @@ def culture(col, org, p, out):
     """Friedkin-Johnsen step: each colleague's new personality (into `out`, (c, d)) is the
     stubborn pull to the hire-time anchor plus the weighted mean of own current personality,
     the manager's (top-down), the peers' (silo-weighted ties, sharing `peer_weight`) and the
-    brand's."""
+    brand's.
+
+    Parameters
+    ----------
+    col : ColleagueState or its record
+        Reads personality (c, d), personality0 (c, d) and manager (c,).
+    org : Graph
+        The organisation's ties (CSR) with this step's silo-weighted `weight` per tie.
+    p : CultureParams
+        Weights, the brand (d,) and each colleague's top-down and brand pull (c,).
+    out : (c, d) float
+        Receives the new personalities, 0..1.
+    """
     indptr = org.indptr
     deg = np.diff(indptr).astype(float)
     scale = np.divide(p.peer_weight, deg, out=np.zeros_like(deg), where=deg > 0)
@@ -269,7 +281,20 @@ def engagement_step(col, org, p, out):
     toward empowerment less what felt pressure and training time take, times aptitude.
     Engagement (into `out`, (c,)) then moves at `rate` toward a target set by headroom, felt
     pressure, pay, co-creation, the satisfaction mirrored by customers served and overload, and
-    toward the mean of peers (emotional contagion)."""
+    toward the mean of peers (emotional contagion).
+
+    Parameters
+    ----------
+    col : ColleagueState or its record
+        Reads engagement, aptitude, manager_quality, mirror, overload (c,); updates pressure
+        and headroom (c,) in place.
+    org : Graph
+        The organisation's ties (CSR) with this step's `weight` per tie.
+    p : EngagementParams
+        Weights (per week) and the levers in force.
+    out : (c,) float
+        Receives the new engagement, 0..1.
+    """
     asked = p.productivity_pressure * (1 - p.cx_metrics_weight)
     f = col.pressure + p.habit_rate * (asked - col.pressure)
     room = p.empowerment * (1 - p.headroom_pressure_loss * f) * (
@@ -330,7 +355,21 @@ def service(con, draws, cus, col, chain_q, p):
     productivity pressure, plus noise; digital contacts depend mostly on the front end and the
     process; a service failure takes `shock_severity` off the contacts it hits. Also moves the
     personality each customer has met (`met_mean`) and its spread (`met_spread`, the
-    inconsistency of touchpoints)."""
+    inconsistency of touchpoints).
+
+    Parameters
+    ----------
+    con : Contacts
+        customer, colleague, channel (m,) in; experience, homophily, inconsistency (m,) out.
+    draws : ContactDraws
+        noise (m,) standard normal, failure (m,) uniform.
+    cus, col : CustomerState, ColleagueState (or records)
+        Personalities (n, d) and (c, d); engagement, headroom, pressure (c,); met_mean (n, d)
+        and met_spread (n,) updated in place.
+    chain_q : (3,) float
+        Quality of each channel's process chain, 0..1.
+    p : ServiceParams
+    """
     c, j, channel, noise = con.customer, con.colleague, con.channel, draws.noise
     cp, kp = col.personality[j], cus.personality[c]
     h = similarity(cp, kp, p.bandwidth)
@@ -366,6 +405,17 @@ def perception(con, cus, col, p):
     remembering its peak; trust rises after a good experience and falls after a bad or an
     inconsistent one; felt empathy moves toward similarity and the colleague's engagement;
     expectation adapts to experience and is anchored to the industry norm.
+
+    Parameters
+    ----------
+    con : Contacts
+        customer, colleague, experience, homophily, inconsistency (m,) in; satisfaction (m,)
+        out, 0..1.
+    cus : CustomerState or its record
+        expectation, norm, memory, peak, trust, empathy (n,) updated for the contacted.
+    col : ColleagueState or its record
+        engagement (c,) of the colleague who served.
+    p : PerceptionParams
     """
     c, x = con.customer, con.experience
     d = x - cus.expectation[c]
@@ -411,7 +461,21 @@ def customer_pass_a(cus, col, net, draws, p):
     """Attitude and speakers: memories of known customers fade without contact and peaks fade;
     LTR follows (`ltr_score`, `advocacy` for colleague-customers, clipped 0..10; prospects
     show LTR_MID); then `speaker` decides who talks this step, and `told` is what each node
-    passes on to the second hop (its share of last step's negative stories)."""
+    passes on to the second hop (its share of last step's negative stories).
+
+    Parameters
+    ----------
+    cus : CustomerState or its record
+        Reads status, contacted, trust, empathy, disposition, node_colleague, neg_prev,
+        pos_prev (n,); writes memory, peak, ltr (0..10), speak (int8), told, told_pos (n,).
+    col : ColleagueState or its record
+        engagement (c,) of colleague-customers.
+    net : Graph
+        The social network (CSR; `weight` unused).
+    draws : CustomerDraws
+        talk (n,) uniform.
+    p : CustomerParams
+    """
     known = cus.status != PROSPECT
     cus.memory[known & ~cus.contacted] *= 1 - p.memory_decay
     cus.peak[known] *= 1 - p.peak_decay
@@ -429,7 +493,16 @@ def customer_pass_a(cus, col, net, draws, p):
 def customer_hear(net, cus, p):
     """What each node hears from its neighbours: good and bad voices, plus a share
     `second_hop` of the good and bad stories its neighbours heard first-hand last step
-    (retold)."""
+    (retold).
+
+    Parameters
+    ----------
+    net : Graph
+        The social network (CSR).
+    cus : CustomerState or its record
+        Reads speak, told, told_pos; writes heard_pos, heard_neg, pos_now, neg_now (n,).
+    p : CustomerParams
+    """
     a = _matrix(net.indptr, net.indices)
     pos = a @ (cus.speak > 0).astype(float)
     neg = a @ (cus.speak < 0).astype(float)
@@ -446,6 +519,23 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     expectation; prospects and churned customers adopt with the Bass hazard and start afresh;
     active customers acquired before this step leave with `churn_probability`. Fills `fig`
     (`state.CustomerFigures`).
+
+    Parameters
+    ----------
+    cus : CustomerState or its record
+        Updates status, memory, expectation, peak, trust, empathy, acquired_step, adopted,
+        churned (n,).
+    col : ColleagueState or its record
+        team (c,) of the last colleague met, for the unit counts.
+    net : Graph
+        The social network (CSR): a node's degree turns what it heard into shares.
+    draws : CustomerDraws
+        adopt and churn (n,) uniform.
+    step : int
+        The step, recorded as the acquisition step of adopters.
+    p : CustomerParams
+    fig : CustomerFigures
+        Receives the counts, sums (revenue in money per week) and unit counts.
     """
     deg = np.maximum(np.diff(net.indptr), 1)
     share_pos, share_neg = cus.heard_pos / deg, cus.heard_neg / deg
@@ -509,7 +599,19 @@ def staff(col, draws, cus, p):
     """Colleagues leave with `attrition_probability`; each post is refilled at once by a hire
     (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit) who takes on
     the unit's engagement (its mean before this week's departures) plus the honeymoon
-    `onboarding_lift`, with zero tenure and a neutral mirror. Writes `col.left`."""
+    `onboarding_lift`, with zero tenure and a neutral mirror. Writes `col.left`.
+
+    Parameters
+    ----------
+    col : ColleagueState or its record
+        Reads engagement, team; updates tenure (weeks), personality, personality0,
+        engagement, mirror and left (c,) of leavers and stayers.
+    draws : StaffDraws
+        leave (c,) uniform, hire_noise (c, d) standard normal, hire_customer (c,) indices.
+    cus : CustomerState or its record
+        personality (n, d) that hires for fit resemble.
+    p : StaffParams
+    """
     mood = team_engagement(col.engagement, col.team)
     leave = draws.leave < attrition_probability(col.engagement, col.tenure, p)
     new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
@@ -527,7 +629,18 @@ def learning(proc, complaints, contacts, col, p):
     """Each process step improves with the share of complaints among the contacts of the
     channels that use it (at the learning intensity) and drifts back to its starting quality;
     colleagues who handled complaints, or whose department runs a step that drew some, get an
-    engagement lift (being listened to)."""
+    engagement lift (being listened to).
+
+    Parameters
+    ----------
+    proc : Process
+        quality (s,) updated; quality0 (s,), chain (3, s), department_step read.
+    complaints, contacts : (3,) float
+        This step's complaints and contacts per channel.
+    col : ColleagueState or its record
+        department, complaints (c,) read; engagement (c,) lifted in place.
+    p : LearningParams
+    """
     chain = proc.chain.T.astype(float)
     c, t = chain @ complaints, chain @ contacts
     share = np.divide(c, t, out=np.zeros_like(c), where=t > 0)
