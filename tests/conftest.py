@@ -19,6 +19,12 @@ def small_model(engine: str = "numba", seed: int = 3, **overrides) -> CXModel:
     return CXModel("baseline", seed=seed, engine=engine, overrides=ov)
 
 
+@pytest.fixture(autouse=True)
+def _private_burn_in_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own burn-in cache folder: none reads or fills the user's cache."""
+    monkeypatch.setenv("CXSIM_CACHE_DIR", str(tmp_path_factory.mktemp("burn_in_cache")))
+
+
 @pytest.fixture(scope="module")
 def warm_model() -> CXModel:
     """A small model with the digital channel on, run a few weeks so arrays are realistic."""
