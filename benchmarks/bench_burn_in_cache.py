@@ -8,8 +8,10 @@ machine's load hits them alike, each figure the fastest of `--rounds`:
 - cold: an empty cache folder, so the first scenario's runs burn in and save, the others fork;
 - warm: the folder the cold run filled (a second comparison over the same base scenario).
 
-Speed-ups are given from the fastest and from the median round. With three scenarios sharing
-a burn-in of as many weeks as the horizon, a cold cache cannot do better than about
+Speed-ups are given from the fastest and from the median round, and from the process's CPU
+time (everything runs in this process, one thread: the figure least moved by other load).
+With three scenarios sharing a burn-in of as many weeks as the horizon, a cold cache cannot
+do better than about
 3 x (build + 208 weeks) / (build + 104 + 3 x 104 weeks), i.e. x1.5 plus the builds it saves.
 
 The three must give the same numbers (checked). Load average before and after each mode.
@@ -56,6 +58,7 @@ def main() -> None:
             create_agents=False).run(2)
     tmp = Path(tempfile.mkdtemp(prefix="cxsim-bench-cache-"))
     times: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
+    cpu: dict[str, list[float]] = {m: [] for m in times}
     loads: dict[str, list[list[float]]] = {m: [] for m in times}
     frames: dict[str, pd.DataFrame] = {}
     try:
@@ -64,10 +67,11 @@ def main() -> None:
             for mode in ("off", "cold", "warm"):
                 cache = False if mode == "off" else folder
                 before = list(os.getloadavg())
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 cmp = run_comparison(scs, reps=args.reps, workers=1, cache=cache)
                 wall = time.perf_counter() - t0
                 times[mode].append(wall)
+                cpu[mode].append(time.process_time() - c0)
                 loads[mode].append(before + list(os.getloadavg()))
                 frames.setdefault(mode, cmp.timeseries)
                 print(f"round {r}: {mode:4s} {wall:6.1f} s  load {os.getloadavg()[0]:.2f}",
@@ -96,6 +100,9 @@ def main() -> None:
         "speedup_cold": round(best["off"] / best["cold"], 3),
         "speedup_warm": round(best["off"] / best["warm"], 3),
         "median_s": {m: round(v, 2) for m, v in median.items()},
+        "cpu_s": {m: [round(x, 2) for x in v] for m, v in cpu.items()},
+        "speedup_cold_cpu": round(min(cpu["off"]) / min(cpu["cold"]), 3),
+        "speedup_warm_cpu": round(min(cpu["off"]) / min(cpu["warm"]), 3),
         "speedup_cold_median": round(median["off"] / median["cold"], 3),
         "speedup_warm_median": round(median["off"] / median["warm"], 3),
         "state_files": len(states), "state_file_mb": round(size / 1e6, 2),
@@ -108,7 +115,8 @@ def main() -> None:
           f"(x{result['speedup_warm']:.2f}); {len(states)} states of {size / 1e6:.1f} MB, "
           f"fork {load_s * 1000:.0f} ms, save {save_s * 1000:.0f} ms; "
           f"medians: cold x{result['speedup_cold_median']:.2f}, "
-          f"warm x{result['speedup_warm_median']:.2f}")
+          f"warm x{result['speedup_warm_median']:.2f}; CPU time: cold "
+          f"x{result['speedup_cold_cpu']:.2f}, warm x{result['speedup_warm_cpu']:.2f}")
     print(f"wrote {save('burn_in_cache', result)}")
 
 
