@@ -8,11 +8,13 @@ and every later run loads that state and continues under its own scenario. The n
 the same as without the cache (tested bit for bit).
 
 The key (`burn_in_inputs`) hashes the scenario without ``name``, ``description``,
-``extends``, ``steps``, ``seed`` and ``events``; whether the digital channel is ever offered
-(an event can turn it on, and such a scenario staffs it from the start, so its organisation
-differs); the contents of an organisation file; the seed; the engine; and the code: cxsim's
-version and a hash of its source files, numpy's and numba's versions and the state file
-format. Any change to the rules therefore misses the cache instead of reusing a stale state.
+``extends``, ``steps``, ``seed`` and ``events`` (the build and the burn-in read none of
+these: a digital launch by event redeploys staff when it fires, it does not build another
+organisation); the contents of an organisation file; the seed; the engine; and the code:
+cxsim's version and a hash of its source files, numpy's and numba's versions and the state
+file format. Any change to the rules therefore misses the cache instead of reusing a stale
+state. Should the build ever read an event again, its key must say so (the bit-for-bit test
+of `compare` with a digital launch would catch it).
 
 The cache is a folder of state files the user can clear (``cxsim cache clear``): by default
 ``$CXSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxsim/burn_in``, else ``~/.cache/cxsim/burn_in``.
@@ -106,7 +108,7 @@ def burn_in_inputs(sc: Scenario, seed: int, engine: str) -> dict[str, Any] | Non
             files["nodes"] = _file_hash(p.with_name(p.stem + "_nodes.csv"))
         if files["organisation"] is None:
             return None
-    return {"scenario": data, "digital_ever": sc.digital_ever, "files": files,
+    return {"scenario": data, "files": files,
             "seed": int(seed), "engine": engine, "cxsim": __version__, "code": code_hash(),
             "numpy": _version("numpy"), "numba": _version("numba"),
             "format": FORMAT_VERSION}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def assert_same(a: Any, b: Any, where: str = "model") -> None:
         for k in a:
             if k not in NOT_STATE:
                 assert_same(a[k], b[k], f"{where}[{k!r}]")
-    elif isinstance(a, list | tuple):
+    elif isinstance(a, list | tuple | deque):
         assert type(a) is type(b) and len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{where}[{i}]")
