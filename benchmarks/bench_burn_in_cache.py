@@ -37,7 +37,6 @@ from cxsim.cache import BurnInCache, burn_in_key
 from cxsim.checkpoint import SUFFIX
 from cxsim.experiments.compare import run_comparison
 from cxsim.experiments.run import rep_seeds
-from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
 SCENARIOS = ("baseline", "culture_first", "crisis_knee_jerk")
@@ -53,9 +52,9 @@ def main() -> None:
     base = scs[0]
     keys = {burn_in_key(sc, 1, "numba") for sc in scs}
     assert len(keys) == 1, "the three scenarios must share the burn-in"
-    # compile the kernels once so no mode pays for it
-    CXModel(base.with_overrides({"size.customers": 2000, "size.prospects": 100, "burn_in": 1}),
-            create_agents=False).run(2)
+    # compile every kernel the comparison calls (events included) so no mode pays for it
+    small = {"size.customers": 2000, "size.prospects": 100, "burn_in": 1}
+    run_comparison([sc.with_overrides(small) for sc in scs], reps=2, cache=False)
     tmp = Path(tempfile.mkdtemp(prefix="cxsim-bench-cache-"))
     times: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
     cpu: dict[str, list[float]] = {m: [] for m in times}
