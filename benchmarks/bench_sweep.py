@@ -1,6 +1,14 @@
-"""Sweep throughput: runs per minute with 1 and 2 local Dask workers on the same sweep.
+"""Sweep throughput: runs per minute with 1 and 2 local Dask workers on the same sweep, with
+and without the burn-in cache.
 
-Usage: .venv/bin/python benchmarks/bench_sweep.py [--runs 24] [--customers 2000] [--steps 26]
+Each worker count runs the sweep three times: without the cache ("off"), with an empty cache
+folder ("cold": every run burns in and saves its state; the sweep varies a lever, so no two
+runs share a burn-in) and again with the folder the cold sweep filled ("warm": a re-run, e.g.
+with another horizon or more weeks recorded, forks every run). The load average is recorded
+before and after each sweep: the machine may be shared.
+
+Usage: .venv/bin/python benchmarks/bench_sweep.py [--runs 24] [--customers 5000] [--steps 52]
+       [--rounds 2]
 Prints the figures and writes benchmarks/results/sweep_<host>_<time>.json.
 """
 
@@ -37,8 +45,9 @@ seed = 1
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=24, help="runs per sweep (multiple of 4)")
-    ap.add_argument("--customers", type=int, default=5000)
+    ap.add_argument("--customers", type=int, default=5000, help="customers (and prospects)")
     ap.add_argument("--steps", type=int, default=52)
+    ap.add_argument("--rounds", type=int, default=2, help="timings per setting (fastest kept)")
     args = ap.parse_args()
     # compile (and cache) the numba kernels once so neither timing pays for it
     sc = load_scenario("baseline").with_overrides(
@@ -51,25 +60,52 @@ def main() -> None:
     spec = tmp / "bench.toml"
     spec.write_text(SPEC.format(reps=max(1, args.runs // 4), steps=args.steps,
                                 customers=args.customers))
-    result: dict = {"runs": args.runs, "customers": args.customers, "steps": args.steps,
+    result: dict = {"rounds": args.rounds, "runs": args.runs, "customers": args.customers,
+                    "steps": args.steps,
+                    "burn_in": load_scenario("baseline").burn_in,
                     "cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "host": platform.node(),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": {}}
+    walls: dict[tuple[int, str], list[float]] = {}
+    loads: dict[tuple[int, str], list[list[float]]] = {}
+    ran = 0
     try:
+        for r in range(args.rounds):  # rounds interleave the configurations: load hits all
+            for workers in (1, 2):
+                for mode in ("off", "cold", "warm"):
+                    cache = False if mode == "off" else tmp / f"cache{workers}-r{r}"
+                    before = list(os.getloadavg())
+                    t0 = time.perf_counter()
+                    summary = run_sweep(spec, tmp / f"w{workers}-{mode}-r{r}", workers=workers,
+                                        cache=cache)
+                    wall = time.perf_counter() - t0
+                    assert summary.failed == 0, summary.table["error"].dropna().tolist()
+                    ran = summary.ran
+                    walls.setdefault((workers, mode), []).append(wall)
+                    loads.setdefault((workers, mode), []).append(before + list(os.getloadavg()))
+                    print(f"round {r}, {workers} worker(s), cache {mode}: {ran} runs in "
+                          f"{wall:.1f} s = {ran / wall * 60:.1f} runs/min "
+                          f"(load {os.getloadavg()[0]:.2f})", flush=True)
         for workers in (1, 2):
-            t0 = time.perf_counter()
-            summary = run_sweep(spec, tmp / f"w{workers}", workers=workers)
-            wall = time.perf_counter() - t0
-            assert summary.failed == 0, summary.table["error"].dropna().tolist()
-            rpm = summary.ran / wall * 60
-            result["workers"][str(workers)] = {"wall_s": round(wall, 2),
-                                               "runs_per_minute": round(rpm, 2)}
-            print(f"{workers} worker(s): {summary.ran} runs in {wall:.1f} s = {rpm:.1f} runs/min")
+            entry = {}
+            for mode in ("off", "cold", "warm"):
+                best = min(walls[workers, mode])
+                entry[mode] = {"wall_s": round(best, 2),
+                               "runs_per_minute": round(ran / best * 60, 2),
+                               "wall_s_rounds": [round(x, 2) for x in walls[workers, mode]],
+                               "loadavg_before_after": loads[workers, mode]}
+            result["workers"][str(workers)] = {**entry["off"], "cache": entry}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     w = result["workers"]
     result["scaling_ratio"] = round(w["2"]["runs_per_minute"] / w["1"]["runs_per_minute"], 3)
-    print(f"scaling ratio (2 workers / 1 worker): {result['scaling_ratio']:.2f}")
+    for k in ("1", "2"):
+        c = w[k]["cache"]
+        w[k]["cache_speedup"] = {m: round(c[m]["runs_per_minute"] / c["off"]["runs_per_minute"],
+                                          3) for m in ("cold", "warm")}
+    print(f"scaling ratio (2 workers / 1 worker, no cache): {result['scaling_ratio']:.2f}; "
+          f"cache speed-up 1 worker {w['1']['cache_speedup']}, 2 workers "
+          f"{w['2']['cache_speedup']}")
     out = Path(__file__).parent / "results" / (
         f"sweep_{platform.node()}_{time.strftime('%Y%m%dT%H%M%S')}.json")
     write_json(out, result)

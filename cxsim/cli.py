@@ -1,4 +1,5 @@
-"""Command line: `cxsim run`, `scenarios`, `sweep`, `analyze`, `compare`, `validate`, `explain`.
+"""Command line: `cxsim run`, `scenarios`, `sweep`, `analyze`, `compare`, `validate`, `explain`,
+`cache`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
 is allowed, before any work starts; nothing is written to the output folder. Outputs go to a
@@ -253,6 +254,8 @@ def sweep(
     retry_failed: Annotated[bool, typer.Option(help="Run failed runs again")] = False,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to the base scenario")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Fork runs from the burn-in cache (cxsim cache info)")] = True,
 ) -> None:
     """Run a parameter sweep: one Parquet file per run, runs.parquet, resumable.
 
@@ -280,7 +283,8 @@ def sweep(
 
     try:
         summary = run_sweep(spec, out, workers, scheduler, restart, retry_failed,
-                            on_start=on_start, on_result=on_result, overrides=sets)
+                            on_start=on_start, on_result=on_result, overrides=sets,
+                            cache=cache)
     except SweepError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -534,6 +538,8 @@ def compare(
         metavar="numba|reference", help="numba (kernels) or reference (numpy twins)")] = "numba",
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to every scenario")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Fork runs from the burn-in cache (cxsim cache info)")] = True,
 ) -> None:
     """Compare scenarios with common random numbers: table, curves with 95% bands, report."""
     from .experiments.compare import (
@@ -560,7 +566,7 @@ def compare(
                             total=len(scs) * reps)
         try:
             cmp = run_comparison(scs, reps, seed, workers, engine,
-                                 progress=lambda k: bar.advance(task, k))
+                                 progress=lambda k: bar.advance(task, k), cache=cache)
         except ScenarioError as exc:  # e.g. sizes that cannot staff the organisation
             raise fail(str(exc)) from None
     warning = cmp.size_warning()
@@ -716,6 +722,8 @@ def explain(
     workers: Annotated[int, typer.Option(min=1, help="Local processes")] = 1,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to both scenarios")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Fork runs from the burn-in cache (cxsim cache info)")] = True,
 ) -> None:
     """Why B differs from A: each causal path switched off in turn (common random numbers)."""
     from .explain import ExplainError, applicable_paths, run_explain, write_explain
@@ -732,7 +740,8 @@ def explain(
     with progress_bar() as bar:
         task = bar.add_task(f"explain {sb.name} vs {sa.name}: {n} runs", total=n)
         try:
-            e = run_explain(sa, sb, reps, seed, workers, progress=lambda k: bar.advance(task, k))
+            e = run_explain(sa, sb, reps, seed, workers,
+                            progress=lambda k: bar.advance(task, k), cache=cache)
         except (ExplainError, ScenarioError) as exc:
             raise fail(str(exc)) from None
     try:
@@ -744,6 +753,49 @@ def explain(
     console.print(narrative(e), soft_wrap=True)
     console.print(f"wrote {out}/ (explain.csv, explain.png, explain.md, costs.csv, runs.csv) "
                   f"in {e.wall_s:.1f} s")
+
+
+cache_app = typer.Typer(no_args_is_help=True, cls=_Group, rich_markup_mode=None,
+                        context_settings={"help_option_names": ["-h", "--help"]},
+                        help="The burn-in cache of compare, sweep and explain.")
+app.add_typer(cache_app, name="cache")
+
+
+def _cache_folder(folder: Path | None) -> Path:
+    from .cache import default_dir
+
+    folder = default_dir() if folder is None else folder
+    if folder.exists() and not folder.is_dir():
+        raise fail(f"--dir = {str(folder)!r} is a file; allowed: a folder")
+    return folder
+
+
+@cache_app.command("info", cls=_Command)
+def cache_info(
+    folder: Annotated[Path | None, typer.Option(
+        "--dir", metavar="DIR",
+        help="Cache folder (default: $CXSIM_CACHE_DIR or ~/.cache/cxsim/burn_in)")] = None,
+) -> None:
+    """Where the burn-in cache is, how many states it holds and their size."""
+    from .cache import BurnInCache
+
+    info = BurnInCache(_cache_folder(folder)).info()
+    console.print(f"{info['folder']}: {info['states']} burned-in state(s), "
+                  f"{info['bytes'] / 1e6:.1f} MB", soft_wrap=True)
+
+
+@cache_app.command("clear", cls=_Command)
+def cache_clear(
+    folder: Annotated[Path | None, typer.Option(
+        "--dir", metavar="DIR",
+        help="Cache folder (default: $CXSIM_CACHE_DIR or ~/.cache/cxsim/burn_in)")] = None,
+) -> None:
+    """Remove every burned-in state (runs burn in again on their next use)."""
+    from .cache import BurnInCache
+
+    cache = BurnInCache(_cache_folder(folder))
+    n = cache.clear()
+    console.print(f"removed {n} burned-in state(s) from {cache.root}", soft_wrap=True)
 
 
 def main() -> None:  # pragma: no cover - console script entry

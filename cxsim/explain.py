@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cache import CacheArg, resolve
 from .scenario import CHANNELS, ComplaintsFirst, KpiDashboard, Scenario, validate_scenario
 
 #: Causal paths: name -> (what it is, in words; overrides that switch it off).
@@ -142,9 +143,9 @@ def _task(args: tuple) -> tuple[str, str, int, dict[str, float], dict[str, float
     from .experiments.run import run_one
     from .validation import Probe
 
-    side, path, sc, seed, rep = args
+    side, path, sc, seed, rep, cache = args
     probe = Probe(every=10**9) if path == "" else None
-    res = run_one(sc, seed, rep, sc.steps, "numba", None, units=False, probe=probe)
+    res = run_one(sc, seed, rep, sc.steps, "numba", None, units=False, probe=probe, cache=cache)
     costs = cost_breakdown(sc, res.probe["weekly"], res.timeseries) if probe else None
     return side, path, rep, _metrics(res.timeseries), costs
 
@@ -199,8 +200,13 @@ def effects_table(runs: pd.DataFrame, paths: list[str]) -> pd.DataFrame:
 
 
 def run_explain(a: Scenario, b: Scenario, reps: int = 3, seed: int | None = None,
-                workers: int = 1, progress: Callable[[int], None] | None = None) -> Explanation:
-    """Run A, B and both with each path off, `reps` times with shared seeds."""
+                workers: int = 1, progress: Callable[[int], None] | None = None,
+                cache: CacheArg = True) -> Explanation:
+    """Run A, B and both with each path off, `reps` times with shared seeds.
+
+    With `cache` (default: the user's burn-in cache, `cxsim.cache`), variants that share a
+    burn-in (those differing only in events) burn in once per seed: same numbers.
+    """
     from .experiments.compare import mean_ci
     from .experiments.run import rep_seeds
 
@@ -217,7 +223,9 @@ def run_explain(a: Scenario, b: Scenario, reps: int = 3, seed: int | None = None
     for p in paths:
         variants["A", p] = switch_off(a, p)
         variants["B", p] = switch_off(b, p)
-    tasks = [(side, p, sc, s, k) for k, s in enumerate(seeds)
+    folder = resolve(cache)
+    where = str(folder) if folder is not None else None
+    tasks = [(side, p, sc, s, k, where) for k, s in enumerate(seeds)
              for (side, p), sc in variants.items()]
     t0 = time.perf_counter()
     out = []

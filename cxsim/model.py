@@ -15,9 +15,12 @@ events (`cxsim.events`), builds the parameter records from the levers in force
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -424,6 +427,23 @@ class CXModel(mesa.Model):
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the whole state to `path` (atomically); `CXModel.load` continues from it
+        exactly as this model would. See `cxsim.checkpoint`."""
+        from . import checkpoint
+
+        return checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, engine: str | None = None,
+             parallel: bool | None = None, create_agents: bool | str = "lazy") -> CXModel:
+        """The model saved in `path`, ready to continue (see `cxsim.checkpoint.load`)."""
+        from . import checkpoint
+
+        return checkpoint.load(path, engine=engine, parallel=parallel,
+                               create_agents=create_agents)
+
     # -- results ---------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:
         """One row per step with every figure of `metrics.TIMESERIES_COLUMNS`."""
@@ -449,9 +469,11 @@ class CXModel(mesa.Model):
         return int(np.count_nonzero(self.customers.status == CHURNED))
 
 
-def _reporter(name: str):
-    def report(model: CXModel) -> float:
-        return model.kpis[name]
+def _kpi(model: CXModel, name: str) -> float:
+    return model.kpis[name]
 
-    report.__name__ = f"report_{name}"
-    return report
+
+def _reporter(name: str) -> functools.partial:
+    """The DataCollector's reporter of figure `name`: a partial of a module function, so the
+    collector pickles with the model (`save`)."""
+    return functools.partial(_kpi, name=name)

@@ -19,6 +19,21 @@ def small_model(engine: str = "numba", seed: int = 3, **overrides) -> CXModel:
     return CXModel("baseline", seed=seed, engine=engine, overrides=ov)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_burn_in_cache(tmp_path_factory):
+    """A burn-in cache folder for the session, set before any module-scoped fixture runs (a
+    function-scoped fixture comes too late for those): no test reads or fills the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CXSIM_CACHE_DIR", str(tmp_path_factory.mktemp("session_burn_in_cache")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _private_burn_in_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own burn-in cache folder (tests count what the cache holds)."""
+    monkeypatch.setenv("CXSIM_CACHE_DIR", str(tmp_path_factory.mktemp("burn_in_cache")))
+
+
 @pytest.fixture(scope="module")
 def warm_model() -> CXModel:
     """A small model with the digital channel on, run a few weeks so arrays are realistic."""

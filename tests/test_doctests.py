@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ("cxsim.agents", "cxsim.model", "cxsim.networks", "cxsim.params", "cxsim.reference",
            "cxsim.scenario", "cxsim.experiments.compare", "cxsim.experiments.run",
-           "cxsim.experiments.sweep")
+           "cxsim.experiments.sweep", "cxsim.checkpoint", "cxsim.cache")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..cache import CacheArg, resolve
 from ..io import write_text, write_with
 from ..scenario import Scenario, ScenarioError, load_scenario
 from .run import rep_seeds, run_one, summarise
@@ -167,20 +168,29 @@ def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None,
 
 # -- running --------------------------------------------------------------------------------------
 
-def _task(args: tuple[int, Scenario, int, int, int, str]) -> tuple[int, int, pd.DataFrame]:
-    i, sc, seed, rep, steps, engine = args
-    res = run_one(sc, seed, rep, steps, engine, None, units=False)
+def _task(args: tuple[int, Scenario, int, int, int, str, str | None]
+          ) -> tuple[int, int, pd.DataFrame]:
+    i, sc, seed, rep, steps, engine, cache = args
+    res = run_one(sc, seed, rep, steps, engine, None, units=False, cache=cache)
     return i, rep, res.timeseries
 
 
 def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = None,
                    workers: int = 1, engine: str = "numba",
-                   progress: Callable[[int], None] | None = None) -> Comparison:
-    """Run every scenario `reps` times with common random numbers and tabulate the results."""
+                   progress: Callable[[int], None] | None = None,
+                   cache: CacheArg = True) -> Comparison:
+    """Run every scenario `reps` times with common random numbers and tabulate the results.
+
+    With `cache` (default: the user's burn-in cache, `cxsim.cache`), scenarios that share a
+    burn-in (same levers and parameters, other events) burn in once per replication and fork
+    from it: same numbers, less time.
+    """
     root = scenarios[0].seed if seed is None else int(seed)
     seeds = rep_seeds(root, reps)
     steps = scenarios[0].steps
-    tasks = [(i, sc, s, k, steps, engine) for i, sc in enumerate(scenarios)
+    folder = resolve(cache)
+    where = str(folder) if folder is not None else None
+    tasks = [(i, sc, s, k, steps, engine, where) for i, sc in enumerate(scenarios)
              for k, s in enumerate(seeds)]
     t0 = time.perf_counter()
     frames: dict[tuple[int, int], pd.DataFrame] = {}

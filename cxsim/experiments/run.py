@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..cache import CacheArg, start_model
 from ..io import write_json, write_text, write_with
 from ..scenario import Scenario
 
@@ -51,17 +52,19 @@ class RunResult:
 
 def run_one(scenario: Scenario, seed: int, rep: int = 0, steps: int | None = None,
             engine: str = "numba", progress: Callable[[], None] | None = None,
-            units: bool = True, probe: Any = None) -> RunResult:
+            units: bool = True, probe: Any = None, cache: CacheArg = None) -> RunResult:
     """Build and run one model; returns its tables with `rep` and `seed` columns.
+
+    With `cache` (True: the default folder, or a folder; see `cxsim.cache`), the model is
+    forked from the burned-in state it shares with other scenarios and seeds' runs, built and
+    saved on the first use: same numbers, one burn-in.
 
     A `probe` (an object with ``after_step(model)`` and ``result()``, picklable for worker
     processes) reads the model's state after every simulated week; its ``result()`` comes back
     as ``RunResult.probe``.
     """
-    from ..model import CXModel
-
     t0 = time.perf_counter()
-    model = CXModel(scenario, seed=seed, engine=engine, create_agents=False)
+    model, cached = start_model(scenario, seed, engine, cache=cache)
     t1 = time.perf_counter()
     if probe is None:
         model.run(steps, progress=progress)
@@ -77,7 +80,8 @@ def run_one(scenario: Scenario, seed: int, rep: int = 0, steps: int | None = Non
     ut = unit_table(model) if units else pd.DataFrame()
     if units:
         ut.insert(0, "rep", rep)
-    timings = {"build_s": t1 - t0, "run_s": t2 - t1, "build": model.build_seconds,
+    timings = {"build_s": t1 - t0, "run_s": t2 - t1, "burn_in_cache": cached,
+               "build": model.build_seconds,
                "phases_s": dict(model.phase_seconds)}
     return RunResult(rep, seed, ts, ut, timings, probe.result() if probe is not None else None)
 

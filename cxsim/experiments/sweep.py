@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..cache import CacheArg, resolve
 from ..io import write_json, write_text, write_with
 from ..scenario import (
     Scenario,
@@ -358,13 +359,17 @@ def make_plan(spec: SweepSpec, spec_text: str = "",
 # -- one run, on a worker ----------------------------------------------------------------------
 
 def execute_run(base: dict[str, Any], task: dict[str, Any], record: str,
-                engine: str) -> pd.DataFrame:
-    """Run one task on a worker; a model error becomes a one-row table with status 'failed'."""
+                engine: str, cache: str | None = None) -> pd.DataFrame:
+    """Run one task on a worker; a model error becomes a one-row table with status 'failed'.
+
+    With `cache` (a folder, `cxsim.cache`), the run forks from its cached burn-in when one
+    with the same key exists (a re-run, more replications, another horizon, other events).
+    """
     t0 = time.perf_counter()
     ident = {c: task[c] for c in ID_COLUMNS}
     params = task["params"]
     try:
-        from ..model import CXModel
+        from ..cache import start_model
 
         if engine == "numba":  # parallelism comes from the runs; one kernel thread each
             import numba
@@ -372,8 +377,7 @@ def execute_run(base: dict[str, Any], task: dict[str, Any], record: str,
             numba.set_num_threads(1)
         sc = validate_scenario(base, source="sweep base").with_overrides(
             params, source=f"run {task['run_id']}")
-        model = CXModel(sc, seed=task["seed"], engine=engine, parallel=False,
-                        create_agents=False)
+        model, _ = start_model(sc, task["seed"], engine, parallel=False, cache=cache)
         model.run(sc.steps)
         ts = model.timeseries()
         if record == "final":
@@ -506,14 +510,20 @@ def make_client(workers: int = 1, scheduler: str | None = None) -> Any:
 
 def execute(plan: Plan, out: Path, todo: list[RunTask], workers: int = 1,
             scheduler: str | None = None,
-            on_result: Callable[[str], None] | None = None) -> tuple[int, int]:
-    """Run `todo` on Dask and write each result as it arrives; returns (done, failed)."""
+            on_result: Callable[[str], None] | None = None,
+            cache: CacheArg = True) -> tuple[int, int]:
+    """Run `todo` on Dask and write each result as it arrives; returns (done, failed).
+
+    `cache`: the burn-in cache (`cxsim.cache`; default the user's), None or False for none.
+    """
     from distributed import as_completed
 
     if not todo:
         return 0, 0
     done = failed = 0
     base = plan.base.to_dict()
+    folder = resolve(cache)
+    where = str(folder) if folder is not None else None
     client = make_client(workers, scheduler)
     try:
         futures = {}
@@ -521,7 +531,7 @@ def execute(plan: Plan, out: Path, todo: list[RunTask], workers: int = 1,
             task = {"run_id": t.run_id, "row": t.row, "rep": t.rep, "seed": t.seed,
                     "params": t.params}
             fut = client.submit(execute_run, base, task, plan.spec.record, plan.spec.engine,
-                                key=f"cxsim-run-{plan.plan_hash}-{t.run_id}", pure=False)
+                                where, key=f"cxsim-run-{plan.plan_hash}-{t.run_id}", pure=False)
             futures[fut] = t
         for fut in as_completed(futures):
             t = futures[fut]
@@ -553,8 +563,10 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, workers: int
               scheduler: str | None = None, restart: bool = False, retry_failed: bool = False,
               on_start: Callable[[int, int], None] | None = None,
               on_result: Callable[[str], None] | None = None,
-              overrides: dict[str, Any] | None = None) -> SweepSummary:
-    """Plan, check the folder, run what is not finished, collect runs.parquet."""
+              overrides: dict[str, Any] | None = None,
+              cache: CacheArg = True) -> SweepSummary:
+    """Plan, check the folder, run what is not finished, collect runs.parquet (`cache`: see
+    `execute`)."""
     t0 = time.perf_counter()
     spec, text = load_spec(spec_path)
     plan = make_plan(spec, text, overrides)
@@ -564,7 +576,7 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, workers: int
     todo = [r for r in plan.runs if r.run_id not in skip]
     if on_start:
         on_start(len(plan.runs), len(skip))
-    execute(plan, out, todo, workers, scheduler, on_result)
+    execute(plan, out, todo, workers, scheduler, on_result, cache)
     table = collect(out, plan)
     n_failed = int((table["status"] == "failed").sum()) if len(table) else 0
     n_done = int((table["status"] == "done").sum()) if len(table) else 0
