@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -202,6 +202,7 @@ def _rows_estimate(spec: SweepSpec) -> int:
                             values, max_size=4),
        vary=st.dictionaries(vary_keys, vary_values, max_size=3),
        small=st.booleans())
+@example(flat={}, vary={"\r": [1.0, 2.0]}, small=True)  # found by the fuzzer: named escaped
 def test_sweep_spec_loader_loads_or_names_the_field(flat: dict, vary: dict,
                                                     small: bool) -> None:
     data = _nest(flat)
@@ -224,7 +225,9 @@ def test_sweep_spec_loader_loads_or_names_the_field(flat: dict, vary: dict,
         except SweepError as exc:
             msg = str(exc)
             assert "\n" not in msg, msg
-            assert any(n and n in msg for n in names) or "cannot staff" in msg, msg
+            # a control character in a key is named escaped (vary.\\r), as it should be
+            shown = names | {n.encode("unicode_escape").decode() for n in names}
+            assert any(n and n in msg for n in shown) or "cannot staff" in msg, msg
 
 
 def test_fuzz_strategies_cover_every_field() -> None:
