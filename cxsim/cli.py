@@ -363,6 +363,10 @@ def serve(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help=SET_HELP)] = None,
     storyboard: Path | None = _STORYBOARD,
+    state: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Start from a saved model (model.save, e.g. a calibrated client "
+        "after its burn-in); its scenario, size and seed replace SCENARIO, --customers and "
+        "--seed, and Reset returns to it")] = None,
 ) -> None:
     """Start the live workshop dashboard in the browser; works offline, nothing leaves."""
     import os
@@ -374,8 +378,25 @@ def serve(
     from .viz.session import load_storyboard
 
     sets = parse_sets(set_)
+    if state is not None:
+        if sets:
+            raise fail("--state and --set: a saved model keeps its own scenario; allowed: one")
+        from .checkpoint import CheckpointError, read_header
+
+        try:
+            read_header(state)
+            from .model import CXModel
+
+            saved = CXModel.load(state, create_agents=False)
+        except (CheckpointError, OSError) as exc:
+            raise fail(f"--state: {exc}") from None
+        sc, customers, seed = saved.scenario, saved.scenario.size.customers, saved.seed
+        if saved.scenario.size.prospects != customers:
+            raise fail(f"--state: the saved model has {saved.scenario.size.prospects} prospects "
+                       f"and {customers} customers; allowed for the dashboard: as many of each")
     try:
-        sc = apply_sets(load_scenario(scenario), sets)
+        if state is None:
+            sc = apply_sets(load_scenario(scenario), sets)
         sc.with_overrides({"size.customers": customers, "size.prospects": customers},
                           source="--customers")
     except ScenarioError as exc:
@@ -386,7 +407,8 @@ def serve(
         except (OSError, ValueError) as exc:
             raise fail(f"--storyboard: {exc}") from None
     path = Path(scenario)
-    if sets:  # the dashboard loads a file: hand it the scenario with the changes applied
+    if sets or state is not None:  # the page loads a file: the scenario with the changes, or
+        # the saved model's own
         fd, name = tempfile.mkstemp(prefix=f"cxsim-serve-{Path(sc.name).name}-", suffix=".toml")
         os.close(fd)
         path = Path(name)
@@ -399,6 +421,8 @@ def serve(
            **offline_env(cdn)}
     if storyboard is not None:
         env["CXSIM_STORYBOARD"] = str(storyboard.resolve())
+    if state is not None:
+        env["CXSIM_STATE"] = str(state.resolve())
     # the browser showing the page usually runs on the same machine: leave it two cores, or
     # the model's parallel kernels starve it (measured: 2.8 instead of 5 weeks/s on 2 cores)
     env.setdefault("NUMBA_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 2)))

@@ -227,3 +227,45 @@ def test_serve_and_animate_refuse_a_bad_storyboard(tmp_path: Path):
         assert res.exit_code == 2, res.output
         assert "--storyboard" in res.output
     assert not (tmp_path / "a.gif").exists()
+
+
+def test_a_session_continues_a_saved_model_and_reset_returns_to_it(tmp_path, monkeypatch):
+    """`cxsim serve --state FILE`: the start-up model is the saved one, at its week, with its
+    curves so far; Reset returns to the saved state."""
+    from cxsim.model import CXModel
+    from cxsim.viz import session as session_mod
+
+    sc = load_scenario("baseline").with_overrides(
+        {**{k: v for k, v in SMALL.items() if k != "steps"}, "size.customers": 1000,
+         "size.prospects": 1000, "name": "client_x"})
+    saved = CXModel(sc, seed=5)
+    saved.run(6)
+    state = saved.save(tmp_path / "client.cxstate")
+    toml = tmp_path / "client_x.toml"
+    toml.write_text(sc.to_toml(), encoding="utf-8")
+    monkeypatch.setattr(session_mod, "STATE", str(state))
+    s = Session(str(toml), 1000, 5)
+    try:
+        snap = ready(s)
+        assert snap.week == 6 and len(snap.series["nps"]) == 7  # week 0 .. 6
+        assert snap.series["nps"][1:] == tuple(saved.timeseries()["nps"])
+        s.step()
+        snap = until(s, lambda x: x.week == 7)
+        saved.step()
+        assert snap.series["nps"][-1] == saved.kpis["nps"]  # continues exactly
+        s.reset()
+        snap = until(s, lambda x: not x.building and x.week == 6)
+    finally:
+        s.close()
+
+
+def test_serve_refuses_a_file_that_is_not_a_saved_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxsim.cli import app
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello", encoding="utf-8")
+    res = CliRunner().invoke(app, ["serve", "--state", str(bad)])
+    assert res.exit_code == 2
+    assert "--state" in res.output and "not a cxsim state file" in res.output

@@ -14,6 +14,7 @@ reconnect returns to the same run.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -32,6 +33,10 @@ from ..scenario import (
     SetEvent,
     load_scenario,
 )
+
+#: a saved model (`cxsim serve --state FILE`) that the start-up model continues from, and a
+#: reset to the start-up settings returns to
+STATE = os.environ.get("CXSIM_STATE") or None
 
 # the figures kept per week for the curves (copied from model.kpis after each step)
 SERIES = ("nps", "engagement", "active_customers", "profit", "cumulative_profit",
@@ -348,7 +353,7 @@ class Session:
         self._sc = build_scenario(scenario, customers)
         self._publish(building=True)
         self.model = self._factory(self._sc, seed)
-        self._series = {k: [float(self.model.kpis.get(k, np.nan))] for k in SERIES}
+        self._series = series_of(self.model)
 
     def _build_b(self, compare: str | None) -> None:
         """The comparison model, caught up to the chosen model's week (levers as scheduled)."""
@@ -458,11 +463,34 @@ def network_state(model: Any) -> dict[str, np.ndarray]:
     }
 
 
+def series_of(model: Any) -> dict[str, list[float]]:
+    """The curves of a new model: week 0 only, or every week so far for a loaded one."""
+    past = model.timeseries() if model.t else None
+    out = {}
+    for k in SERIES:
+        weeks = [float(v) for v in past[k]] if past is not None and k in past else []
+        out[k] = [weeks[0]] + weeks if weeks else [float(model.kpis.get(k, np.nan))]
+    return out
+
+
+def _from_state(sc: Scenario, seed: int) -> Any:
+    """The saved model `STATE`, when the page asks for its scenario and seed (else None)."""
+    from ..checkpoint import read_header
+    from ..model import CXModel
+
+    head = read_header(STATE)
+    if head["scenario"] != sc.name or int(head["seed"]) != int(seed):
+        return None
+    return CXModel.load(STATE, create_agents=True)
+
+
 def _build_model(sc: Scenario, seed: int) -> Any:
     from ..model import CXModel
     from .draw import layout_of
 
-    model = CXModel(sc, seed=seed)
+    model = _from_state(sc, seed) if STATE else None
+    if model is None:
+        model = CXModel(sc, seed=seed)
     layout_of(model)  # the network layout too, so the first snapshot does not wait for it
     return model
 
