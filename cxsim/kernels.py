@@ -573,7 +573,7 @@ perception_serial = _jit(_perception)
 def _customer_pass_a(cus, col, net, draws, p):
     """Attitude (memories fade without contact, likelihood to recommend) and who speaks.
 
-    Writes `cus.memory`, `cus.peak`, `cus.ltr`, `cus.speak`, and `cus.told` / `cus.told_pos`
+    Writes `cus.memory`, `cus.peak`, `cus.ltr`, `cus.speak`, and `cus.voice`
     (what each node passes on to the second hop: its share of the bad / good stories it heard
     first-hand last step).
     """
@@ -590,8 +590,7 @@ def _customer_pass_a(cus, col, net, draws, p):
     node_colleague = cus.node_colleague
     neg_prev = cus.neg_prev
     pos_prev = cus.pos_prev
-    told = cus.told
-    told_pos = cus.told_pos
+    voice = cus.voice
     speak = cus.speak
     engagement = col.engagement
     indptr = net.indptr
@@ -613,9 +612,11 @@ def _customer_pass_a(cus, col, net, draws, p):
         x = min(10.0, max(0.0, score)) if known else LTR_MID
         ltr[i] = x
         di = indptr[i + 1] - indptr[i]
-        told[i] = neg_prev[i] / max(di, 1)
-        told_pos[i] = pos_prev[i] / max(di, 1)
-        speak[i] = speaker(st, x, u_talk[i], p)
+        s = speaker(st, x, u_talk[i], p)
+        speak[i] = s
+        voice[i, 0] = s
+        voice[i, 1] = neg_prev[i] / max(di, 1)
+        voice[i, 2] = pos_prev[i] / max(di, 1)
 
 
 customer_pass_a = _jit(_customer_pass_a, parallel=True)
@@ -635,9 +636,7 @@ def _customer_hear(net, cus, p):
     second_hop = p.second_hop
     indptr = net.indptr
     indices = net.indices
-    speak = cus.speak
-    told = cus.told
-    told_pos = cus.told_pos
+    voice = cus.voice
     heard_pos = cus.heard_pos
     heard_neg = cus.heard_neg
     pos_now = cus.pos_now
@@ -649,11 +648,11 @@ def _customer_hear(net, cus, p):
         retold_pos = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            sj = speak[j]
+            sj = voice[j, 0]  # one node's three slots share a cache line: one miss, not three
             pos += sj > 0  # branch-free: speakers are scattered at random
             neg += sj < 0
-            retold += told[j]
-            retold_pos += told_pos[j]
+            retold += voice[j, 1]
+            retold_pos += voice[j, 2]
         heard_pos[i] = pos + second_hop * retold_pos
         heard_neg[i] = neg + second_hop * retold
         pos_now[i] = pos

@@ -135,8 +135,7 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
         pos_prev=np.zeros(n), pos_now=np.zeros(n),
         contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
         speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
-        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), told=np.empty(n),
-        told_pos=np.empty(n))
+        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), voice=np.zeros((n, 3)))
     # some colleagues are customers too
     k = int(round(sc.social.colleague_members * org.n))
     active = np.flatnonzero(status == ACTIVE)

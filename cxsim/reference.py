@@ -460,14 +460,14 @@ def colleague_feedback(con, col, p) -> np.ndarray:
 def customer_pass_a(cus, col, net, draws, p):
     """Attitude and speakers: memories of known customers fade without contact and peaks fade;
     LTR follows (`ltr_score`, `advocacy` for colleague-customers, clipped 0..10; prospects
-    show LTR_MID); then `speaker` decides who talks this step, and `told` is what each node
-    passes on to the second hop (its share of last step's negative stories).
+    show LTR_MID); then `speaker` decides who talks this step; `voice` holds that and what
+    each node passes on to the second hop (its share of last step's bad and good stories).
 
     Parameters
     ----------
     cus : CustomerState or its record
         Reads status, contacted, trust, empathy, disposition, node_colleague, neg_prev,
-        pos_prev (n,); writes memory, peak, ltr (0..10), speak (int8), told, told_pos (n,).
+        pos_prev (n,); writes memory, peak, ltr (0..10), speak (int8) (n,) and voice (n, 3).
     col : ColleagueState or its record
         engagement (c,) of colleague-customers.
     net : Graph
@@ -485,9 +485,10 @@ def customer_pass_a(cus, col, net, draws, p):
     score = np.where(j >= 0, advocacy(score, col.engagement[np.maximum(j, 0)], p), score)
     cus.ltr[:] = np.where(known, np.clip(score, 0, 10), LTR_MID)
     deg = np.maximum(np.diff(net.indptr), 1)
-    cus.told[:] = cus.neg_prev / deg
-    cus.told_pos[:] = cus.pos_prev / deg
     cus.speak[:] = speaker(cus.status, cus.ltr, draws.talk, p)
+    cus.voice[:, 0] = cus.speak
+    cus.voice[:, 1] = cus.neg_prev / deg
+    cus.voice[:, 2] = cus.pos_prev / deg
 
 
 def customer_hear(net, cus, p):
@@ -500,14 +501,14 @@ def customer_hear(net, cus, p):
     net : Graph
         The social network (CSR).
     cus : CustomerState or its record
-        Reads speak, told, told_pos; writes heard_pos, heard_neg, pos_now, neg_now (n,).
+        Reads voice (n, 3); writes heard_pos, heard_neg, pos_now, neg_now (n,).
     p : CustomerParams
     """
     a = _matrix(net.indptr, net.indices)
-    pos = a @ (cus.speak > 0).astype(float)
-    neg = a @ (cus.speak < 0).astype(float)
-    cus.heard_pos[:] = pos + p.second_hop * (a @ cus.told_pos)
-    cus.heard_neg[:] = neg + p.second_hop * (a @ cus.told)
+    pos = a @ (cus.voice[:, 0] > 0).astype(float)
+    neg = a @ (cus.voice[:, 0] < 0).astype(float)
+    cus.heard_pos[:] = pos + p.second_hop * (a @ cus.voice[:, 2])
+    cus.heard_neg[:] = neg + p.second_hop * (a @ cus.voice[:, 1])
     cus.pos_now[:] = pos
     cus.neg_now[:] = neg
 

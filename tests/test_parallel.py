@@ -23,7 +23,7 @@ SIZE = {"size.customers": 3000, "size.prospects": 1500, "burn_in": 2, "steps": 4
 
 def _state(m: CXModel) -> dict[str, np.ndarray]:
     arrays = {f"cus.{f.name}": getattr(m.customers, f.name)
-              for f in dataclasses.fields(m.customers) if f.name != "told"}
+              for f in dataclasses.fields(m.customers) }
     arrays |= {f"col.{f.name}": getattr(m.colleagues, f.name)
                for f in dataclasses.fields(m.colleagues)}
     arrays["quality"] = m.process.quality
