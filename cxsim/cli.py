@@ -646,12 +646,13 @@ def report(
     except ReportError as exc:
         raise fail(str(exc)) from None
     out_ok(folder, "DIR", replace=False)
-    try:
-        import openpyxl  # noqa: F401
-        import pptx as _pptx  # noqa: F401
-    except ImportError as exc:
-        raise fail(f"the report needs python-pptx and openpyxl ({exc.name} is missing); "
-                   "allowed: pip install 'cxsim[report]'") from None
+    import importlib.util
+
+    missing = [pkg for pkg, mod in (("python-pptx", "pptx"), ("openpyxl", "openpyxl"))
+               if importlib.util.find_spec(mod) is None]
+    if missing:
+        raise fail(f"the report needs python-pptx and openpyxl ({' and '.join(missing)} "
+                   f"missing); allowed: pip install 'cxsim[report]'")
     res = make_report(folder, pptx=pptx, xlsx=xlsx)
     if pptx:
         console.print(f"wrote {res['pptx']} ({len(res['slides'])} slides: "
