@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +206,7 @@ def run_explain(a: Scenario, b: Scenario, reps: int = 3, seed: int | None = None
     burn-in (those differing only in events) burn in once per seed: same numbers.
     """
     from .experiments.compare import mean_ci
-    from .experiments.run import rep_seeds
+    from .experiments.run import map_tasks, rep_seeds
 
     if reps < 2:
         raise ExplainError(f"--reps = {reps}: a confidence interval needs at least 2 "
@@ -228,19 +226,7 @@ def run_explain(a: Scenario, b: Scenario, reps: int = 3, seed: int | None = None
     tasks = [(side, p, sc, s, k, where) for k, s in enumerate(seeds)
              for (side, p), sc in variants.items()]
     t0 = time.perf_counter()
-    out = []
-    if workers <= 1:
-        results = map(_task, tasks)
-        for r in results:
-            out.append(r)
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            for r in pool.map(_task, tasks):
-                out.append(r)
-                if progress:
-                    progress(1)
+    out = list(map_tasks(_task, tasks, workers, progress))
     runs = pd.DataFrame([{"side": s, "path": p, "rep": k, **m} for s, p, k, m, _ in out])
     cost_a = pd.DataFrame([c for s, p, k, _, c in sorted(out, key=lambda r: r[2])
                            if s == "A" and p == ""])

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -531,26 +529,14 @@ def build_table(values: pd.DataFrame) -> pd.DataFrame:
 def run_validation(sc: Scenario, reps: int = 3, seed: int | None = None, workers: int = 1,
                    progress: Callable[[int], None] | None = None) -> Validation:
     """Run the reference scenario and its two paired variants `reps` times; build the table."""
-    from .experiments.run import rep_seeds
+    from .experiments.run import map_tasks, rep_seeds
 
     root = sc.seed if seed is None else int(seed)
     seeds = rep_seeds(root, reps)
     scs = variants(sc)
     tasks = [(kind, s, seed_k, k) for k, seed_k in enumerate(seeds) for kind, s in scs.items()]
     t0 = time.perf_counter()
-    got: dict[tuple[str, int], Any] = {}
-    if workers <= 1:
-        for t in tasks:
-            kind, k, res = _task(t)
-            got[kind, k] = res
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            for kind, k, res in pool.map(_task, tasks):
-                got[kind, k] = res
-                if progress:
-                    progress(1)
+    got = {(kind, k): res for kind, k, res in map_tasks(_task, tasks, workers, progress)}
     rows = []
     for k in range(reps):
         vals = rep_values(got["reference", k], got["culture_change", k], got["failure", k],

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ import pandas as pd
 from ..cache import CacheArg, resolve
 from ..io import write_text, write_with
 from ..scenario import Scenario, ScenarioError, load_scenario
-from .run import rep_seeds, run_one, summarise
+from .run import map_tasks, rep_seeds, run_one, summarise
 
 #: (summary column, label for the deck) of every figure the comparison table reports.
 METRICS: tuple[tuple[str, str], ...] = (
@@ -193,19 +191,7 @@ def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = 
     tasks = [(i, sc, s, k, steps, engine, where) for i, sc in enumerate(scenarios)
              for k, s in enumerate(seeds)]
     t0 = time.perf_counter()
-    frames: dict[tuple[int, int], pd.DataFrame] = {}
-    if workers <= 1:
-        for t in tasks:
-            i, k, ts = _task(t)
-            frames[i, k] = ts
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            for i, k, ts in pool.map(_task, tasks):
-                frames[i, k] = ts
-                if progress:
-                    progress(1)
+    frames = {(i, k): ts for i, k, ts in map_tasks(_task, tasks, workers, progress)}
     names = [sc.name for sc in scenarios]
     ts_all, sums = [], []
     for i, sc in enumerate(scenarios):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -100,26 +100,43 @@ def _run_task(args: tuple) -> RunResult:
     return run_one(*args)
 
 
+def map_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int = 1,
+              progress: Callable[[int], None] | None = None,
+              weight: int = 1) -> Iterator[Any]:
+    """`fn` over `tasks` in order, here or in `workers` spawned processes (same results).
+
+    `fn` must be a module-level function (picklable); `progress(weight)` is called as each
+    result arrives. Every command that runs replications (run, compare, explain, validate)
+    goes through this one loop.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        results: Iterator[Any] = map(fn, tasks)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        results = pool.map(fn, tasks)
+    try:
+        for res in results:
+            if progress:
+                progress(weight)
+            yield res
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
 def run_reps(scenario: Scenario, seed: int, reps: int, steps: int | None = None,
              workers: int = 1, engine: str = "numba",
              progress: Callable[[int], None] | None = None) -> list[RunResult]:
     """Run `reps` replications (in `workers` processes); same numbers for any worker count."""
     seeds = rep_seeds(seed, reps)
     n_steps = scenario.steps if steps is None else steps
-    if workers <= 1 or reps == 1:
-        out = []
-        for k, s in enumerate(seeds):
-            out.append(run_one(scenario, s, k, n_steps, engine,
-                               (lambda: progress(1)) if progress else None))
-        return out
-    results: list[RunResult] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for res in pool.map(_run_task, [(scenario, s, k, n_steps, engine)
-                                        for k, s in enumerate(seeds)]):
-            results.append(res)
-            if progress:
-                progress(n_steps)
-    return results
+    if workers <= 1 or reps == 1:  # here: progress week by week
+        return [run_one(scenario, s, k, n_steps, engine,
+                        (lambda: progress(1)) if progress else None)
+                for k, s in enumerate(seeds)]
+    tasks = [(scenario, s, k, n_steps, engine) for k, s in enumerate(seeds)]
+    return list(map_tasks(_run_task, tasks, workers, progress, weight=n_steps))
 
 
 def summarise(ts: pd.DataFrame) -> pd.DataFrame:
