@@ -231,7 +231,9 @@ def test_step_lever_event_and_reload(server, chromium):
             page.keyboard.press("ArrowRight")
         shown = wait_until(page, lambda: text(page, ".cx-lever-empowerment .cx-lever-value"),
                            lambda s: float(s) == pytest.approx(before + 0.2))
-        assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(float(shown))
+        # the slider's own value follows its last key press a moment later: wait for it
+        wait_until(page, lambda: float(slider.get_attribute("aria-valuenow")),
+                   lambda v: v == pytest.approx(float(shown)))
 
         # an event, then two steps: it is logged and the numbers move
         page.locator(".cx-event-failure").first.click()
