@@ -381,12 +381,10 @@ def serve(
     if state is not None:
         if sets:
             raise fail("--state and --set: a saved model keeps its own scenario; allowed: one")
-        from .checkpoint import CheckpointError, read_header
+        from .checkpoint import CheckpointError
+        from .model import CXModel
 
-        try:
-            read_header(state)
-            from .model import CXModel
-
+        try:  # load reads and checks the header first: one line for a file that is not a state
             saved = CXModel.load(state, create_agents=False)
         except (CheckpointError, OSError) as exc:
             raise fail(f"--state: {exc}") from None

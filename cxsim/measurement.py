@@ -149,20 +149,22 @@ class Surveys:
         unit = customer_unit(who)
         rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
-        took = rng.random(len(satisfaction)) < m.csat_response_rate
-        s = np.clip(satisfaction[took] + m.csat_noise * rng.standard_normal(int(took.sum())),
-                    0, 1)
-        unit = contact_unit[took]
-        rec |= {"csat_n": _by_unit(unit, 1.0, nu), "csat_sum": _by_unit(unit, s, nu),
-                "csat_sq": _by_unit(unit, s * s, nu)}
-        pulse = rng.random(len(engagement)) < m.pulse_rate
-        e = np.clip(engagement[pulse] + m.pulse_noise * rng.standard_normal(int(pulse.sum())),
-                    0, 1)
-        unit = colleague_unit[pulse]
-        rec |= {"eng_n": _by_unit(unit, 1.0, nu), "eng_sum": _by_unit(unit, e, nu),
-                "eng_sq": _by_unit(unit, e * e, nu)}
+        rec |= self._rating("csat", satisfaction, contact_unit, m.csat_response_rate,
+                            m.csat_noise)
+        rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)
         self.weeks.append(rec)
         return self._pooled()
+
+    def _rating(self, name: str, truth: np.ndarray, unit: np.ndarray, rate: float,
+                noise: float) -> dict[str, np.ndarray]:
+        """A 0..1 rating survey (transactional CSAT, engagement pulse): each rater answers with
+        chance `rate`, the true value plus noise, clipped; respondents, sum and sum of squares
+        per unit."""
+        took = self.rng.random(len(truth)) < rate
+        x = np.clip(truth[took] + noise * self.rng.standard_normal(int(took.sum())), 0, 1)
+        u, nu = unit[took], self.n_units
+        return {f"{name}_n": _by_unit(u, 1.0, nu), f"{name}_sum": _by_unit(u, x, nu),
+                f"{name}_sq": _by_unit(u, x * x, nu)}
 
     def _pooled(self) -> Measured:
         tot = {k: np.sum([w[k] for w in self.weeks], axis=0) for k in FIELDS}
