@@ -100,6 +100,7 @@ class PerceptionParams(NamedTuple):
     inconsistency_penalty: float
     empathy_rate: float
     empathy_similarity_share: float
+    image_contact: float
 
 
 class FeedbackParams(NamedTuple):
@@ -114,7 +115,10 @@ class CustomerParams(NamedTuple):
     """Everything the customer passes read, in one flat record (numba's parfors cannot take
     a record nested in another): fading memories and likelihood to recommend
     (scenario.perception), word of mouth and adoption (scenario.word_of_mouth, the marketing
-    and amplification levers, the starting state of a new customer), churn and spend."""
+    and amplification levers, the starting state of a new customer), the brand image
+    (scenario.image: word of mouth, the advertised `promise` (d,) reaching a share
+    `image_advertising` a week, self-congruity with the `brand` (d,) as perceived), churn and
+    spend."""
 
     memory_decay: float
     peak_weight: float
@@ -146,6 +150,12 @@ class CustomerParams(NamedTuple):
     trust_sensitivity: float
     promoter_premium: float
     detractor_discount: float
+    image_wom: float
+    image_advertising: float
+    self_congruity: float
+    bandwidth: float
+    promise: np.ndarray
+    brand: np.ndarray
 
 
 class StaffParams(NamedTuple):
@@ -239,7 +249,8 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         expectation_anchor=pe.expectation_anchor,
         trust_gain=pe.trust_gain, trust_loss=pe.trust_loss,
         inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
-        empathy_similarity_share=pe.empathy_similarity_share)
+        empathy_similarity_share=pe.empathy_similarity_share,
+        image_contact=sc.image.contact_weight)
 
 
 def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
@@ -260,7 +271,11 @@ def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
         empathy_initial=pe.empathy_initial,
         churn_base=ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,
-        promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount)
+        promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
+        image_wom=sc.image.wom_weight,
+        image_advertising=sc.image.advertising_weight * lv.advertising,
+        self_congruity=sc.image.self_congruity, bandwidth=sc.service.homophily_bandwidth,
+        promise=np.array(sc.brand.promised()), brand=np.array(sc.brand.personality))
 
 
 def staff_params(sc: Scenario, lv: Levers) -> StaffParams:

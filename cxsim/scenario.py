@@ -67,6 +67,14 @@ class Brand(_Section):
         [0.85, 0.45, 0.75, 0.4, 0.35],
         "Target brand personality (Aaker 1997: sincerity, excitement, competence, "
         "sophistication, ruggedness), each 0..1", min_length=5, max_length=5)
+    promise: list[Unit] | None = _f(
+        None, "Brand personality the advertising promises, each 0..1 (default: the target "
+        "personality; a promise the colleagues do not live is the say-do gap)",
+        min_length=5, max_length=5)
+
+    def promised(self) -> list[float]:
+        """The advertised personality: `promise`, or the target personality without one."""
+        return list(self.personality if self.promise is None else self.promise)
 
 
 class Levers(_Section):
@@ -90,6 +98,8 @@ class Levers(_Section):
     digital_front_end: Unit = _f(0.75, "Quality of the digital front end (app, web, chat)")
     marketing: float = _f(0.004, "Bass innovation rate p: weekly adoption chance from marketing",
                           ge=0.0, le=1.0)
+    advertising: Unit = _f(0.5, "Reach of brand advertising: share of the market that sees the "
+                           "promise each week, relative to full coverage")
 
 
 class Organisation(_Section):
@@ -227,8 +237,9 @@ class Perception(_Section):
     trust_gain: Unit = _f(0.1, "Trust gained after a good, consistent experience")
     trust_loss: Unit = _f(0.3, "Share of trust lost after a bad experience, times its badness")
     trust_initial: Unit = _f(0.5, "Trust of a new customer")
-    inconsistency_penalty: float = _f(2.0, "Trust lost per unit of personality inconsistency",
-                                      ge=0, le=10)
+    inconsistency_penalty: float = _f(
+        2.0, "Trust lost per unit of distance between the personality of the colleague met and "
+        "the customer's image of the brand (inconsistency; the say-do gap)", ge=0, le=10)
     consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
     empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
     empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")
@@ -273,6 +284,27 @@ class WordOfMouth(_Section):
                                 le=10)
     winback: Unit = _f(1.0, "Adoption rate of churned customers relative to prospects")
     churned_talk: Unit = _f(0.5, "Talk rate of churned customers relative to active ones")
+
+
+class Image(_Section):
+    """The brand image each customer holds: a personality (5 dimensions) formed from the
+    colleagues met, what others say and the advertised promise."""
+
+    contact_weight: Unit = _f(
+        0.2, "Share of a customer's brand image replaced by the personality of the colleague "
+        "met at a contact")
+    wom_weight: Unit = _f(
+        0.3, "Shift of a customer's brand image toward the images of the neighbours who talk "
+        "about the brand, when every neighbour talks")
+    advertising_weight: Unit = _f(
+        0.02, "Weekly pull of a customer's brand image toward the promise at full advertising")
+    self_congruity: float = _f(
+        1.0, "Preference for brands like oneself: log-change of the adoption hazard (and, "
+        "reversed, of churn) per unit of similarity between one's personality and one's "
+        "image of the brand, around 0.5", ge=0, le=10)
+    initial_spread: float = _f(
+        0.1, "Spread (sd) of customers' brand images around the promise at the start",
+        ge=0, le=1)
 
 
 class Churn(_Section):
@@ -422,6 +454,7 @@ class Scenario(_Section):
     service: Service = Service()
     perception: Perception = Perception()
     word_of_mouth: WordOfMouth = WordOfMouth()
+    image: Image = Image()
     churn: Churn = Churn()
     staff: Staff = Staff()
     measurement: Measurement = Measurement()
