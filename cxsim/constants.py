@@ -51,3 +51,5 @@ TOTAL_CHUNKS = 64
 #: rows of the per-unit brand-image sums: distance from the intended brand, squared length,
 #: then the 5 dimensions (from I_X)
 (I_DISTANCE, I_SQUARED, I_X) = range(3)
+#: what was sold at a contact (`cxsim.selling`)
+NO_SALE, FIT, MISFIT = 0, 1, 2

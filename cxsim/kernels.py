@@ -43,6 +43,7 @@ from .constants import (
     I_SQUARED,
     I_X,
     LTR_MID,
+    MISFIT,
     NEUTRAL,
     PROMOTER_MIN,
     PROSPECT,
@@ -407,13 +408,19 @@ def _engagement_step(col, org, p, out):
     indices = org.indices
     weight = org.weight
     n = engagement.shape[0]
-    asked = p.productivity_pressure * (1.0 - p.cx_metrics_weight)
-    training = 1.0 - p.training_cost_headroom * p.training
-    base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
+    pressure = p.productivity_pressure
+    cx_weight = p.cx_metrics_weight
+    training = p.training
+    empowerment = p.empowerment
+    pay = p.pay_alignment
+    co_creation = p.co_creation
     for i in prange(n):
+        asked = pressure[i] * (1.0 - cx_weight[i])
+        base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
         f = felt[i] + p.habit_rate * (asked - felt[i])
         felt[i] = f
-        room = p.empowerment * (1.0 - p.headroom_pressure_loss * f) * training
+        room = empowerment[i] * (1.0 - p.headroom_pressure_loss * f) * (
+            1.0 - p.training_cost_headroom * training[i])
         h = headroom[i] + p.habit_rate * (min(1.0, max(0.0, room * aptitude[i])) - headroom[i])
         headroom[i] = h
         target = base + manager[i] - p.w_pressure * f + p.w_empowerment * h \
@@ -551,7 +558,9 @@ def _perception(con, cus, col, p):
     """Disconfirmation -> satisfaction (into `con.satisfaction`), emotional memory (bad > good,
     peak-end), trust (lost also to the distance between the colleague met and the customer's
     image of the brand: inconsistency, the say-do gap), felt empathy, expectation and the
-    brand image (toward the personality met) of each customer contacted."""
+    brand image (toward the personality met) of each customer contacted. A customer who was
+    sold a product that does not fit finds out at this contact and loses trust; one sold such
+    a product now will find out at the next (`con.sold`, `cus.missold`)."""
     customer = con.customer
     colleague = con.colleague
     experience = con.experience
@@ -566,6 +575,8 @@ def _perception(con, cus, col, p):
     engagement = col.engagement
     col_personality = col.personality
     image = cus.image
+    missold = cus.missold
+    sold = con.sold
     dims = image.shape[1]
     share = p.empathy_similarity_share
     for k in prange(customer.shape[0]):
@@ -585,6 +596,9 @@ def _perception(con, cus, col, p):
             t -= t * min(1.0, p.trust_loss * p.negativity_bias * (-d))
         gap = distance(col_personality[j], image[c])
         t -= t * min(1.0, p.trust_gain * p.inconsistency_penalty * gap)
+        if missold[c]:  # found out: what they were sold does not fit
+            t -= t * p.misselling_trust_loss
+        missold[c] = sold[k] == MISFIT
         trust[c] = min(1.0, max(0.0, t))
         for q in range(dims):
             image[c, q] += p.image_contact * (col_personality[j, q] - image[c, q])

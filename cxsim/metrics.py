@@ -47,7 +47,8 @@ TIMESERIES_COLUMNS = (
     "brand_alignment", "brand_consistency", "trust", "empathy", "expectation",
     "process_quality", "revenue", "cost", "profit", "cumulative_profit",
     "productivity_pressure", "empowerment", "shock", "engagement_measured",
-    "engagement_margin", "brand_image_distance", "brand_image_spread",
+    "engagement_margin", "brand_image_distance", "brand_image_spread", "management_control",
+    "sales", "mis_sold",
 )
 
 UNIT_COLUMNS = ("unit", "department", "engagement", "csat", "nps", "staff_leavers",
@@ -64,17 +65,19 @@ def nps(ltr: np.ndarray) -> float:
                     - np.count_nonzero(ltr < DETRACTOR_MAX)) / len(ltr)
 
 
-def weekly_cost(sc: Scenario, lv: Levers, pay_multiple: np.ndarray, contacts_by_channel,
-                leavers: int, acquisitions: int, revenue: float) -> float:
-    """Costs of a week: goods, staff, culture programmes, contacts, digital, hiring, marketing."""
+def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
+                pay_multiple: np.ndarray, contacts_by_channel, leavers: int, acquisitions: int,
+                revenue: float) -> float:
+    """Costs of a week: goods, staff, culture programmes (each colleague's own levers,
+    `colleague`), contacts, digital, hiring, marketing."""
     mo = sc.money
-    n = len(pay_multiple)
     contact = sum(mo.contact_cost.get(c, 0.0) * float(contacts_by_channel[i])
                   for i, c in enumerate(CHANNELS))
     return (mo.cost_of_sales * revenue
             + mo.salary * float(pay_multiple.sum())
-            + n * (mo.training_cost * lv.training + mo.pay_alignment_cost * lv.pay_alignment
-                   + mo.co_creation_cost * lv.co_creation)
+            + mo.training_cost * float(colleague["training"].sum())
+            + mo.pay_alignment_cost * float(colleague["pay_alignment"].sum())
+            + mo.co_creation_cost * float(colleague["co_creation"].sum())
             + mo.board_cx_cost * lv.board_cx_role
             + contact
             + mo.digital_fixed_cost * lv.digital_channel
@@ -103,6 +106,9 @@ class StepResult:
     shock: float
     productivity_pressure: float
     empowerment: float
+    management_control: float
+    sales: int
+    mis_sold: int
     measured: Measured
 
 
@@ -173,6 +179,9 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
         "engagement_margin": r.measured.engagement_margin,
         "brand_image_distance": float(image_distance[0]),
         "brand_image_spread": float(image_spread[0]),
+        "management_control": r.management_control,
+        "sales": r.sales,
+        "mis_sold": r.mis_sold,
     }
 
 

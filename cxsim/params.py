@@ -20,6 +20,7 @@ import numpy as np
 
 from .constants import CHANNELS, CROSS_TEAM, WITHIN_TEAM
 from .scenario import Levers, Scenario, ServiceFailure
+from .scopes import colleague_levers
 
 
 class CultureParams(NamedTuple):
@@ -35,7 +36,9 @@ class CultureParams(NamedTuple):
 
 
 class EngagementParams(NamedTuple):
-    """Engagement target weights (scenario.culture) and the levers they act through."""
+    """Engagement target weights (scenario.culture) and the levers they act through, each
+    colleague's own (c,): scoped levers and the unit manager's control differ by colleague
+    (`cxsim.scopes`, `cxsim.management`)."""
 
     rate: float
     peers: float
@@ -46,13 +49,13 @@ class EngagementParams(NamedTuple):
     w_co_creation: float
     w_mirror: float
     w_workload: float
-    empowerment: float
-    productivity_pressure: float
-    cx_metrics_weight: float
-    pay_alignment: float
-    co_creation: float
+    empowerment: np.ndarray
+    productivity_pressure: np.ndarray
+    cx_metrics_weight: np.ndarray
+    pay_alignment: np.ndarray
+    co_creation: np.ndarray
     headroom_pressure_loss: float
-    training: float
+    training: np.ndarray
     training_cost_headroom: float
     habit_rate: float
 
@@ -101,6 +104,7 @@ class PerceptionParams(NamedTuple):
     empathy_rate: float
     empathy_similarity_share: float
     image_contact: float
+    misselling_trust_loss: float
 
 
 class FeedbackParams(NamedTuple):
@@ -200,30 +204,37 @@ def tie_weights(edge_kind: np.ndarray, sc: Scenario, silo: float) -> np.ndarray:
         cu.cross_silo_weight * (1.0 - silo)))
 
 
-def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray) -> CultureParams:
+def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray,
+                   colleague: dict[str, np.ndarray]) -> CultureParams:
     """Top-down pull (leadership commitment, boosted by a board CX role, partly lost between
-    levels to silos) and the brand's pull (training; leaders also through commitment)."""
+    levels to silos) and the brand's pull (training; leaders also through commitment), per
+    colleague (`colleague`: the scopable levers as (c,) arrays)."""
     cu = sc.culture
-    commitment = lv.leadership_commitment * (1.0 + cu.board_boost * lv.board_cx_role)
-    n = len(is_leader)
-    top_down = np.full(n, cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo))
-    brand_pull = cu.brand_weight * (lv.training + is_leader * commitment)
+    commitment = colleague["leadership_commitment"] * (1.0 + cu.board_boost * lv.board_cx_role)
+    top_down = cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo)
+    brand_pull = cu.brand_weight * (colleague["training"] + is_leader * commitment)
     return CultureParams(stubbornness=cu.stubbornness, self_weight=cu.self_weight,
                          peer_weight=cu.peer_weight, brand=np.array(sc.brand.personality),
                          top_down=top_down, brand_pull=brand_pull)
 
 
-def engagement_params(sc: Scenario, lv: Levers) -> EngagementParams:
+def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
+                      control: np.ndarray) -> EngagementParams:
+    """Engagement weights and each colleague's levers; the unit manager's `control` (c,)
+    tightens the productivity pressure a colleague is asked to work under."""
     cu = sc.culture
+    pressure = colleague["productivity_pressure"]
     return EngagementParams(
         rate=cu.engagement_rate, peers=cu.engagement_peers, base=cu.engagement_base,
         w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
         w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
         w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
-        empowerment=lv.empowerment, productivity_pressure=lv.productivity_pressure,
-        cx_metrics_weight=lv.cx_metrics_weight, pay_alignment=lv.pay_alignment,
-        co_creation=lv.co_creation, headroom_pressure_loss=cu.headroom_pressure_loss,
-        training=lv.training, training_cost_headroom=cu.training_cost_headroom,
+        empowerment=colleague["empowerment"],
+        productivity_pressure=pressure + control * (1.0 - pressure),
+        cx_metrics_weight=colleague["cx_metrics_weight"],
+        pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],
+        headroom_pressure_loss=cu.headroom_pressure_loss, training=colleague["training"],
+        training_cost_headroom=cu.training_cost_headroom,
         habit_rate=cu.habit_rate)
 
 
@@ -250,7 +261,8 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         trust_gain=pe.trust_gain, trust_loss=pe.trust_loss,
         inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
         empathy_similarity_share=pe.empathy_similarity_share,
-        image_contact=sc.image.contact_weight)
+        image_contact=sc.image.contact_weight,
+        misselling_trust_loss=sc.selling.misselling_trust_loss)
 
 
 def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
@@ -297,7 +309,9 @@ def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
 
 
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
-          shock: ServiceFailure | None = None) -> StepParams:
+          shock: ServiceFailure | None = None,
+          colleague: dict[str, np.ndarray] | None = None,
+          control: np.ndarray | None = None) -> StepParams:
     """Every record of a step from the scenario, the levers in force and the current shock.
 
     Parameters
@@ -312,10 +326,20 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         Kind of each tie of the organisation's CSR (`WITHIN_TEAM`, ...).
     shock : ServiceFailure or None
         The service failure in force, if any.
+    colleague : dict of (c,) float, optional
+        Each colleague's scopable levers (`scopes.colleague_levers`); default: the
+        company-wide levers for everyone.
+    control : (c,) float, optional
+        The control of each colleague's unit manager (`management`); default: none.
     """
+    n = len(is_leader)
+    if colleague is None:
+        colleague = colleague_levers(lv, [], n)
+    if control is None:
+        control = np.zeros(n)
     return StepParams(
-        culture=culture_params(sc, lv, is_leader),
-        engagement=engagement_params(sc, lv),
+        culture=culture_params(sc, lv, is_leader, colleague),
+        engagement=engagement_params(sc, colleague, control),
         contact=ContactParams(rate=sc.service.contact_rate,
                               relationship=sc.service.relationship,
                               digital_on=bool(lv.digital_channel)),

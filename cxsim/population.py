@@ -143,7 +143,8 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
         contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
         speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
         adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), voice=np.zeros((n, 3)),
-        image=brand_images(sc, n, rng), heard_image=np.zeros((n, 5)))
+        image=brand_images(sc, n, rng), heard_image=np.zeros((n, 5)),
+        missold=np.zeros(n, np.bool_))
     # some colleagues are customers too
     k = int(round(sc.social.colleague_members * org.n))
     active = np.flatnonzero(status == ACTIVE)

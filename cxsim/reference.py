@@ -32,6 +32,7 @@ from .constants import (
     I_SQUARED,
     I_X,
     LTR_MID,
+    MISFIT,
     NEUTRAL,
     PROMOTER_MIN,
     PROSPECT,
@@ -310,7 +311,7 @@ def engagement_step(col, org, p, out):
     org : Graph
         The organisation's ties (CSR) with this step's `weight` per tie.
     p : EngagementParams
-        Weights (per week) and the levers in force.
+        Weights (per week) and each colleague's levers in force (c,).
     out : (c,) float
         Receives the new engagement, 0..1.
     """
@@ -425,15 +426,17 @@ def perception(con, cus, col, p):
     with the distance between the colleague met and the customer's image of the brand
     (inconsistency, the say-do gap); felt empathy moves toward similarity and the colleague's
     engagement; expectation adapts to experience and is anchored to the industry norm; the
-    brand image moves toward the personality met.
+    brand image moves toward the personality met. A customer sold a product that does not fit
+    (`con.sold` == MISFIT) finds out at the next contact and loses a share
+    `misselling_trust_loss` of trust.
 
     Parameters
     ----------
     con : Contacts
-        customer, colleague, experience, homophily (m,) in; satisfaction (m,) out, 0..1.
+        customer, colleague, experience, homophily, sold (m,) in; satisfaction (m,) out, 0..1.
     cus : CustomerState or its record
-        expectation, norm, memory, peak, trust, empathy (n,) and image (n, d) updated for
-        the contacted.
+        expectation, norm, memory, peak, trust, empathy, missold (n,) and image (n, d)
+        updated for the contacted.
     col : ColleagueState or its record
         engagement (c,) and personality (c, d) of the colleague who served.
     p : PerceptionParams
@@ -450,6 +453,8 @@ def perception(con, cus, col, p):
     met = col.personality[con.colleague]
     gap = distance(met, cus.image[c])
     t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * gap)
+    t = np.where(cus.missold[c], t - t * p.misselling_trust_loss, t)
+    cus.missold[c] = con.sold == MISFIT
     cus.trust[c] = np.clip(t, 0, 1)
     cus.image[c] += p.image_contact * (met - cus.image[c])
     felt = (p.empathy_similarity_share * con.homophily

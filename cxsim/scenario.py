@@ -100,6 +100,13 @@ class Levers(_Section):
                           ge=0.0, le=1.0)
     advertising: Unit = _f(0.5, "Reach of brand advertising: share of the market that sees the "
                            "promise each week, relative to full coverage")
+    sales_incentive: Unit = _f(
+        0.3, "Share of front-line pay tied to sales: the more, the more often staff push "
+        "products at a contact")
+    score_chasing: Unit = _f(
+        0.2, "How hard unit managers chase their unit's measured scores (league tables): a "
+        "unit whose measured NPS falls behind the company's gets tighter targets, scripts and "
+        "monitoring")
 
 
 class Organisation(_Section):
@@ -307,6 +314,31 @@ class Image(_Section):
         ge=0, le=1)
 
 
+class Selling(_Section):
+    """What pay makes staff do at a contact: push products (`levers.sales_incentive`), and
+    push only what fits when pay is tied to customer outcomes (`levers.pay_alignment`)."""
+
+    push_rate: Unit = _f(
+        0.3, "Share of contacts at which a colleague paid wholly on sales pushes a product")
+    fit_share: Unit = _f(
+        0.5, "Share of pushed products that fit the customer when pay is not tied to customer "
+        "outcomes (pay alignment makes staff push only what fits)")
+    misselling_trust_loss: Unit = _f(
+        0.3, "Share of trust a customer loses on finding, at their next contact, that a "
+        "product they were sold does not fit them")
+
+
+class Management(_Section):
+    """How unit managers react to their unit's measured scores (`levers.score_chasing`)."""
+
+    chase_scale: float = _f(
+        20.0, "Shortfall of a unit's measured NPS behind the company's (points) at which its "
+        "manager chases at full strength", gt=0, le=200)
+    reaction_rate: Unit = _f(
+        0.25, "Weekly share of the gap closed between a unit's control and what its manager "
+        "now wants (monthly reviews)")
+
+
 class Churn(_Section):
     base: Unit = _f(0.002, "Weekly churn chance of a neutral customer")
     memory_sensitivity: float = _f(2.5, "Churn reduction per unit of emotional memory", ge=0,
@@ -346,6 +378,10 @@ class Measurement(_Section):
     pulse_rate: Unit = _f(0.1, "Weekly share of colleagues who answer the engagement pulse")
     pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)
     window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
+    score_begging: float = _f(
+        1.0, "Lift (0-10 points) of the NPS answer of a customer served by a unit chased at "
+        "full strength: staff ask for the score (CSAT answers lift a tenth of it, 0..1 scale)",
+        ge=0, le=10)
 
 
 #: Currency codes with the symbol charts and reports show (others are shown as the code).
@@ -377,6 +413,26 @@ class Money(_Section):
         "Variable cost of one contact per channel")
     digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
     acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
+    sale_value: float = _f(60.0, "Revenue of one product sold at a contact (one-off)", ge=0)
+
+
+#: levers that act through each colleague, so they can be set for part of the organisation
+SCOPABLE_LEVERS = ("leadership_commitment", "empowerment", "productivity_pressure",
+                   "cx_metrics_weight", "pay_alignment", "sales_incentive", "training",
+                   "co_creation", "score_chasing")
+#: what a scope may name: ``channel:contact_centre``, ``department:claims``, ``unit:LABEL``
+SCOPE_PATTERN = r"^(channel|department|unit):.+$"
+
+
+class ScopedLevers(_Section):
+    """Levers for part of the organisation: the colleagues of a channel, department or unit."""
+
+    scope: str = _f(..., "Who: channel:NAME, department:NAME or unit:LABEL (the unit's label "
+                    "in the organisation file, or its number in a generated organisation)",
+                    pattern=SCOPE_PATTERN)
+    set: dict[str, float] = _f(
+        ..., "Levers for this scope (only those acting through colleagues: "
+        + ", ".join(SCOPABLE_LEVERS) + "), e.g. {productivity_pressure = 0.8}")
 
 
 class SetEvent(_Section):
@@ -384,6 +440,10 @@ class SetEvent(_Section):
     step: int = _f(..., "Step at which the levers change", ge=0)
     set: dict[str, float | bool] = _f(
         ..., "Levers to change, e.g. {empowerment = 0.7} or {'process.billing' = 0.6}")
+    scope: str | None = _f(
+        None, "Change the levers only for channel:NAME, department:NAME or unit:LABEL "
+        "(levers acting through colleagues only); default: the whole company",
+        pattern=SCOPE_PATTERN)
     caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
@@ -399,7 +459,8 @@ class ServiceFailure(_Section):
 
 
 class KpiDashboard(_Section):
-    """The knee-jerk response: when NPS drops below a threshold, tighten productivity control."""
+    """The knee-jerk response: when measured NPS drops, managers start chasing their units'
+    measured scores (`levers.score_chasing`), tightening control where a unit's score lags."""
 
     type: Literal["kpi_dashboard"]
     step: int = _f(..., "Step from which the response is armed", ge=0)
@@ -408,9 +469,14 @@ class KpiDashboard(_Section):
     nps_drop: float | None = _f(
         None, "Fall of measured NPS (points, against its mean over the 8 weeks before `step`) "
         "at which management reacts; replaces nps_threshold", ge=0, le=200)
-    productivity_pressure: Unit = _f(0.9, "Productivity pressure after the reaction")
-    empowerment: Unit = _f(0.15, "Empowerment after the reaction (micro-management)")
-    cx_metrics_weight: Unit = _f(0.1, "Weight of CX metrics after the reaction")
+    score_chasing: Unit = _f(0.9, "How hard unit managers chase measured scores after the "
+                             "reaction")
+    productivity_pressure: Unit | None = _f(
+        None, "Company-wide productivity pressure after the reaction (default: unchanged)")
+    empowerment: Unit | None = _f(None, "Company-wide empowerment after the reaction "
+                                  "(default: unchanged)")
+    cx_metrics_weight: Unit | None = _f(None, "Weight of CX metrics after the reaction "
+                                        "(default: unchanged)")
     caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
@@ -455,10 +521,15 @@ class Scenario(_Section):
     perception: Perception = Perception()
     word_of_mouth: WordOfMouth = WordOfMouth()
     image: Image = Image()
+    selling: Selling = Selling()
+    management: Management = Management()
     churn: Churn = Churn()
     staff: Staff = Staff()
     measurement: Measurement = Measurement()
     money: Money = Money()
+    scoped_levers: list[ScopedLevers] = _f(
+        [], "Levers set for part of the organisation from the start (a channel, department or "
+        "unit); later ones win where scopes overlap")
     events: list[Event] = _f([], "Timeline of lever changes, shocks and responses")
 
     @model_validator(mode="after")
@@ -493,6 +564,12 @@ class Scenario(_Section):
             if isinstance(ev, SetEvent):
                 for key, value in ev.set.items():
                     _check_settable(f"events[{i}].set", key, value, self)
+                if ev.scope is not None:
+                    _check_scoped(f"events[{i}]", ev.scope, ev.set, self)
+        for i, sl in enumerate(self.scoped_levers):
+            for key, value in sl.set.items():
+                _check_settable(f"scoped_levers[{i}].set", key, value, self)
+            _check_scoped(f"scoped_levers[{i}]", sl.scope, sl.set, self)
         return self
 
     # -- conveniences -------------------------------------------------------------------------
@@ -542,6 +619,31 @@ def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
         raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
 
 
+def _check_scoped(where: str, scope: str, changes: dict[str, Any], sc: Scenario) -> None:
+    """A scope names a channel, or a department of a generated organisation (a file's
+    departments and every unit are checked when the organisation is built), and sets only
+    levers that act through colleagues."""
+    for key in changes:
+        if key.removeprefix("levers.") not in SCOPABLE_LEVERS:
+            raise ValueError(f"{where}.set: {key!r} cannot be set for a scope; allowed: "
+                             + ", ".join(SCOPABLE_LEVERS))
+    kind, name = scope.split(":", 1)
+    if kind == "channel" and name not in CHANNELS:
+        raise ValueError(f"{where}.scope = {scope!r} names no channel; allowed: "
+                         + ", ".join(f"channel:{c}" for c in CHANNELS))
+    if kind == "department" and sc.organisation.file is None:
+        names = generated_departments(sc)
+        if name not in names:
+            raise ValueError(f"{where}.scope = {scope!r} names no department; allowed: "
+                             + ", ".join(f"department:{d}" for d in names))
+    if kind == "unit" and sc.organisation.file is None and staffing_problem(sc) is None:
+        n_teams = _generated_sizes(sc)[1] + 1  # the leaders' team is the last unit
+        if name not in {str(t) for t in range(n_teams)}:
+            raise ValueError(f"{where}.scope = {scope!r} is not in this organisation; allowed: "
+                             f"unit:0 .. unit:{n_teams - 1} (the units of the generated "
+                             "organisation, by number)")
+
+
 def generated_departments(sc: Scenario) -> list[str]:
     """Departments of a generated organisation: the channels offered, then process steps.
 
@@ -552,6 +654,16 @@ def generated_departments(sc: Scenario) -> list[str]:
     # serves digital from the contact centre (no such property), it never is
     channels = [c for c in CHANNELS if c != "digital" or getattr(sc, "digital_ever", False)]
     return channels + list(sc.process.steps)
+
+
+def _generated_sizes(sc: Scenario) -> tuple[int, int]:
+    """Leaders and units (teams) of a generated organisation (build_organisation's rule)."""
+    o, n = sc.organisation, sc.n_colleagues
+    depts = len(generated_departments(sc))
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    return n_leaders, min(max(depts, round(rest / o.team_size)), rest // 2)
 
 
 def staffing_problem(sc: Scenario) -> str | None:
@@ -566,10 +678,7 @@ def staffing_problem(sc: Scenario) -> str | None:
         return None
     n = sc.n_colleagues
     depts = len(generated_departments(sc))
-    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
-    n_leaders = min(n_leaders, max(1, n // 4))
-    rest = n - n_leaders
-    n_teams = min(max(depts, round(rest / o.team_size)), rest // 2)
+    n_leaders, n_teams = _generated_sizes(sc)
     if n_teams >= depts:
         return None
     return (f"size.colleagues: {n} colleagues cannot staff {depts} departments with teams of "
@@ -937,6 +1046,8 @@ def _allowed(ann: Any, metadata: list[Any]) -> str:
         return "true | false"
     if ann is str:
         return "text"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "table: " + ", ".join(ann.model_fields)
     kind = "integer" if ann is int else "number"
     b = _bounds(metadata)
     return f"{kind} {b}" if b else kind

@@ -17,6 +17,7 @@ TUNED = "assumption (tuned so the stylized facts remain visible)"
 #: field -> (unit, source)
 PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "name": ("text", RUN), "description": ("text", RUN), "extends": ("text", RUN),
+    "scoped_levers": ("list of scope + levers", "lever (decision)"),
     "steps": ("weeks", RUN), "burn_in": ("weeks", RUN), "seed": ("integer", RUN),
     "size.customers": ("customers", RUN), "size.prospects": ("people", RUN),
     "size.customers_per_colleague": ("customers per colleague", A),
@@ -46,6 +47,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
                          "study: Bass 1969 (Management Science) innovation coefficient; value "
                          "assumption (Sultan et al. 1990 meta-analysis: p about 0.03 a year)"),
     "levers.advertising": ("share of full coverage", "lever (decision)"),
+    "levers.sales_incentive": ("share of pay", "lever (decision)"),
+    "levers.score_chasing": ("0..1 intensity", "lever (decision); the reaction to noisy unit "
+                             "scores it sets off: Deming 1986 (tampering), Seddon 2003"),
     "organisation.file": ("path", RUN),
     "organisation.leaders": ("leaders", A + " (one per 150 colleagues)"),
     "organisation.team_size": ("colleagues", A),
@@ -232,6 +236,20 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "measurement.pulse_rate": ("share of colleagues per week", A),
     "measurement.pulse_noise": ("0..1 (sd)", A),
     "measurement.window": ("weeks", A),
+    "measurement.score_begging": (
+        "0-10 points", "study (sign): staff who are scored ask customers for the score, "
+        "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "
+        "ch. on gaming; Fisher & Kordupleski 2019); value assumption"),
+    "selling.push_rate": ("share of contacts", A),
+    "selling.fit_share": (
+        "share of pushed products", "study (sign): sales incentives lead to unsuitable sales "
+        "(UK payment protection insurance mis-selling, FCA 2017; Wells Fargo 2016 accounts, "
+        "CFPB consent order); value assumption"),
+    "selling.misselling_trust_loss": (
+        "share of trust", "study (sign): Sirdeshmukh, Singh & Sabol 2002, benevolence builds "
+        "trust; value assumption"),
+    "management.chase_scale": ("NPS points", A),
+    "management.reaction_rate": ("share per week", A + " (monthly performance reviews)"),
     "money.revenue_per_customer": ("money per week", A + " (illustrative retail)"),
     "money.value_spread": ("lognormal sigma", A),
     "money.promoter_premium": ("share of spend",
@@ -249,6 +267,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "money.digital_fixed_cost": ("money per week", A),
     "money.acquisition_cost": ("money per acquisition", A),
     "money.currency": ("ISO 4217 code", RUN),
+    "money.sale_value": ("money per sale", A + " (illustrative)"),
 }
 
 

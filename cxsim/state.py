@@ -92,6 +92,8 @@ class CustomerState(_Arrays):
         colleagues met, what neighbours say and the advertised promise.
     heard_image : (n, d) float
         Sum of the brand images of the neighbours who spoke this step.
+    missold : (n,) bool
+        Holds a product that does not fit them and has not yet found out (at the next contact).
     voice : (n, 3) float
         What each node says this step, side by side for the receipt pass: its speak (+1, -1,
         0) and the bad and good stories it passes on to the second hop (its share of what it
@@ -131,6 +133,7 @@ class CustomerState(_Arrays):
     voice: np.ndarray
     image: np.ndarray
     heard_image: np.ndarray
+    missold: np.ndarray
 
     def swap_stories(self) -> None:
         """This step's stories become last step's (read by the second hop)."""
@@ -210,6 +213,8 @@ class Contacts(_Arrays):
         Distance of the colleague's personality from the personality met so far.
     satisfaction : (m,) float
         Satisfaction 0..1 (disconfirmation of expectation).
+    sold : (m,) int8
+        What was sold (`selling.NO_SALE`, `FIT`, `MISFIT`).
     """
 
     customer: np.ndarray
@@ -219,10 +224,11 @@ class Contacts(_Arrays):
     homophily: np.ndarray
     inconsistency: np.ndarray
     satisfaction: np.ndarray
+    sold: np.ndarray
 
     @classmethod
     def empty(cls, m: int = 0) -> Contacts:
-        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)))
+        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)), np.zeros(m, np.int8))
 
     def by_channel(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Contacts per channel (3,) as floats, of all contacts or those in `mask`."""

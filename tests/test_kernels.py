@@ -232,9 +232,14 @@ def test_perception(warm_model):
     con.experience[:] = rng.random(k)
     con.homophily[:] = rng.random(k)
     con.inconsistency[:] = rng.random(k) * 0.3
-    _, _, (_, cus, *_) = run_both("perception", con, m.customers, m.colleagues,
+    con.sold[:] = rng.integers(0, 3, k)
+    customers = copy.deepcopy(m.customers)
+    customers.missold[:] = rng.random(m.social.n) < 0.3
+    _, _, (_, cus, *_) = run_both("perception", con, customers, m.colleagues,
                                   step_params(m, negativity_bias=2.5).perception)
     assert not np.allclose(cus.trust, m.customers.trust)
+    assert not np.array_equal(cus.image, m.customers.image)  # the colleagues met left a mark
+    assert (cus.missold[con.customer] == (con.sold == 2)).all()
 
 
 def _customer_case(m, seed: int):
