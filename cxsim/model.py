@@ -235,9 +235,10 @@ class CXModel(mesa.Model):
         self.pools = population.service_pools(self.org)
         self._digital_on = on
 
-    def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
+    def _params(self, shock: ServiceFailure | None = None,
+                burn_in: bool = False) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
-                            edge_kind=self.org.edge_kind, shock=shock)
+                            edge_kind=self.org.edge_kind, shock=shock, burn_in=burn_in)
 
     @property
     def quality(self) -> np.ndarray:
@@ -316,7 +317,8 @@ class CXModel(mesa.Model):
             self.shock = self.timeline.active_shock(self.t)
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
-        p = self._params(self.shock)
+        # the burn-in holds the customer base: size.customers are active at week 0
+        p = self._params(self.shock, burn_in=not apply_events)
         self.org_graph.weight = p.tie_weight
         with self._timed("culture"):
             self._culture(p)

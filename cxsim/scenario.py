@@ -25,7 +25,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .constants import CHANNELS
 
@@ -104,7 +111,8 @@ class Levers(_Section):
 
 class Organisation(_Section):
     file: str | None = _f(
-        None, "GraphML or CSV edge list of the organisation (see docs/networks.md)")
+        None, "The client's org chart, CSV or GraphML, relative to the scenario file "
+        "(see docs/clients.md)")
     leaders: int | None = _f(None, "Leaders (default: one per 150 colleagues, at least 3)",
                              ge=1, le=100_000)
     team_size: int = _f(10, "Colleagues per team, manager included", ge=2, le=1_000)
@@ -117,6 +125,17 @@ class Organisation(_Section):
                                 ge=0, le=100)
     within_department_bias: Unit = _f(
         0.5, "Share of cross-team ties that stay inside the department at silo 0")
+
+    @field_validator("file")
+    @classmethod
+    def _absolute(cls, v: str | None) -> str | None:
+        """An absolute path, so the scenario written to an output folder loads from anywhere.
+
+        A scenario file's own relative path was already taken relative to that file
+        (`load_raw`); what is left relative (a --set, a dict in code) is relative to the
+        working folder.
+        """
+        return os.path.abspath(v) if v else v
 
 
 class Process(_Section):
@@ -486,6 +505,8 @@ class Scenario(_Section):
         problem = staffing_problem(self)
         if problem:
             raise ValueError(problem)
+        if self.organisation.file:
+            org_file_colleagues(self)  # every problem of the file, before anything runs
         for i, ev in enumerate(self.events):
             if ev.step >= self.steps:
                 raise ValueError(f"events[{i}].step = {ev.step} is after the last step; "
@@ -498,6 +519,9 @@ class Scenario(_Section):
     # -- conveniences -------------------------------------------------------------------------
     @property
     def n_colleagues(self) -> int:
+        """Colleagues: the org file's, else size.colleagues, else customers per colleague."""
+        if self.organisation.file:
+            return org_file_colleagues(self)
         if self.size.colleagues is not None:
             return self.size.colleagues
         return max(12, round(self.size.customers / self.size.customers_per_colleague))
@@ -552,6 +576,19 @@ def generated_departments(sc: Scenario) -> list[str]:
     # serves digital from the contact centre (no such property), it never is
     channels = [c for c in CHANNELS if c != "digital" or getattr(sc, "digital_ever", False)]
     return channels + list(sc.process.steps)
+
+
+def org_file_colleagues(sc: Scenario) -> int:
+    """Colleagues in the scenario's org file, checked (`cxsim.orgfile`: read once per version
+    of the file); ValueError with the file, the line and the fix when it cannot be used."""
+    from .orgfile import OrgFileError, check
+
+    depts = generated_departments(sc)
+    try:
+        return check(str(sc.organisation.file), tuple(depts),
+                     tuple(d for d in depts if d in CHANNELS))
+    except OrgFileError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def staffing_problem(sc: Scenario) -> str | None:
@@ -713,6 +750,14 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _resolve_files(data: dict[str, Any], path: Path) -> None:
+    """Paths a scenario file names are relative to that file, as `extends` is: made absolute
+    here, before a child's data is merged over its parent's."""
+    org = data.get("organisation")
+    if isinstance(org, dict) and isinstance(org.get("file"), str) and org["file"]:
+        org["file"] = os.path.abspath(path.parent / os.path.expanduser(org["file"]))
+
+
 def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> tuple[dict, Path]:
     """The merged (extends resolved) but unvalidated data of a scenario, and its file."""
     path = resolve_path(name_or_path)
@@ -724,6 +769,7 @@ def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> t
         raise ScenarioError("the scenario is empty; allowed: a scenario with at least one "
                             "field, e.g. extends = \"baseline\" and the levers to change",
                             source=str(path))
+    _resolve_files(data, path)
     parent = data.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
