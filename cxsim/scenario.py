@@ -60,7 +60,8 @@ def _f(default: Any, description: str, **kw: Any) -> Any:
 
 
 class Sizes(_Section):
-    customers: int = _f(5_000, "Active customers at the start", ge=1, le=50_000_000)
+    customers: int = _f(5_000, "Active customers at week 0, exactly (the burn-in holds the "
+                        "base)", ge=1, le=50_000_000)
     prospects: int = _f(5_000, "Prospects in the social network who may adopt", ge=0,
                         le=50_000_000)
     customers_per_colleague: float = _f(

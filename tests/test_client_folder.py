@@ -137,3 +137,20 @@ def test_burn_in_holds_only_the_base():
     assert not np.allclose(a.customers.trust, b.customers.trust)
     assert not np.allclose(a.colleagues.engagement, b.colleagues.engagement)
     np.testing.assert_array_equal(a.customers.status, b.customers.status)
+
+
+def test_clients_doc_example_is_the_example_client(tmp_path):
+    """The scenario shown in docs/clients.md loads beside the example's org chart, and agrees
+    with examples/client_acme/scenario.toml on everything it sets."""
+    import re
+
+    doc = (ROOT / "docs" / "clients.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    folder = _client(tmp_path)
+    (folder / "doc.toml").write_text(block)
+    shown, example = load_scenario(folder / "doc.toml"), load_scenario(folder / "scenario.toml")
+    for key in ("size", "organisation", "process"):
+        assert getattr(shown, key) == getattr(example, key), key
+    assert shown.service.channel_preference == example.service.channel_preference
+    for column in ("`id`", "`role`", "`department`", "`team`", "`manager`", "metric,value,sd"):
+        assert column in doc
