@@ -154,3 +154,15 @@ def test_clients_doc_example_is_the_example_client(tmp_path):
     assert shown.service.channel_preference == example.service.channel_preference
     for column in ("`id`", "`role`", "`department`", "`team`", "`manager`", "metric,value,sd"):
         assert column in doc
+
+
+def test_a_path_given_outside_a_file_is_relative_to_the_working_folder(tmp_path, monkeypatch):
+    """--set organisation.file=org.csv (or a dict in code) names a file in the working folder;
+    it is stored absolute like a file's own path, so what is written out loads anywhere."""
+    folder = _client(tmp_path)
+    monkeypatch.chdir(folder)
+    sc = load_scenario("baseline", {"organisation.file": "org.csv"})
+    assert sc.organisation.file == str(folder / "org.csv") and sc.n_colleagues == 148
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("baseline").with_overrides(
+        {"organisation.file": "acme/org.csv"}).organisation.file == str(folder / "org.csv")
