@@ -249,11 +249,12 @@ class CXModel(mesa.Model):
         """Each colleague's scopable levers now (c,): company-wide values, then scoped ones."""
         return colleague_levers(self.levers, self.scoped, self.org.n)
 
-    def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
+    def _params(self, shock: ServiceFailure | None = None,
+                burn_in: bool = False) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
                             edge_kind=self.org.edge_kind, shock=shock,
                             colleague=self.colleague_levers(),
-                            control=self.management.control[self.org.team])
+                            control=self.management.control[self.org.team], burn_in=burn_in)
 
     @property
     def quality(self) -> np.ndarray:
@@ -347,7 +348,8 @@ class CXModel(mesa.Model):
             self.shock = self.timeline.active_shock(self.t)
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
-        p = self._params(self.shock)
+        # the burn-in holds the customer base: size.customers are active at week 0
+        p = self._params(self.shock, burn_in=not apply_events)
         self._step_params = p
         self.org_graph.weight = p.tie_weight
         with self._timed("culture"):

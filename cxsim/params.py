@@ -265,8 +265,10 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         misselling_trust_loss=sc.selling.misselling_trust_loss)
 
 
-def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
+def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> CustomerParams:
+    """The customer record; in the burn-in nobody adopts and nobody churns (`build`)."""
     pe, wm, ch, mo = sc.perception, sc.word_of_mouth, sc.churn, sc.money
+    hold = 0.0 if burn_in else 1.0
     return CustomerParams(
         memory_decay=pe.memory_decay, peak_weight=pe.peak_weight, peak_decay=pe.peak_decay,
         ltr_memory=pe.ltr_memory, ltr_trust=pe.ltr_trust, ltr_empathy=pe.ltr_empathy,
@@ -277,11 +279,11 @@ def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
         valence_spread=wm.valence_spread, churned_talk=wm.churned_talk,
         amplification=lv.social_amplification,
         second_hop=wm.second_hop, attitude_weight=wm.attitude_weight,
-        expectation_weight=wm.expectation_weight, marketing=lv.marketing,
-        adoption_q=wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
+        expectation_weight=wm.expectation_weight, marketing=hold * lv.marketing,
+        adoption_q=hold * wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
         trust_initial=pe.trust_initial,
         empathy_initial=pe.empathy_initial,
-        churn_base=ch.base, memory_sensitivity=ch.memory_sensitivity,
+        churn_base=hold * ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,
         promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
         image_wom=sc.image.wom_weight,
@@ -311,7 +313,7 @@ def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
           shock: ServiceFailure | None = None,
           colleague: dict[str, np.ndarray] | None = None,
-          control: np.ndarray | None = None) -> StepParams:
+          control: np.ndarray | None = None, burn_in: bool = False) -> StepParams:
     """Every record of a step from the scenario, the levers in force and the current shock.
 
     Parameters
@@ -331,6 +333,10 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         company-wide levers for everyone.
     control : (c,) float, optional
         The control of each colleague's unit manager (`management`); default: none.
+    burn_in : bool
+        A burn-in week: the customer base is held (adoption and churn hazards are zero, so
+        `size.customers` are the active customers at week 0) while attitudes, word of mouth,
+        culture and staff settle. The draws are the same; only the hazards change.
     """
     n = len(is_leader)
     if colleague is None:
@@ -348,7 +354,7 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
                                 mirror_rate=sc.culture.mirror_rate,
                                 capacity=sc.service.capacity),
-        customer=customer_params(sc, lv),
+        customer=customer_params(sc, lv, burn_in),
         staff=staff_params(sc, lv),
         learning=learning_params(sc, lv),
         tie_weight=tie_weights(edge_kind, sc, lv.silo))

@@ -25,7 +25,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .constants import CHANNELS
 
@@ -38,8 +45,14 @@ class ScenarioError(ValueError):
     def __init__(self, message: str, *, source: str | None = None):
         self.source = source
         text = f"{source}: {message}" if source else message
-        # one line whatever the input: a key or value with a line break is shown escaped
-        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
+        super().__init__(one_line(text))
+
+
+def one_line(text: str) -> str:
+    """`text` on one line whatever the input: line breaks and other control characters in a
+    key or value (anything not printable) are shown escaped (``\\n``, ``\\x1f``)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode()
+                   for ch in text)
 
 
 class _Section(BaseModel):
@@ -53,7 +66,8 @@ def _f(default: Any, description: str, **kw: Any) -> Any:
 
 
 class Sizes(_Section):
-    customers: int = _f(5_000, "Active customers at the start", ge=1, le=50_000_000)
+    customers: int = _f(5_000, "Active customers at week 0, exactly (the burn-in holds the "
+                        "base)", ge=1, le=50_000_000)
     prospects: int = _f(5_000, "Prospects in the social network who may adopt", ge=0,
                         le=50_000_000)
     customers_per_colleague: float = _f(
@@ -111,7 +125,8 @@ class Levers(_Section):
 
 class Organisation(_Section):
     file: str | None = _f(
-        None, "GraphML or CSV edge list of the organisation (see docs/networks.md)")
+        None, "The client's org chart, CSV or GraphML, relative to the scenario file "
+        "(see docs/clients.md)")
     leaders: int | None = _f(None, "Leaders (default: one per 150 colleagues, at least 3)",
                              ge=1, le=100_000)
     team_size: int = _f(10, "Colleagues per team, manager included", ge=2, le=1_000)
@@ -124,6 +139,17 @@ class Organisation(_Section):
                                 ge=0, le=100)
     within_department_bias: Unit = _f(
         0.5, "Share of cross-team ties that stay inside the department at silo 0")
+
+    @field_validator("file")
+    @classmethod
+    def _absolute(cls, v: str | None) -> str | None:
+        """An absolute path, so the scenario written to an output folder loads from anywhere.
+
+        A scenario file's own relative path was already taken relative to that file
+        (`load_raw`); what is left relative (a --set, a dict in code) is relative to the
+        working folder.
+        """
+        return os.path.abspath(v) if v else v
 
 
 class Process(_Section):
@@ -557,6 +583,8 @@ class Scenario(_Section):
         problem = staffing_problem(self)
         if problem:
             raise ValueError(problem)
+        if self.organisation.file:
+            org_file_colleagues(self)  # every problem of the file, before anything runs
         for i, ev in enumerate(self.events):
             if ev.step >= self.steps:
                 raise ValueError(f"events[{i}].step = {ev.step} is after the last step; "
@@ -575,6 +603,9 @@ class Scenario(_Section):
     # -- conveniences -------------------------------------------------------------------------
     @property
     def n_colleagues(self) -> int:
+        """Colleagues: the org file's, else size.colleagues, else customers per colleague."""
+        if self.organisation.file:
+            return org_file_colleagues(self)
         if self.size.colleagues is not None:
             return self.size.colleagues
         return max(12, round(self.size.customers / self.size.customers_per_colleague))
@@ -664,6 +695,19 @@ def _generated_sizes(sc: Scenario) -> tuple[int, int]:
     n_leaders = min(n_leaders, max(1, n // 4))
     rest = n - n_leaders
     return n_leaders, min(max(depts, round(rest / o.team_size)), rest // 2)
+
+
+def org_file_colleagues(sc: Scenario) -> int:
+    """Colleagues in the scenario's org file, checked (`cxsim.orgfile`: read once per version
+    of the file); ValueError with the file, the line and the fix when it cannot be used."""
+    from .orgfile import OrgFileError, check
+
+    depts = generated_departments(sc)
+    try:
+        return check(str(sc.organisation.file), tuple(depts),
+                     tuple(d for d in depts if d in CHANNELS))
+    except OrgFileError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def staffing_problem(sc: Scenario) -> str | None:
@@ -822,6 +866,14 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _resolve_files(data: dict[str, Any], path: Path) -> None:
+    """Paths a scenario file names are relative to that file, as `extends` is: made absolute
+    here, before a child's data is merged over its parent's."""
+    org = data.get("organisation")
+    if isinstance(org, dict) and isinstance(org.get("file"), str) and org["file"]:
+        org["file"] = os.path.abspath(path.parent / os.path.expanduser(org["file"]))
+
+
 def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> tuple[dict, Path]:
     """The merged (extends resolved) but unvalidated data of a scenario, and its file."""
     path = resolve_path(name_or_path)
@@ -833,6 +885,7 @@ def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> t
         raise ScenarioError("the scenario is empty; allowed: a scenario with at least one "
                             "field, e.g. extends = \"baseline\" and the levers to change",
                             source=str(path))
+    _resolve_files(data, path)
     parent = data.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
