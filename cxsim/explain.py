@@ -99,7 +99,8 @@ def applicable_paths(a: Scenario, b: Scenario) -> list[str]:
 
 DRIVERS = ("revenue", "goods_and_delivery", "salaries", "training", "pay_alignment",
            "co_creation", "board_cx") + tuple(f"contacts_{c}" for c in CHANNELS) + (
-    "digital_fixed", "hiring", "acquisition", "profit", "revenue_lost_to_churn")
+    "digital_fixed", "hiring", "acquisition", "advertising", "commission", "profit",
+    "revenue_lost_to_churn")
 
 
 def cost_breakdown(sc: Scenario, weekly: pd.DataFrame, ts: pd.DataFrame) -> dict[str, float]:
@@ -127,6 +128,8 @@ def cost_breakdown(sc: Scenario, weekly: pd.DataFrame, ts: pd.DataFrame) -> dict
     out["digital_fixed"] = float((mo.digital_fixed_cost * weekly["digital_channel"]).sum())
     out["hiring"] = float(mo.hiring_cost * weekly["leavers"].sum())
     out["acquisition"] = float(mo.acquisition_cost * ts["acquisitions"].sum())
+    out["advertising"] = float((mo.advertising_cost * weekly["advertising"]).sum())
+    out["commission"] = float(sc.selling.commission * mo.sale_value * weekly["sales"].sum())
     costs = sum(v for k, v in out.items() if k != "revenue")
     out["profit"] = out["revenue"] - costs
     remaining = len(weekly) - 1 - np.arange(len(weekly))

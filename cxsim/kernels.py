@@ -164,8 +164,11 @@ def speaker(status, ltr, u, p):
 def self_congruity(image, personality, p):
     """How strongly a customer is drawn to the brand as they see it: people choose and stay
     with brands whose image resembles themselves (Sirgy 1982). A factor on the adoption
-    hazard and a divisor of churn: exp(self_congruity x (similarity - 0.5))."""
-    return math.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+    hazard and a divisor of churn: exp(self_congruity x (similarity - congruity_centre)),
+    centred on the market's mean similarity at the start, so it sorts customers without
+    rescaling the average hazard."""
+    return math.exp(p.self_congruity * (similarity(image, personality, p.bandwidth)
+                                        - p.congruity_centre))
 
 
 @_rule
@@ -414,8 +417,10 @@ def _engagement_step(col, org, p, out):
     empowerment = p.empowerment
     pay = p.pay_alignment
     co_creation = p.co_creation
+    control = p.control
     for i in prange(n):
         asked = pressure[i] * (1.0 - cx_weight[i])
+        asked += control[i] * (1.0 - asked)
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
         f = felt[i] + p.habit_rate * (asked - felt[i])
         felt[i] = f

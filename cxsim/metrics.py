@@ -67,9 +67,10 @@ def nps(ltr: np.ndarray) -> float:
 
 def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
                 pay_multiple: np.ndarray, contacts_by_channel, leavers: int, acquisitions: int,
-                revenue: float) -> float:
+                revenue: float, sales: int = 0) -> float:
     """Costs of a week: goods, staff, culture programmes (each colleague's own levers,
-    `colleague`), contacts, digital, hiring, marketing."""
+    `colleague`), contacts, digital, hiring, marketing (acquisitions and advertising) and
+    sales commission."""
     mo = sc.money
     contact = sum(mo.contact_cost.get(c, 0.0) * float(contacts_by_channel[i])
                   for i, c in enumerate(CHANNELS))
@@ -82,7 +83,9 @@ def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
             + contact
             + mo.digital_fixed_cost * lv.digital_channel
             + mo.hiring_cost * leavers
-            + mo.acquisition_cost * acquisitions)
+            + mo.acquisition_cost * acquisitions
+            + mo.advertising_cost * lv.advertising
+            + sc.selling.commission * mo.sale_value * sales)
 
 
 @dataclass(eq=False)

@@ -138,6 +138,9 @@ class CXModel(mesa.Model):
         t2 = time.perf_counter()
         for _ in range(sc.burn_in):
             self._advance(apply_events=False)
+        # self-congruity sorts customers around the market's mean similarity to the brand as
+        # seen at week 0 (the burn-in holds adoption and churn, so it acts from week 0 on)
+        self.congruity_centre = self._mean_congruity()
         self.cumulative_profit = 0.0
         self.unit_rows.clear()  # units() reports the simulated weeks only, not the burn-in
         if self.kpis:  # the figures shown before the first step: burn-in's, profit restarting
@@ -205,6 +208,7 @@ class CXModel(mesa.Model):
         self.pay_multiple = population.pay_multiple(sc, org)
         self.customers, self.catchments, self.colleague_node = population.customers(
             sc, net, org, self.store_teams, rng)
+        self.congruity_centre = self._mean_congruity()
         steps, chain = chain_matrix(sc)
         self.process_steps = steps
         quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
@@ -216,9 +220,9 @@ class CXModel(mesa.Model):
         self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
         self.is_leader = org.role == LEADER
-        self.scoped: list[Scoped] = [
-            (sl.scope, scope_mask(sl.scope, org, f"scoped_levers[{i}].scope"), dict(sl.set))
-            for i, sl in enumerate(sc.scoped_levers)]
+        for i, sl in enumerate(sc.scoped_levers):  # checked against the organisation now
+            scope_mask(sl.scope, org, f"scoped_levers[{i}].scope")
+        self.scoped: list[Scoped] = [(sl.scope, dict(sl.set)) for sl in sc.scoped_levers]
         for i, ev in enumerate(sc.events):  # scopes of later events, checked before any step
             if getattr(ev, "scope", None) is not None:
                 scope_mask(ev.scope, org, f"events[{i}].scope")
@@ -236,6 +240,14 @@ class CXModel(mesa.Model):
                                     self.net.arrays(), CustomerDraws(*np.ones((4, net.n))).arrays(),
                                     self._params().customer)
 
+    def _mean_congruity(self) -> float:
+        """Mean similarity of every customer node's personality to its image of the brand:
+        the centre of `self_congruity`, which then changes who adopts and stays more than how
+        many."""
+        cus = self.customers
+        return float(similarity(cus.image, cus.personality,
+                                self.scenario.service.homophily_bandwidth).mean())
+
     def _staff_digital(self, on: bool) -> None:
         """Redeploy `digital_staff` to the digital channel while it is offered (back to the
         contact centre when it is withdrawn), and rebuild who can serve which channel."""
@@ -247,14 +259,15 @@ class CXModel(mesa.Model):
 
     def colleague_levers(self) -> dict[str, np.ndarray]:
         """Each colleague's scopable levers now (c,): company-wide values, then scoped ones."""
-        return colleague_levers(self.levers, self.scoped, self.org.n)
+        return colleague_levers(self.levers, self.scoped, self.org)
 
     def _params(self, shock: ServiceFailure | None = None,
                 burn_in: bool = False) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
                             edge_kind=self.org.edge_kind, shock=shock,
                             colleague=self.colleague_levers(),
-                            control=self.management.control[self.org.team], burn_in=burn_in)
+                            control=self.management.control[self.org.team], burn_in=burn_in,
+                            congruity_centre=self.congruity_centre)
 
     @property
     def quality(self) -> np.ndarray:
@@ -296,14 +309,14 @@ class CXModel(mesa.Model):
         change for that part of the organisation only (validated: ScenarioError).
         """
         if scope is not None:
-            mask = scope_mask(scope, self.org)
+            scope_mask(scope, self.org)  # a scope this organisation lacks is refused now
             for key, value in changes.items():
                 name = key.removeprefix("levers.")
                 if name not in SCOPABLE_LEVERS:
                     raise ScenarioError(f"{key!r} cannot be set for a scope; allowed: "
                                         + ", ".join(SCOPABLE_LEVERS))
                 Levers(**{name: value})  # validates the value like a company-wide change
-            self.scoped.append((scope, mask, dict(changes)))
+            self.scoped.append((scope, dict(changes)))
             return
         for key, value in changes.items():
             if key.startswith("process."):
@@ -350,7 +363,6 @@ class CXModel(mesa.Model):
             self._staff_digital(bool(self.levers.digital_channel))
         # the burn-in holds the customer base: size.customers are active at week 0
         p = self._params(self.shock, burn_in=not apply_events)
-        self._step_params = p
         self.org_graph.weight = p.tie_weight
         with self._timed("culture"):
             self._culture(p)
@@ -391,9 +403,10 @@ class CXModel(mesa.Model):
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
                             self.chain_quality(), p.service)
         levers = self.colleague_levers()
-        u_push, u_fit = rng.random((2, m))
+        u_push, u_fit, u_accept = rng.random((3, m))
         con.sold = selling.sales(con.colleague, levers["sales_incentive"],
-                                 levers["pay_alignment"], u_push, u_fit, self.scenario.selling)
+                                 levers["pay_alignment"], u_push, u_fit, u_accept,
+                                 self.scenario.selling)
         self.contacts = con
 
     def _perception(self, p: params.StepParams) -> np.ndarray:
@@ -446,7 +459,7 @@ class CXModel(mesa.Model):
         leavers = int(np.count_nonzero(self.colleagues.left))
         levers = self.colleague_levers()
         cost = metrics.weekly_cost(sc, lv, levers, self.pay_multiple, con.by_channel(), leavers,
-                                   acquisitions, revenue)
+                                   acquisitions, revenue, sales)
         self.cumulative_profit += revenue - cost
         quality = self.process.quality
         col, team = self.colleagues, self.org.team
@@ -458,8 +471,8 @@ class CXModel(mesa.Model):
             con.satisfaction, team[con.colleague], col.engagement, team, begging=control)
         self.measured_nps.append(measured.nps)
         front = self.frontline_mask
-        p = self._step_params.engagement
-        asked_pressure = float(p.productivity_pressure[front].mean()) if front.any() else 0.0
+        asked_pressure = float(levers["productivity_pressure"][front].mean()) if front.any() \
+            else 0.0
         empowerment = float(levers["empowerment"][front].mean()) if front.any() else 0.0
         unit_control = float(control[team[front]].mean()) if front.any() else 0.0
         self.management.review(measured.nps, measured.unit_nps, _unit_mean(

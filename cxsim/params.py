@@ -18,9 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .constants import CHANNELS, CROSS_TEAM, WITHIN_TEAM
-from .scenario import Levers, Scenario, ServiceFailure
-from .scopes import colleague_levers
+from .constants import CHANNELS, CROSS_TEAM, NEUTRAL, WITHIN_TEAM
+from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ServiceFailure
 
 
 class CultureParams(NamedTuple):
@@ -54,6 +53,7 @@ class EngagementParams(NamedTuple):
     cx_metrics_weight: np.ndarray
     pay_alignment: np.ndarray
     co_creation: np.ndarray
+    control: np.ndarray
     headroom_pressure_loss: float
     training: np.ndarray
     training_cost_headroom: float
@@ -157,6 +157,7 @@ class CustomerParams(NamedTuple):
     image_wom: float
     image_advertising: float
     self_congruity: float
+    congruity_centre: float
     bandwidth: float
     promise: np.ndarray
     brand: np.ndarray
@@ -221,16 +222,16 @@ def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray,
 def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
                       control: np.ndarray) -> EngagementParams:
     """Engagement weights and each colleague's levers; the unit manager's `control` (c,)
-    tightens the productivity pressure a colleague is asked to work under."""
+    tightens the pressure a colleague is asked to work under, after any softening by CX
+    metrics (a manager chasing scores is itself the CX-metrics regime gone wrong)."""
     cu = sc.culture
-    pressure = colleague["productivity_pressure"]
     return EngagementParams(
         rate=cu.engagement_rate, peers=cu.engagement_peers, base=cu.engagement_base,
         w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
         w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
         w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
         empowerment=colleague["empowerment"],
-        productivity_pressure=pressure + control * (1.0 - pressure),
+        productivity_pressure=colleague["productivity_pressure"], control=control,
         cx_metrics_weight=colleague["cx_metrics_weight"],
         pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],
         headroom_pressure_loss=cu.headroom_pressure_loss, training=colleague["training"],
@@ -265,7 +266,8 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         misselling_trust_loss=sc.selling.misselling_trust_loss)
 
 
-def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> CustomerParams:
+def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False,
+                    congruity_centre: float = NEUTRAL) -> CustomerParams:
     """The customer record; in the burn-in nobody adopts and nobody churns (`build`)."""
     pe, wm, ch, mo = sc.perception, sc.word_of_mouth, sc.churn, sc.money
     hold = 0.0 if burn_in else 1.0
@@ -288,7 +290,8 @@ def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> Customer
         promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
         image_wom=sc.image.wom_weight,
         image_advertising=sc.image.advertising_weight * lv.advertising,
-        self_congruity=sc.image.self_congruity, bandwidth=sc.service.homophily_bandwidth,
+        self_congruity=sc.image.self_congruity, congruity_centre=congruity_centre,
+        bandwidth=sc.service.homophily_bandwidth,
         promise=np.array(sc.brand.promised()), brand=np.array(sc.brand.personality))
 
 
@@ -313,7 +316,8 @@ def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
           shock: ServiceFailure | None = None,
           colleague: dict[str, np.ndarray] | None = None,
-          control: np.ndarray | None = None, burn_in: bool = False) -> StepParams:
+          control: np.ndarray | None = None, burn_in: bool = False,
+          congruity_centre: float = NEUTRAL) -> StepParams:
     """Every record of a step from the scenario, the levers in force and the current shock.
 
     Parameters
@@ -333,6 +337,9 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         company-wide levers for everyone.
     control : (c,) float, optional
         The control of each colleague's unit manager (`management`); default: none.
+    congruity_centre : float
+        The market's mean similarity between customers and their image of the brand at week 0
+        (`self_congruity` is centred on it).
     burn_in : bool
         A burn-in week: the customer base is held (adoption and churn hazards are zero, so
         `size.customers` are the active customers at week 0) while attitudes, word of mouth,
@@ -340,7 +347,7 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
     """
     n = len(is_leader)
     if colleague is None:
-        colleague = colleague_levers(lv, [], n)
+        colleague = {name: np.full(n, float(getattr(lv, name))) for name in SCOPABLE_LEVERS}
     if control is None:
         control = np.zeros(n)
     return StepParams(
@@ -354,7 +361,7 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
                                 mirror_rate=sc.culture.mirror_rate,
                                 capacity=sc.service.capacity),
-        customer=customer_params(sc, lv, burn_in),
+        customer=customer_params(sc, lv, burn_in, congruity_centre),
         staff=staff_params(sc, lv),
         learning=learning_params(sc, lv),
         tie_weight=tie_weights(edge_kind, sc, lv.silo))

@@ -138,8 +138,10 @@ def speaker(status, ltr, u, p):
 
 def self_congruity(image, personality, p):
     """Pull of a brand image like oneself (Sirgy 1982): exp(self_congruity x (similarity of
-    image and personality - 0.5)); multiplies adoption, divides churn. Rows of (.., d)."""
-    return np.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+    image and personality - congruity_centre)), centred on the market's mean similarity at
+    the start; multiplies adoption, divides churn. Rows of (.., d)."""
+    return np.exp(p.self_congruity * (similarity(image, personality, p.bandwidth)
+                                      - p.congruity_centre))
 
 
 def adoption_hazard(share_pos, share_neg, churned, congruity, p):
@@ -316,6 +318,7 @@ def engagement_step(col, org, p, out):
         Receives the new engagement, 0..1.
     """
     asked = p.productivity_pressure * (1 - p.cx_metrics_weight)
+    asked = asked + p.control * (1 - asked)  # the unit manager's control, on top
     f = col.pressure + p.habit_rate * (asked - col.pressure)
     room = p.empowerment * (1 - p.headroom_pressure_loss * f) * (
         1 - p.training_cost_headroom * p.training)

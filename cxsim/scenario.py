@@ -334,7 +334,7 @@ class Image(_Section):
     self_congruity: float = _f(
         1.0, "Preference for brands like oneself: log-change of the adoption hazard (and, "
         "reversed, of churn) per unit of similarity between one's personality and one's "
-        "image of the brand, around 0.5", ge=0, le=10)
+        "image of the brand, around the market's mean similarity at the start", ge=0, le=10)
     initial_spread: float = _f(
         0.1, "Spread (sd) of customers' brand images around the promise at the start",
         ge=0, le=1)
@@ -345,10 +345,12 @@ class Selling(_Section):
     push only what fits when pay is tied to customer outcomes (`levers.pay_alignment`)."""
 
     push_rate: Unit = _f(
-        0.3, "Share of contacts at which a colleague paid wholly on sales pushes a product")
+        0.3, "Share of contacts at which a colleague paid wholly on sales offers a product")
+    acceptance: Unit = _f(0.25, "Share of offers the customer takes")
     fit_share: Unit = _f(
-        0.5, "Share of pushed products that fit the customer when pay is not tied to customer "
-        "outcomes (pay alignment makes staff push only what fits)")
+        0.5, "Share of offered products that fit the customer (staff paid on customer "
+        "outcomes hold back, with the chance of their pay alignment, an offer that does not)")
+    commission: Unit = _f(0.1, "Share of a sale's revenue paid to the colleague as commission")
     misselling_trust_loss: Unit = _f(
         0.3, "Share of trust a customer loses on finding, at their next contact, that a "
         "product they were sold does not fit them")
@@ -440,6 +442,7 @@ class Money(_Section):
     digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
     acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
     sale_value: float = _f(60.0, "Revenue of one product sold at a contact (one-off)", ge=0)
+    advertising_cost: float = _f(5000.0, "Weekly cost of advertising at full reach", ge=0)
 
 
 #: levers that act through each colleague, so they can be set for part of the organisation

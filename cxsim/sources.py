@@ -241,6 +241,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
         "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "
         "ch. on gaming; Fisher & Kordupleski 2019); value assumption"),
     "selling.push_rate": ("share of contacts", A),
+    "selling.acceptance": (
+        "share of offers", "assumption (cross-sell offers at service contacts convert in the "
+        "tens of per cent, not most of the time)"),
+    "selling.commission": ("share of sale revenue", A),
     "selling.fit_share": (
         "share of pushed products", "study (sign): sales incentives lead to unsuitable sales "
         "(UK payment protection insurance mis-selling, FCA 2017; Wells Fargo 2016 accounts, "
@@ -268,6 +272,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "money.acquisition_cost": ("money per acquisition", A),
     "money.currency": ("ISO 4217 code", RUN),
     "money.sale_value": ("money per sale", A + " (illustrative)"),
+    "money.advertising_cost": ("money per week", A + " (illustrative)"),
 }
 
 

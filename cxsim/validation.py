@@ -214,10 +214,12 @@ def read_state(model: Any) -> dict[str, Any]:
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
+        "sales": float(np.count_nonzero(model.contacts.sold)),
         "levers": {"training": float(per["training"].mean()),
                    "pay_alignment": float(per["pay_alignment"].mean()),
                    "co_creation": float(per["co_creation"].mean()),
                    "board_cx_role": float(lv.board_cx_role),
+                   "advertising": float(lv.advertising),
                    "digital_channel": float(lv.digital_channel)},
     }
 
@@ -269,6 +271,7 @@ class Probe:
         row = {f"contacts_{c}": float(by_ch[i]) for i, c in enumerate(CHANNELS)}
         row.update(s["levers"])
         row.update(leavers=float(np.count_nonzero(s["left"])), pay_units=s["pay_units"],
+                   sales=s["sales"],
                    n_colleagues=float(s["n_colleagues"]),
                    churned_value=float(s["value"][s["churned"]].sum()))
         self.weekly.append(row)

@@ -174,7 +174,8 @@ def test_engagement_step(warm_model):
     col.overload[:] = rng.random(m.org.n) * 0.5
     p = step_params(m, training=0.5)
     org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
-    run_both("engagement_step", col, org, p.engagement._replace(training_cost_headroom=0.3),
+    run_both("engagement_step", col, org, p.engagement._replace(
+        training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5),
              np.zeros(m.org.n))
 
 
