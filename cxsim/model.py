@@ -49,7 +49,7 @@ from .networks import (
     chain_matrix,
     service_graph,
 )
-from .reference import colleague_feedback, similarity
+from .reference import chain_quality, colleague_feedback, similarity
 from .scenario import Scenario, ServiceFailure
 from .scenario import load_scenario as _load
 from .state import (
@@ -208,7 +208,8 @@ class CXModel(mesa.Model):
         self.process = Process(quality=quality, quality0=quality.copy(), chain=chain,
                                department_step=np.array(
                                    [steps.index(d) if d in steps else -1
-                                    for d in org.department_names], np.int64))
+                                    for d in org.department_names], np.int64),
+                               effective=quality.copy())
         self.org_graph = Graph(org.indptr, org.indices, weight=np.empty(0))
         self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
@@ -232,7 +233,7 @@ class CXModel(mesa.Model):
         ch = DIGITAL if on else CONTACT_CENTRE
         self.org.channel[self.digital_staff] = ch
         self.colleagues.channel[self.digital_staff] = ch
-        self.pools = population.service_pools(self.org)
+        self.pools = population.service_pools(self.org, self.colleagues.vacant)
         self._digital_on = on
 
     def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
@@ -249,9 +250,12 @@ class CXModel(mesa.Model):
         return similarity(self.colleagues.personality, np.array(self.scenario.brand.personality),
                           self.scenario.service.homophily_bandwidth)
 
-    def chain_quality(self) -> np.ndarray:
-        """Quality of each channel's process chain: the product of its steps' qualities."""
-        return np.prod(np.where(self.process.chain, self.process.quality[None, :], 1.0), axis=1)
+    def chain_quality(self, handoff_success: float | None = None) -> np.ndarray:
+        """Quality of each channel's process chain (3,): the product of what its steps deliver
+        this week, times the chance each hand-off between departments works (silos)."""
+        if handoff_success is None:
+            handoff_success = 1.0 - self.scenario.process.handoff_failure * self.levers.silo
+        return chain_quality(self.process.effective, self.process.chain, handoff_success)
 
     # -- events ----------------------------------------------------------------------------------
     @property
@@ -277,6 +281,7 @@ class CXModel(mesa.Model):
             if key.startswith("process."):
                 s = self.process_steps.index(key.split(".", 1)[1])
                 self.process.quality[s] = self.process.quality0[s] = float(value)
+                self.process.effective[s] = float(value)  # the department moves it from here
             else:
                 setattr(self.levers, key.removeprefix("levers."), value)
 
@@ -317,7 +322,8 @@ class CXModel(mesa.Model):
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
         p = self._params(self.shock)
-        self.org_graph.weight = p.tie_weight
+        # a vacant post influences nobody (its ties carry no weight until the hire starts)
+        self.org_graph.weight = p.tie_weight * (self.colleagues.vacant[self.org.indices] == 0)
         with self._timed("culture"):
             self._culture(p)
         with self._timed("service"):
@@ -347,15 +353,16 @@ class CXModel(mesa.Model):
         """2. Who contacts the company, through which channel, who serves them, how it goes."""
         rng, cus, col = self.rng, self.customers, self.colleagues
         u = rng.random(out=self.draws.contact)
-        customer = self.engine.select_contacts(cus.status, u, p.contact.rate)
+        customer = self.engine.select_contacts(cus.status, cus.pending, u, p.contact)
         m = len(customer)
         con = Contacts.empty(m)
         con.customer = customer
-        draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m))
+        draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m),
+                             resolve=rng.random(m))
         self.engine.assign_contacts(con.arrays(), cus.arrays(), col.arrays(),
                                     self.pools.arrays(), draws.arrays(), p.contact)
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
-                            self.chain_quality(), p.service)
+                            self.chain_quality(p.handoff_success), p.service, p.resolution)
         self.contacts = con
 
     def _perception(self, p: params.StepParams) -> np.ndarray:
@@ -383,15 +390,20 @@ class CXModel(mesa.Model):
         self.customers.swap_stories()
 
     def _staff(self, p: params.StepParams) -> None:
-        """6. Colleagues leave; posts are refilled by hires (for fit, from the catchment)."""
-        rng, n = self.rng, self.org.n
+        """6. Colleagues leave; posts stay vacant for weeks, then hires start (for fit, from
+        the catchment); the pools of who serves are rebuilt when a vacancy opens or closes."""
+        rng, n, col = self.rng, self.org.n, self.colleagues
         u_leave = rng.random(n)
         hire_noise = rng.standard_normal((n, 5))
         hire_customer = population.hire_sources(self.org, self.catchments, self.social.n,
                                                 rng.random(n))
-        draws = StaffDraws(u_leave, hire_noise, hire_customer)
-        self.engine.staff(self.colleagues.arrays(), draws.arrays(), self.customers.arrays(),
-                          p.staff)
+        vacancy = population.vacancy_weeks(self.org, self.scenario.staff.vacancy_weeks,
+                                           rng.random(n))
+        draws = StaffDraws(u_leave, hire_noise, hire_customer, vacancy)
+        was_filled = col.vacant == 0
+        self.engine.staff(col.arrays(), draws.arrays(), self.customers.arrays(), p.staff)
+        if not np.array_equal(was_filled, col.vacant == 0):
+            self.pools = population.service_pools(self.org, col.vacant)
 
     def _learning(self, complaint: np.ndarray, p: params.StepParams) -> None:
         """7. Complaints improve the process steps behind the channels that drew them."""
@@ -411,10 +423,12 @@ class CXModel(mesa.Model):
         quality = self.process.quality
         col, team = self.colleagues, self.org.team
         last = self.customers.last_colleague
+        filled = col.vacant == 0  # the pulse asks the people in post
         measured = self.surveys.week(
             self.customers.status, self.customers.ltr,
             lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
-            con.satisfaction, team[con.colleague], col.engagement, team)
+            con.satisfaction, team[con.colleague], col.engagement[filled], team[filled])
+        fcr, failure_demand = metrics.resolution_figures(con)
         self.measured_nps.append(measured.nps)
         result = metrics.StepResult(
             step=self.t, figures=fig, satisfaction=con.satisfaction, revenue=revenue, cost=cost,
@@ -423,7 +437,7 @@ class CXModel(mesa.Model):
             process_quality=float(quality.mean()) if len(quality) else 1.0,
             shock=float(self.shock.severity) if self.shock is not None else 0.0,
             productivity_pressure=lv.productivity_pressure, empowerment=lv.empowerment,
-            measured=measured)
+            measured=measured, first_contact_resolution=fcr, failure_demand=failure_demand)
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 
