@@ -137,9 +137,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "service.capacity": ("contacts per colleague per week", A),
     "service.preference_spread": ("lognormal sigma", A),
     "service.fcr_intercept": (
-        "log-odds", "calibration: first-contact resolution about 70-75% at the default levers "
-        "(SQM Group: the average call centre resolves 72% of calls first time, 70-79% 'good'; "
-        "sqmgroup.com FCR benchmark 2022)"),
+        "log-odds", "calibration: first_contact_resolution band (SQM Group 2022: the average "
+        "call centre resolves 72% of calls first time, 70-79% 'good'); the slopes are "
+        "assumptions"),
     "service.fcr_skill": ("log-odds per unit skill", A),
     "service.fcr_headroom": ("log-odds per unit headroom", A),
     "service.fcr_process": ("log-odds per unit chain quality", A),
