@@ -875,20 +875,6 @@ def _sum_chunks(counts, sums, units, fig):
 # -- 6. staff -----------------------------------------------------------------------------------
 
 @njit(cache=True)
-def team_engagement(engagement, team):
-    """Mean engagement of each team (teams numbered 0..max)."""
-    n_teams = team.max() + 1
-    total = np.zeros(n_teams)
-    count = np.zeros(n_teams)
-    for i in range(engagement.shape[0]):
-        total[team[i]] += engagement[i]
-        count[team[i]] += 1.0
-    for t in range(n_teams):
-        total[t] = total[t] / count[t] if count[t] > 0 else 0.0
-    return total
-
-
-@njit(cache=True)
 def filled_team_engagement(engagement, team, vacant):
     """Mean engagement of the filled posts of each team (teams numbered 0..max; 0 for a team
     with none)."""

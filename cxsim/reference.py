@@ -659,13 +659,6 @@ def customer_figures(cus, col, p, fig):
 
 # -- 6. staff -----------------------------------------------------------------------------------
 
-def team_engagement(engagement, team):
-    """Mean engagement of each team (teams numbered 0..max; 0 for an empty team)."""
-    count = np.bincount(team)
-    total = np.bincount(team, weights=engagement)
-    return np.divide(total, count, out=np.zeros(len(count)), where=count > 0)
-
-
 def filled_team_engagement(engagement, team, vacant):
     """Mean engagement of the filled posts of each team (0 for a team with none)."""
     filled = vacant == 0

@@ -31,7 +31,7 @@ RTOL, ATOL = 1e-12, 1e-12
 RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_probability",
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
-         "attrition_probability", "hire_trait", "team_engagement", "skill_level",
+         "attrition_probability", "hire_trait", "skill_level",
          "resolution_probability", "delivered_quality", "filled_team_engagement")
 
 
@@ -390,3 +390,17 @@ def test_select_contacts():
     chosen = np.zeros(5000, bool)
     chosen[k] = True
     assert chosen[active & (pending > 0)].mean() > 2 * chosen[active & (pending == 0)].mean()
+
+
+def test_filled_team_engagement():
+    rng = np.random.default_rng(2)
+    team = rng.integers(0, 7, 300)
+    team[:7] = np.arange(7)
+    engagement = rng.random(300)
+    vacant = np.where(rng.random(300) < 0.3, 2, 0).astype(np.int64)
+    vacant[team == 6] = 3  # a team with every post vacant
+    k = kernels.filled_team_engagement(engagement, team, vacant)
+    close(k, reference.filled_team_engagement(engagement, team, vacant))
+    filled = vacant == 0
+    assert k[0] == pytest.approx(engagement[(team == 0) & filled].mean())
+    assert k[6] == 0.0
