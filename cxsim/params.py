@@ -61,11 +61,13 @@ class EngagementParams(NamedTuple):
 
 
 class ContactParams(NamedTuple):
-    """Who contacts the company and who serves them."""
+    """Who contacts the company and who serves them; `recontact` is the weekly contact chance
+    of a customer whose issue is still open."""
 
     rate: float
     relationship: float
     digital_on: bool
+    recontact: float
 
 
 class ServiceParams(NamedTuple):
@@ -87,6 +89,24 @@ class ServiceParams(NamedTuple):
     shock_share: float
     shock_channel: int
     shock_severity: float
+
+
+class ResolutionParams(NamedTuple):
+    """Whether a contact resolves the issue (first-contact resolution), what an unresolved or
+    repeat contact costs the experience, and the learning curve of skill with tenure."""
+
+    fcr_intercept: float
+    fcr_skill: float
+    fcr_headroom: float
+    fcr_process: float
+    fcr_pressure: float
+    fcr_overload: float
+    fcr_repeat: float
+    unresolved_penalty: float
+    repeat_penalty: float
+    persistence: float
+    new_hire_skill: float
+    skill_weeks: float
 
 
 class PerceptionParams(NamedTuple):
@@ -113,6 +133,7 @@ class FeedbackParams(NamedTuple):
     complaint_threshold: float
     mirror_rate: float
     capacity: float
+    digital_effort: float
 
 
 class CustomerParams(NamedTuple):
@@ -175,10 +196,17 @@ class StaffParams(NamedTuple):
 
 
 class LearningParams(NamedTuple):
+    """Learning from complaints (`across`: the share that crosses the silo to the step's
+    department) and the internal service each department delivers."""
+
     intensity: float
     learning_rate: float
     decay: float
     engagement_lift: float
+    across: float
+    internal_engagement: float
+    internal_overload: float
+    backoffice_capacity: float
 
 
 class StepParams(NamedTuple):
@@ -188,12 +216,14 @@ class StepParams(NamedTuple):
     engagement: EngagementParams
     contact: ContactParams
     service: ServiceParams
+    resolution: ResolutionParams
     perception: PerceptionParams
     feedback: FeedbackParams
     customer: CustomerParams
     staff: StaffParams
     learning: LearningParams
     tie_weight: np.ndarray
+    handoff_success: float
 
 
 def tie_weights(edge_kind: np.ndarray, sc: Scenario, silo: float) -> np.ndarray:
@@ -253,6 +283,16 @@ def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> Se
         shock_severity=shock.severity if shock else 0.0)
 
 
+def resolution_params(sc: Scenario) -> ResolutionParams:
+    se, st = sc.service, sc.staff
+    return ResolutionParams(
+        fcr_intercept=se.fcr_intercept, fcr_skill=se.fcr_skill, fcr_headroom=se.fcr_headroom,
+        fcr_process=se.fcr_process, fcr_pressure=se.fcr_pressure,
+        fcr_overload=se.fcr_overload, fcr_repeat=se.fcr_repeat,
+        unresolved_penalty=se.unresolved_penalty, repeat_penalty=se.repeat_penalty,
+        persistence=se.persistence, new_hire_skill=st.new_hire_skill, skill_weeks=st.skill_weeks)
+
+
 def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
     pe = sc.perception
     return PerceptionParams(
@@ -306,11 +346,16 @@ def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
 
 def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
     """Learning from complaints runs at the intensity of complaints-first management, plus what
-    co-creation with the front line adds."""
+    co-creation with the front line adds; complaints reach the steps' departments through the
+    silos, which hold back a share `silo_learning` at full silo."""
     pr = sc.process
     intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
     return LearningParams(intensity=intensity, learning_rate=pr.learning_rate, decay=pr.decay,
-                          engagement_lift=pr.engagement_lift)
+                          engagement_lift=pr.engagement_lift,
+                          across=1.0 - pr.silo_learning * lv.silo,
+                          internal_engagement=pr.internal_engagement,
+                          internal_overload=pr.internal_overload,
+                          backoffice_capacity=pr.backoffice_capacity)
 
 
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
@@ -355,13 +400,17 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         engagement=engagement_params(sc, colleague, control),
         contact=ContactParams(rate=sc.service.contact_rate,
                               relationship=sc.service.relationship,
-                              digital_on=bool(lv.digital_channel)),
+                              digital_on=bool(lv.digital_channel),
+                              recontact=sc.service.recontact_rate),
         service=service_params(sc, lv, shock),
+        resolution=resolution_params(sc),
         perception=perception_params(sc, lv),
         feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
                                 mirror_rate=sc.culture.mirror_rate,
-                                capacity=sc.service.capacity),
+                                capacity=sc.service.capacity,
+                                digital_effort=1.0 - sc.service.digital_self_service),
         customer=customer_params(sc, lv, burn_in, congruity_centre),
         staff=staff_params(sc, lv),
         learning=learning_params(sc, lv),
-        tie_weight=tie_weights(edge_kind, sc, lv.silo))
+        tie_weight=tie_weights(edge_kind, sc, lv.silo),
+        handoff_success=1.0 - sc.process.handoff_failure * lv.silo)

@@ -165,6 +165,21 @@ class Process(_Section):
     decay: Unit = _f(0.002, "Weekly drift of process quality back toward its starting value")
     co_creation_learning: Unit = _f(0.5, "Learning from co-creation relative to complaints-first")
     engagement_lift: Unit = _f(0.02, "Engagement lift of colleagues involved in fixing complaints")
+    internal_engagement: float = _f(
+        0.3, "Change of a step's delivered quality per unit of its department's mean engagement "
+        "above 0.5 (internal service quality)", ge=0, le=5)
+    internal_overload: float = _f(
+        0.3, "Loss of a step's delivered quality per unit of its department's overload (cases "
+        "beyond capacity, as a share of capacity)", ge=0, le=5)
+    backoffice_capacity: float = _f(
+        150.0, "Cases (contacts whose channel runs through the step) a back-office colleague "
+        "handles per week without overload", gt=0, le=100_000)
+    handoff_failure: Unit = _f(
+        0.05, "Chance a hand-off between departments fails at full silo (each step of a chain "
+        "is one hand-off)")
+    silo_learning: Unit = _f(
+        0.5, "Share of learning from complaints lost at full silo (complaints reach the step's "
+        "owner in another department)")
 
 
 class Social(_Section):
@@ -251,6 +266,34 @@ class Service(_Section):
     preference_spread: float = _f(
         0.5, "Spread of customers' channel preferences around the mean (lognormal sigma)",
         ge=0, le=3)
+    fcr_intercept: float = _f(
+        -2.1, "First-contact resolution: log-odds with every factor at zero", ge=-20, le=20)
+    fcr_skill: float = _f(2.0, "First-contact resolution: log-odds per unit of skill", ge=0,
+                          le=20)
+    fcr_headroom: float = _f(2.0, "First-contact resolution: log-odds per unit of headroom",
+                             ge=0, le=20)
+    fcr_process: float = _f(
+        2.0, "First-contact resolution: log-odds per unit of process-chain quality", ge=0,
+        le=20)
+    fcr_pressure: float = _f(
+        2.0, "First-contact resolution: log-odds lost per unit of felt productivity pressure "
+        "(contacts cut short)", ge=0, le=20)
+    fcr_overload: float = _f(
+        2.0, "First-contact resolution: log-odds lost as the share of a colleague's contacts "
+        "handled beyond capacity (overload / (1 + overload)) goes from 0 to 1", ge=0, le=20)
+    fcr_repeat: float = _f(
+        0.3, "First-contact resolution: log-odds lost per earlier failed attempt at the same "
+        "issue (what is left is harder)", ge=0, le=20)
+    unresolved_penalty: Unit = _f(
+        0.1, "Experience lost when a contact leaves the customer's issue unresolved")
+    repeat_penalty: Unit = _f(
+        0.05, "Experience lost per earlier failed attempt: a repeat contact starts annoyed")
+    persistence: Unit = _f(
+        0.7, "Chance a customer whose contact failed keeps chasing the issue (else gives up on "
+        "it, unresolved)")
+    recontact_rate: Unit = _f(
+        0.5, "Weekly chance a customer whose issue is still open contacts the company again "
+        "(failure demand)")
 
 
 class Perception(_Section):
@@ -387,6 +430,15 @@ class Staff(_Section):
         150.0, "Mean tenure (weeks) of colleagues at the start (exponential)", ge=0, le=5_000)
     hire_fit_noise: Unit = _f(
         0.25, "Personality spread of a hire for fit, relative to the labour market's")
+    new_hire_skill: Unit = _f(
+        0.55, "Skill of a new hire relative to an experienced colleague (learning curve start)")
+    skill_weeks: float = _f(
+        13.0, "Weeks of tenure in which a new hire closes 63% of the skill gap (exponential "
+        "learning curve)", gt=0, le=520)
+    vacancy_weeks: float = _f(
+        5.0, "Mean weeks a post of a leaver stays vacant before the hire starts (geometric; "
+        "below 1: refilled at once); leaders' and managers' posts are covered at once",
+        ge=0, le=104)
 
 
 class Measurement(_Section):

@@ -113,7 +113,9 @@ def test_measured_figures_track_the_true_ones():
     noisy.run()
     assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
     assert (ts["csat_measured"] - ts["csat"]).abs().mean() < 3.0
-    assert (ts["engagement_measured"] - ts["engagement"]).abs().mean() < 0.03
+    # a pulse of a few dozen colleagues: within its own margin of error (95%) most weeks
+    eng_err = (ts["engagement_measured"] - ts["engagement"]).abs()
+    assert (eng_err < ts["engagement_margin"]).mean() >= 0.7, (eng_err, ts["engagement_margin"])
 
 
 def test_bernoulli_indices_include_each_index_with_its_chance():
