@@ -23,9 +23,9 @@ from typing import Any
 import solara
 
 from ..scenario import Levers, builtin_scenarios
-from . import charts, draw
+from . import charts
 from .session import SPEEDS, Session, Snapshot, get_session, load_storyboard, prebuild
-from .widgets import VegaView
+from .widgets import NetworkMap, VegaView
 
 DEFAULT_SCENARIO = os.environ.get("CXSIM_SCENARIO", "baseline")
 DEFAULT_CUSTOMERS = int(os.environ.get("CXSIM_CUSTOMERS", "2000"))
@@ -288,11 +288,16 @@ def Pictures(session: Session, snap: Snapshot) -> None:
     with solara.Div(classes=["cx-curves"]):
         for key, _title, spec, data in charts.panel_specs(snap):
             Chart(spec, data, classes=[f"cx-curve-{key}"])
-    model = session.model
-    if model is not None and snap.network is not None:
-        lay = draw.layout_of(model)
-        spec, data = charts.network_spec(snap, lay, model.org.role[lay.col_idx])
-        Chart(spec, data, classes=["cx-network"])
+    if snap.map_layout is not None and snap.network is not None:
+        NetworkPanel(snap)
+
+
+@solara.component
+def NetworkPanel(snap: Snapshot) -> solara.Element:
+    """The network map: positions sent once per model, then each week only what changed."""
+    with solara.Div(classes=["cx-box", "cx-network"]) as div:
+        NetworkMap.element(map_layout=snap.map_layout.to_json(), week_frame=snap.network)
+    return div
 
 
 def _new_session() -> Session:

@@ -33,7 +33,10 @@ from ..scenario import (
     SetEvent,
     load_scenario,
 )
+from .network import frame_of, map_of
 
+#: the burn-in cache the dashboard's models are forked from (`cxsim serve --no-cache`: "0")
+CACHE: bool = os.environ.get("CXSIM_CACHE", "1") != "0"
 #: a saved model (`cxsim serve --state FILE`) that the start-up model continues from, and a
 #: reset to the start-up settings returns to
 STATE = os.environ.get("CXSIM_STATE") or None
@@ -83,11 +86,12 @@ class Snapshot:
     fired: tuple[tuple[int, str, str | None], ...]  # (step, label, caption)
     planned: tuple[PlannedEvent, ...]
     captions: dict[int, str]
-    network: dict[str, np.ndarray] | None
+    network: Any  # network.MapFrame of this week, None while building
     error: str | None = None
     compare: str | None = None  # the scenario run beside, in lock step
     currency: str = "£"  # symbol of the scenario's money
     series_b: dict[str, tuple[float, ...]] | None = None
+    map_layout: Any = None  # network.MapLayout of the running model (positions, sent once)
 
     @property
     def weeks(self) -> tuple[int, ...]:
@@ -404,7 +408,7 @@ class Session:
         fired: tuple[tuple[int, str, str | None], ...] = ()
         kpis: dict[str, float] = {}
         levers: dict[str, float | bool] = {}
-        network = None
+        network = map_layout = None
         week = 0
         if m is not None and not building:
             week = int(m.t)
@@ -414,7 +418,8 @@ class Session:
                           else float(getattr(lv, n))) for n in LEVER_NAMES}
             fired = tuple((t, _fired_label(what), self._caption_for(t, what))
                           for t, what in m.events_log)
-            network = network_state(m)
+            map_layout = map_of(m)
+            network = frame_of(m, map_layout, week)
         return Snapshot(
             version=self._version, week=week,
             scenario=sc.name if sc is not None else name, scenario_source=name,
@@ -423,7 +428,8 @@ class Session:
             speed=self._speed, kpis=kpis,
             series={k: tuple(v) for k, v in self._series.items()} if not building else {},
             levers=levers, fired=fired, planned=planned, captions=dict(self.captions),
-            network=network, error=self._error, currency=currency_symbol(sc),
+            network=network, map_layout=map_layout, error=self._error,
+            currency=currency_symbol(sc),
             compare=self._sc_b_name() if not building else None,
             series_b={k: tuple(v) for k, v in self._series_b.items()}
             if self.model_b is not None and not building else None)
@@ -451,18 +457,6 @@ def _matches(ev: Any, what: str) -> bool:
     return what.startswith("set ")
 
 
-def network_state(model: Any) -> dict[str, np.ndarray]:
-    """The network view's colours, copied for the drawn sample (a few hundred nodes)."""
-    from .draw import layout_of, segments
-
-    lay = layout_of(model)
-    return {
-        "fit": np.asarray(model.brand_fit())[lay.col_idx].astype(float).copy(),
-        "status": np.asarray(model.customers.status)[lay.cus_idx].copy(),
-        "segment": segments(np.asarray(model.customers.ltr)[lay.cus_idx]).copy(),
-    }
-
-
 def series_of(model: Any) -> dict[str, list[float]]:
     """The curves of a new model: week 0 only, or every week so far for a loaded one."""
     past = model.timeseries() if model.t else None
@@ -485,13 +479,12 @@ def _from_state(sc: Scenario, seed: int) -> Any:
 
 
 def _build_model(sc: Scenario, seed: int) -> Any:
-    from ..model import CXModel
-    from .draw import layout_of
+    from ..cache import start_model
 
     model = _from_state(sc, seed) if STATE else None
-    if model is None:
-        model = CXModel(sc, seed=seed)
-    layout_of(model)  # the network layout too, so the first snapshot does not wait for it
+    if model is None:  # forked from the burn-in cache: at 100k the burn-in is most of a build
+        model, _ = start_model(sc, seed, cache=CACHE, create_agents="lazy")
+    map_of(model)  # the network map too, so the first snapshot does not wait for it
     return model
 
 

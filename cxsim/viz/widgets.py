@@ -18,3 +18,55 @@ class VegaView(v.VuetifyTemplate):
     template_file = str(Path(__file__).resolve().parent / "vue" / "vega_view.vue")
     spec = traitlets.Dict().tag(sync=True)
     datasets = traitlets.Dict().tag(sync=True)
+
+
+class NetworkMap(v.VuetifyTemplate):
+    """The network map on a canvas (see vue/network_map.vue and `cxsim.viz.network`).
+
+    `map_layout` (positions, roles, ties) is sent once; `frame` carries one week as a delta from
+    what this widget sent before (`network.frame_delta`), so a week costs a few kilobytes. A
+    view that missed a delta (mounted late, reconnected) asks for everything again (`resend`).
+    """
+
+    template_file = str(Path(__file__).resolve().parent / "vue" / "network_map.vue")
+    map_layout = traitlets.Dict().tag(sync=True)
+    frame = traitlets.Dict().tag(sync=True)
+    has_image = traitlets.Bool(False).tag(sync=True)
+    #: the week to show (a network.MapFrame; not synced: `show` sends its delta)
+    week_frame = traitlets.Any(None)
+
+    def __init__(self, **kwargs):
+        self._shown = None  # the MapFrame this widget last sent
+        self._latest = None
+        self._seq = 0
+        super().__init__(**kwargs)
+        if self._latest is None and self.week_frame is not None:
+            self.show(self.week_frame)
+
+    def show(self, frame) -> None:
+        """Send `frame` as the change from what was last sent (nothing if nothing changed)."""
+        from .network import frame_delta
+
+        self._latest = frame
+        if frame is None or frame is self._shown:
+            return
+        delta = frame_delta(frame, self._shown)
+        self._seq += 1
+        delta["seq"], delta["base"] = self._seq, self._seq - 1
+        self._shown = frame
+        self.has_image = frame.img is not None
+        self.frame = delta
+
+    @traitlets.observe("week_frame")
+    def _new_frame(self, change) -> None:
+        self.show(change["new"])
+
+    @traitlets.observe("map_layout")
+    def _new_layout(self, _change) -> None:
+        self._shown = None  # another model: its first frame goes whole
+
+    def vue_resend(self, _data=None) -> None:
+        """The view lost track (it saw a delta whose base it never had): send everything."""
+        self._shown = None
+        if self._latest is not None:
+            self.show(self._latest)
