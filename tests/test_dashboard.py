@@ -475,3 +475,62 @@ def test_stress_clicks_and_drags_while_playing(server, chromium):
     for bad in ("Traceback", "Error", "Exception"):
         assert bad not in log, f"server log has {bad}: {log[-2000:]}"
     assert not rec.external
+
+
+MAP_PIXELS = """() => { const c = document.querySelector('.cx-map canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const out = new Uint32Array(d.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = (d[4*i] << 16) | (d[4*i+1] << 8) | d[4*i+2];
+  window.__cxMap = window.__cxMap || [];
+  window.__cxMap.push(out);
+  return out.length; }"""
+MAP_CHANGED = """() => { const [a, b] = window.__cxMap.slice(-2); let n = 0;
+  for (let i = 0; i < a.length; i++) n += a[i] !== b[i];
+  return n / a.length; }"""
+
+
+def map_data(page) -> dict:
+    return page.locator(".cx-map").first.evaluate("e => Object.assign({}, e.dataset)")
+
+
+def map_settled(page, week: int) -> dict:
+    """The map's data once it shows `week` and its lines have finished growing."""
+    return wait_until(page, lambda: map_data(page),
+                      lambda d: d.get("week") == str(week) and d.get("animating") == "no")
+
+
+def test_network_map_shows_contacts_word_of_mouth_and_a_crisis(server, chromium):
+    """Change visible at a glance: each week redraws the contacts and word of mouth (a few
+    percent of the map's pixels change), and a service failure turns the contact lines red."""
+    ctx, page, rec = open_page(chromium, server.url)
+    try:
+        w0 = week(page)
+        d0 = map_settled(page, w0)
+        assert page.locator(".cx-map-mode-image").count() == 0  # no brand image in this model
+        assert "a sample of" in text(page, ".cx-map-summary")
+        calm = []
+        for k in (1, 2):
+            page.evaluate(MAP_PIXELS)
+            page.locator(".cx-step-button").click()
+            d = map_settled(page, w0 + k)
+            page.evaluate(MAP_PIXELS)
+            changed = page.evaluate(MAP_CHANGED)
+            assert changed >= 0.01, f"only {changed:.2%} of the map changed in a week"
+            assert int(d["contacts"]) > 0 and int(d["womGood"]) + int(d["womBad"]) > 0
+            assert int(d["draws"]) > int(d0["draws"])
+            calm.append(int(d["bad"]) / int(d["contacts"]))
+        page.locator(".cx-event-failure").first.click()
+        wait_until(page, lambda: text(page, ".cx-events-log"), lambda s: "service failure" in s)
+        page.locator(".cx-step-button").click()
+        d = map_settled(page, w0 + 3)
+        crisis = int(d["bad"]) / int(d["contacts"])
+        assert crisis > max(calm) + 0.15, f"bad contacts {calm} -> {crisis}"
+        page.locator(".cx-network").first.screenshot(path=str(IMG / "network-map.png"))
+        # a reload shows the same week's map (sent whole to the new page)
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_selector(".cx-map", timeout=60_000)
+        again = map_settled(page, w0 + 3)
+        assert again["contacts"] == d["contacts"] and again["bad"] == d["bad"]
+    finally:
+        ctx.close()
+    assert not rec.external

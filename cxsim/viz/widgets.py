@@ -62,8 +62,9 @@ class NetworkMap(v.VuetifyTemplate):
         self.show(change["new"])
 
     @traitlets.observe("map_layout")
-    def _new_layout(self, _change) -> None:
-        self._shown = None  # another model: its first frame goes whole
+    def _new_layout(self, change) -> None:
+        if change["old"]:  # another model (not the first layout): its next frame goes whole
+            self._shown = None
 
     def vue_resend(self, _data=None) -> None:
         """The view lost track (it saw a delta whose base it never had): send everything."""
