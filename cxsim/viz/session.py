@@ -33,6 +33,7 @@ from ..scenario import (
     SetEvent,
     load_scenario,
 )
+from . import profile
 from .network import frame_of, map_of
 
 #: the burn-in cache the dashboard's models are forked from (`cxsim serve --no-cache`: "0")
@@ -339,9 +340,10 @@ class Session:
                     for kind in events:
                         self._apply_event(kind)
                     if stepping:
-                        self.model.step()
-                        if self.model_b is not None:
-                            self.model_b.step()
+                        with profile.timed("step"):
+                            self.model.step()
+                            if self.model_b is not None:
+                                self.model_b.step()
                         self._record()
                 self._error = None
             except Exception:  # keep the session alive; show the error on the page
@@ -392,7 +394,8 @@ class Session:
                 self._series_b[name].append(float(kb.get(name, np.nan)))
 
     def _publish(self, building: bool = False) -> None:
-        snap = self._make_snapshot(building=building or self.model is None)
+        with profile.timed("snapshot"):
+            snap = self._make_snapshot(building=building or self.model is None)
         with self._cond:
             self._snapshot = snap
             self._cond.notify_all()
@@ -498,6 +501,13 @@ def prebuild(scenario: str, customers: int, seed: int) -> None:
     Why: at 100,000 customers a model takes several seconds to build; the facilitator starts
     the server before the room arrives, so the first page should not pay for it.
     """
+    # the modules the build needs are imported here, before the thread starts: imported by
+    # the thread while the first page renders, pandas was once seen half-initialised by
+    # solara's render ("partially initialized module 'pandas' has no attribute 'DataFrame'")
+    import pandas  # noqa: F401
+
+    from .. import cache, checkpoint, model  # noqa: F401
+
     sc = build_scenario(scenario, customers)
     fut: Future = Future()
     with _PREBUILT_LOCK:
@@ -505,7 +515,8 @@ def prebuild(scenario: str, customers: int, seed: int) -> None:
 
     def work() -> None:
         try:
-            fut.set_result(_build_model(sc, int(seed)))
+            with profile.timed("prebuild"):
+                fut.set_result(_build_model(sc, int(seed)))
         except Exception as exc:  # the session builds its own and reports the error
             fut.set_exception(exc)
 

@@ -7,17 +7,50 @@ debounce, which alone broke the 200 ms budget from a click to redrawn curves.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ipyvuetify as v
 import traitlets
 
 
+class Opaque:
+    """A value handed to a widget through an element's props without reacton walking it.
+
+    Why: on every render reacton walks (and copies) every dict and list in every element's
+    props, looking for child elements; the four charts' specs and rows and the network map's
+    layout made that most of a week's server time (about 150 ms of 175 ms measured at load 9).
+    Equal only to a wrapper of the very same object, so an unchanged spec is not sent again.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+
 class VegaView(v.VuetifyTemplate):
-    """`spec`: a Vega-Lite spec whose changing data are named sources; `datasets`: their rows."""
+    """`spec`: a Vega-Lite spec whose changing data are named sources; `datasets`: their rows.
+    Give them as `spec_in` / `data_in` (`Opaque`) from a component."""
 
     template_file = str(Path(__file__).resolve().parent / "vue" / "vega_view.vue")
     spec = traitlets.Dict().tag(sync=True)
     datasets = traitlets.Dict().tag(sync=True)
+    spec_in = traitlets.Any(None)
+    data_in = traitlets.Any(None)
+
+    @traitlets.observe("spec_in")
+    def _spec_in(self, change) -> None:
+        self.spec = change["new"].value
+
+    @traitlets.observe("data_in")
+    def _data_in(self, change) -> None:
+        self.datasets = change["new"].value
 
 
 class NetworkMap(v.VuetifyTemplate):
@@ -30,6 +63,7 @@ class NetworkMap(v.VuetifyTemplate):
 
     template_file = str(Path(__file__).resolve().parent / "vue" / "network_map.vue")
     map_layout = traitlets.Dict().tag(sync=True)
+    layout_in = traitlets.Any(None)  # an Opaque of the layout's JSON (see Opaque)
     frame = traitlets.Dict().tag(sync=True)
     has_image = traitlets.Bool(False).tag(sync=True)
     #: the week to show (a network.MapFrame; not synced: `show` sends its delta)
@@ -56,6 +90,10 @@ class NetworkMap(v.VuetifyTemplate):
         self._shown = frame
         self.has_image = frame.img is not None
         self.frame = delta
+
+    @traitlets.observe("layout_in")
+    def _layout_in(self, change) -> None:
+        self.map_layout = change["new"].value
 
     @traitlets.observe("week_frame")
     def _new_frame(self, change) -> None:
