@@ -269,3 +269,26 @@ def test_serve_refuses_a_file_that_is_not_a_saved_model(tmp_path):
     res = CliRunner().invoke(app, ["serve", "--state", str(bad)])
     assert res.exit_code == 2
     assert "--state" in res.output and "not a cxsim state file" in res.output
+
+
+def test_dashboard_models_fork_from_the_burn_in_cache(tmp_path, monkeypatch):
+    """The page's model comes from the burn-in cache (the first page at 100k no longer waits
+    for a burn-in run before), with the same numbers as a model built from scratch, and with
+    Mesa's agent views made on first use."""
+    from cxsim.model import CXModel
+    from cxsim.viz import session as sess
+
+    monkeypatch.setattr(sess, "CACHE", str(tmp_path))
+    monkeypatch.setattr(sess, "STATE", None)
+    sc = load_scenario("baseline").with_overrides(
+        {"size.customers": 600, "size.prospects": 300, "size.colleagues": 40, "burn_in": 4})
+    first = sess._build_model(sc, 9)
+    assert len(list(tmp_path.glob("*.cxstate"))) == 1  # built once, saved
+    second = sess._build_model(sc, 9)  # forked from the saved state
+    fresh = CXModel(sc, seed=9, create_agents=False)
+    for m in (first, second, fresh):
+        m.run(3)
+    for k in ("nps", "engagement", "active_customers", "profit"):
+        assert first.kpis[k] == second.kpis[k] == fresh.kpis[k], k
+    assert len(second.agents) == sc.size.customers + sc.size.prospects + second.org.n
+    assert second._viz_map is not None  # the network map is ready with the model
