@@ -295,6 +295,14 @@ def check_layout(page, size: str) -> None:
         "els => els.filter(e => e.textContent.trim()).map("
         "e => parseFloat(getComputedStyle(e).fontSize))")
     assert sizes and min(sizes) >= 14, f"{size}: chart text down to {min(sizes)} px"
+    # no chart text spills out of its chart (a long event label once pushed titles off screen)
+    spills = page.locator(".cx-chart").evaluate_all(
+        "els => els.flatMap(c => { const r = c.getBoundingClientRect();"
+        " return [...c.querySelectorAll('svg.marks text')].filter(t => t.textContent.trim())"
+        ".map(t => [t.textContent, t.getBoundingClientRect()])"
+        ".filter(([, b]) => b.left < r.left - 2 || b.right > r.right + 2)"
+        ".map(([s]) => s); })")
+    assert not spills, f"{size}: chart text outside its chart: {spills[:5]}"
     body = page.locator("body").inner_text()
     for dev in DEV_CONTROLS:
         assert dev.lower() not in body.lower(), f"{size}: developer control {dev!r} shown"

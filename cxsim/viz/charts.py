@@ -161,11 +161,15 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
         .encode(x=x, color=color),
     ]
-    mid = (xdom[0] + xdom[1]) / 2  # labels in the right half read leftwards, never clipped
-    for side, test, dx in (("left", f"datum.week <= {mid}", 4),
-                           ("right", f"datum.week > {mid}", -4)):
+    # labels in the right half read leftwards; each is cut (with an ellipsis) at the edge of
+    # the plot, so a long label near the middle never spills past the axis and shifts the chart
+    mid = (xdom[0] + xdom[1]) / 2
+    for side, test, dx, room in (
+            ("left", f"datum.week <= {mid}", 4, "width - scale('x', datum.week) - 6"),
+            ("right", f"datum.week > {mid}", -4, "scale('x', datum.week) - 6")):
         layers.append(alt.Chart(alt.NamedData("labels")).transform_filter(test).mark_text(
-            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold").encode(
+            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold",
+            limit=alt.expr(room)).encode(
             x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color))
     chart = alt.layer(*layers).properties(
         width="container", height=190,
