@@ -88,10 +88,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def net_env(tmp: Path) -> dict[str, str]:
+def net_env(tmp: Path, extra: str = "") -> dict[str, str]:
     hook = tmp / "nethook"
     hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(NET_HOOK)
+    (hook / "sitecustomize.py").write_text(NET_HOOK + extra)
     log = tmp / "net.log"
     log.touch()
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
@@ -101,9 +101,9 @@ def net_env(tmp: Path) -> dict[str, str]:
 class Server:
     """`cxsim serve` in its own process group, its output in a log file."""
 
-    def __init__(self, tmp: Path, name: str, *args: str):
+    def __init__(self, tmp: Path, name: str, *args: str, hook: str = ""):
         self.port = free_port()
-        self.env = {**os.environ, **net_env(tmp)}
+        self.env = {**os.environ, **net_env(tmp, hook)}
         self.net_log = Path(self.env["CXSIM_NET_LOG"])
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"serve-{name}.log"
@@ -542,3 +542,39 @@ def test_network_map_shows_contacts_word_of_mouth_and_a_crisis(server, chromium)
     finally:
         ctx.close()
     assert not rec.external
+
+
+# a stand-in for the perceived brand image "Model v2" will keep per customer (n x 5): the
+# running mean of the personalities each customer has met at contacts
+IMAGE_HOOK = """
+import cxsim.state as _state
+_state.CustomerState.image = property(lambda self: self.met_mean)
+"""
+
+
+def test_network_map_brand_image_mode_with_a_stand_in(tmp_path, chromium):
+    """Where customers hold an image of the brand, the map offers to colour them by its
+    distance from the intended brand; the switch redraws the customers at once."""
+    srv = Server(tmp_path, "image", "baseline", "--customers", "1000", hook=IMAGE_HOOK)
+    try:
+        ctx, page, rec = open_page(chromium, srv.url)
+        page.locator(".cx-step-button").click()
+        d = map_settled(page, 1)
+        assert d["mode"] == "attitude"
+        assert "from the brand" in text(page, ".cx-map-summary")
+        page.evaluate(MAP_PIXELS)
+        page.locator(".cx-map-mode-image").first.click()
+        wait_until(page, lambda: map_data(page)["mode"], lambda m: m == "image")
+        page.wait_for_timeout(100)  # the redraw is synchronous; one frame for the canvas
+        page.evaluate(MAP_PIXELS)
+        changed = page.evaluate(MAP_CHANGED)
+        assert changed >= 0.005, f"only {changed:.2%} of the map changed with the colouring"
+        assert "far from the brand" in text(page, ".cx-map-legend")
+        page.locator(".cx-network").first.screenshot(path=str(IMG / "network-map-image.png"))
+        page.locator(".cx-map-mode-attitude").first.click()
+        wait_until(page, lambda: map_data(page)["mode"], lambda m: m == "attitude")
+        ctx.close()
+        assert not rec.external
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log_path.read_text()
