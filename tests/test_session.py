@@ -292,3 +292,28 @@ def test_dashboard_models_fork_from_the_burn_in_cache(tmp_path, monkeypatch):
         assert first.kpis[k] == second.kpis[k] == fresh.kpis[k], k
     assert len(second.agents) == sc.size.customers + sc.size.prospects + second.org.n
     assert second._viz_map is not None  # the network map is ready with the model
+
+
+def test_charts_are_sent_only_the_rows_that_changed(session):
+    """A new week sends the new rows of each curve (and the one-row sources that changed),
+    not the whole series again; a view that asks gets everything."""
+    from cxsim.viz.widgets import Opaque, VegaView
+
+    snap = ready(session)
+    (_, _, spec, rows), *_ = charts.panel_specs(snap)
+    w = VegaView(spec_in=Opaque(spec), data_in=Opaque(rows))
+    assert w.patch["full"] and w.patch["replace"]["main"] == rows["main"]
+    session.step()
+    snap = until(session, lambda s: s.week == snap.week + 1, timeout=120)
+    (_, _, spec2, rows2), *_ = charts.panel_specs(snap)
+    w.data_in = Opaque(rows2)
+    p = w.patch
+    assert not p["full"] and (p["seq"], p["base"]) == (2, 1)
+    assert p["append"]["main"] == rows2["main"][-1:]  # one new week
+    assert set(p["replace"]) == {"last"}  # the marked last point moved; events unchanged
+    w.data_in = Opaque(rows2)  # the same rows again: nothing sent
+    assert w.patch["seq"] == 2
+    w.data_in = Opaque({**rows2, "main": rows2["main"][:1]})  # a reset: shorter, replaced
+    assert w.patch["replace"]["main"] == rows2["main"][:1]
+    w.vue_resend()
+    assert w.patch["full"] and w.patch["replace"]["main"] == rows2["main"][:1]

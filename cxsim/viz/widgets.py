@@ -35,14 +35,25 @@ class Opaque:
 
 
 class VegaView(v.VuetifyTemplate):
-    """`spec`: a Vega-Lite spec whose changing data are named sources; `datasets`: their rows.
-    Give them as `spec_in` / `data_in` (`Opaque`) from a component."""
+    """A Vega-Lite view fed only the rows that changed.
+
+    `spec`: a Vega-Lite spec whose changing data are named sources; the rows of each source
+    come as `data_in` (an `Opaque` dict name -> rows). Each change is sent as a `patch`: the
+    rows added at the end of a source (a new week) or the whole source where it changed
+    otherwise (the last point, a reset); a view that missed a patch asks for everything
+    (`resend`).
+    """
 
     template_file = str(Path(__file__).resolve().parent / "vue" / "vega_view.vue")
     spec = traitlets.Dict().tag(sync=True)
-    datasets = traitlets.Dict().tag(sync=True)
+    patch = traitlets.Dict().tag(sync=True)
     spec_in = traitlets.Any(None)
     data_in = traitlets.Any(None)
+
+    def __init__(self, **kwargs):
+        self._sent: dict[str, list] | None = None  # the rows this widget has sent
+        self._seq = 0
+        super().__init__(**kwargs)
 
     @traitlets.observe("spec_in")
     def _spec_in(self, change) -> None:
@@ -50,7 +61,40 @@ class VegaView(v.VuetifyTemplate):
 
     @traitlets.observe("data_in")
     def _data_in(self, change) -> None:
-        self.datasets = change["new"].value
+        self._send_rows(change["new"].value)
+
+    def _send_rows(self, datasets: dict[str, list]) -> None:
+        patch = rows_patch(datasets, self._sent)
+        if patch is None:
+            return
+        self._seq += 1
+        patch["seq"], patch["base"] = self._seq, self._seq - 1
+        self._sent = {k: list(v) for k, v in datasets.items()}
+        self.patch = patch
+
+    def vue_resend(self, _data=None) -> None:
+        """The view lost track (a patch whose base it never had): send every row again."""
+        if self.data_in is not None:
+            self._sent = None
+            self._send_rows(self.data_in.value)
+
+
+def rows_patch(new: dict[str, list], sent: dict[str, list] | None) -> dict | None:
+    """What turns the rows `sent` into `new`: {"full", "append": {name: rows}, "replace":
+    {name: rows}}; None when nothing changed."""
+    if sent is None:
+        return {"full": True, "append": {}, "replace": {k: list(v) for k, v in new.items()}}
+    append, replace = {}, {}
+    for name, rows in new.items():
+        old = sent.get(name)
+        if old is not None and len(rows) >= len(old) and rows[:len(old)] == old:
+            if len(rows) > len(old):
+                append[name] = rows[len(old):]
+        else:
+            replace[name] = list(rows)
+    if not append and not replace:
+        return None
+    return {"full": False, "append": append, "replace": replace}
 
 
 class NetworkMap(v.VuetifyTemplate):
