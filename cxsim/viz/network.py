@@ -13,7 +13,7 @@ the social network placed next to the store that serves them. Each week it draws
 - customers coloured by attitude (likelihood to recommend 0-10, on the NPS cuts), prospects as
   grey rings and churned customers as crosses; or, where the model has a perceived brand image
   per customer (``model.customers.image``, n x 5), by the distance of that image from the
-  intended brand (`image_distance`).
+  intended brand (`image_distance`, as the model's ``brand_image_distance`` measures it).
 
 The layout (`MapLayout`) is computed once per model and sent once; each week the session copies
 a `MapFrame` (a few kilobytes of small integer codes) and each page's widget sends only what
@@ -87,7 +87,7 @@ class MapFrame:
     week: int
     col: np.ndarray  # uint8 engagement 0..100 of each drawn colleague
     cus: np.ndarray  # uint8 attitude: 10 x LTR (0..100) for active, PROSPECT/CHURNED_CODE
-    img: np.ndarray | None  # uint8 100 x image distance (0..100) or None without images
+    img: np.ndarray | None  # uint8 100 x image distance (capped at 100) or None without images
     contacts: np.ndarray  # (m, 3) int32: drawn colleague, sampled customer, experience 0..100
     wom: np.ndarray  # (w, 3) int32: speaker, hearer (both sampled), +1 good / -1 bad
     summary: dict[str, float]
@@ -277,10 +277,10 @@ def _ties(net: Any, cus_idx: np.ndarray, local: np.ndarray, cluster: np.ndarray)
 
 
 def image_distance(image: np.ndarray, brand: np.ndarray) -> np.ndarray:
-    """Distance of each perceived brand image from the intended brand, 0..1 (root mean square
-    difference over the dimensions; both are on 0..1)."""
+    """Distance of each perceived brand image from the intended brand: the Euclidean distance
+    of the two personality vectors, as the model's `brand_image_distance` measures it."""
     diff = np.asarray(image, float) - brand[None, :]
-    return np.sqrt(np.mean(diff * diff, axis=1))
+    return np.sqrt(np.sum(diff * diff, axis=1))
 
 
 def frame_of(model: Any, lay: MapLayout, week: int) -> MapFrame:
@@ -315,7 +315,7 @@ def frame_of(model: Any, lay: MapLayout, week: int) -> MapFrame:
     if img is not None:
         act = status == ACTIVE
         summary["image_distance"] = round(float(dist[act].mean()) if act.any() else 0.0, 3)
-        for k in ("image_distance", "brand_clarity"):  # the company-wide figures, if any
+        for k in ("brand_image_distance", "brand_image_spread"):  # the company's, if any
             v = getattr(model, "kpis", {}).get(k)
             if v is not None and np.isfinite(v):
                 summary[f"{k}_all"] = round(float(v), 3)
