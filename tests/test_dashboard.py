@@ -25,6 +25,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from cxsim.viz.app import SLIDERS
+
 CHROMIUM = os.environ.get("CXSIM_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -288,7 +290,7 @@ def check_layout(page, size: str) -> None:
     for b in boxes(page, ".cx-lever .v-slider"):  # slider tracks keep a usable length
         assert b["width"] >= 120, f"{size}: a slider track collapsed to {b['width']} px"
     values = page.locator(".cx-lever-value").all()
-    assert len(values) == 11 and all(v.is_visible() for v in values)
+    assert len(values) == len(SLIDERS) and all(v.is_visible() for v in values)
     assert px(page, ".cx-step") >= 32 and px(page, ".cx-kpi-value") >= 32
     assert px(page, ".cx-lever-label") >= 16
     sizes = page.locator(".cx-chart svg.marks text").evaluate_all(

@@ -40,6 +40,8 @@ SLIDERS = (
     ("productivity_pressure", "Productivity pressure"),
     ("cx_metrics_weight", "CX metrics weight"),
     ("pay_alignment", "Pay aligned to CX"),
+    ("sales_incentive", "Pay on sales"),
+    ("score_chasing", "Managers chase scores"),
     ("training", "Training"),
     ("co_creation", "Co-creation"),
     ("complaints_first", "Complaints first"),
@@ -117,9 +119,10 @@ def kpi_tiles(snap: Snapshot, s: dict | None = None) -> list[tuple[str, str, str
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f}%"
 
-    nps, prof = last("nps"), last("profit")
+    nps, moe, prof = last("nps_measured"), last("nps_margin"), last("profit")
+    survey = "-" if nps is None else f"{nps:+.0f}" + (f" ±{moe:.0f}" if moe is not None else "")
     return [
-        ("nps", "NPS", "-" if nps is None else f"{nps:+.0f}"),
+        ("nps", "NPS (survey)", survey),
         ("engagement", "Engagement", pct(last("engagement"))),
         ("active_customers", "Active customers",
          "-" if last("active_customers") is None else f"{last('active_customers'):,.0f}"),

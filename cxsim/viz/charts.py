@@ -75,8 +75,10 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
     mag = 10 ** math.floor(math.log10(max(profit0, 1.0)))
     p_hi = max(1000.0, mag * math.ceil(2 * profit0 / mag))
     panels = [
-        ("nps", "NPS (promoters − detractors, points)", [list(s.get("nps", ()))],
-         _domain(s.get("nps", ()), -50, 50, 25), "+d", ""),
+        ("nps", "NPS as the survey measures it (points)",
+         [list(s.get("nps", ())), list(s.get("nps_measured", ()))],
+         _domain(tuple(s.get("nps", ())) + tuple(s.get("nps_measured", ())), -50, 50, 25),
+         "+d", "thin: true NPS (model only)"),
         ("engagement", "Colleague engagement (%)",
          [[100 * v for v in s.get("engagement", ())]], (0, 100), "d", ""),
         ("active_customers", "Active customers",
@@ -92,14 +94,15 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
     b = snap.series_b
     transforms = {"nps": list, "engagement": lambda v: [100 * x for x in v],
                   "active_customers": list, "profit": moving_average}
+    shown_b = {"nps": "nps_measured"}  # the other run's thick line: what its company sees
     out = []
     for key, title, lines, ydom, fmt, note in panels:
-        line_b = transforms[key](b.get(key, ())) if b else None
+        line_b = transforms[key](b.get(shown_b.get(key, key), ())) if b else None
         if line_b:
             ydom = [min(ydom[0], _domain(line_b, ydom[0], ydom[1], 25)[0]),
                     max(ydom[1], _domain(line_b, ydom[0], ydom[1], 25)[1])]
-            note = f"orange dashed: {snap.compare}, same seed" + ("; thin: each week"
-                                                                  if note else "")
+            note = f"orange dashed: {snap.compare}, same seed" + (
+                "; " + note.split(";")[0].split(" (")[0] if note else "")
         spec = curve_template(title, len(lines), tuple(ydom), xdom, fmt, note)
         main = lines[-1]
         datasets = {

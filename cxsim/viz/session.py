@@ -43,10 +43,11 @@ CACHE: bool = os.environ.get("CXSIM_CACHE", "1") != "0"
 STATE = os.environ.get("CXSIM_STATE") or None
 
 # the figures kept per week for the curves (copied from model.kpis after each step)
-SERIES = ("nps", "engagement", "active_customers", "profit", "cumulative_profit",
-          "brand_alignment", "staff_attrition", "prospects")
+SERIES = ("nps", "nps_measured", "nps_margin", "engagement", "active_customers", "profit",
+          "cumulative_profit", "brand_alignment", "staff_attrition", "prospects")
 LEVER_NAMES = ("leadership_commitment", "empowerment", "productivity_pressure",
-               "cx_metrics_weight", "pay_alignment", "training", "co_creation",
+               "cx_metrics_weight", "pay_alignment", "sales_incentive", "score_chasing",
+               "training", "co_creation",
                "complaints_first", "silo", "hiring_for_fit", "social_amplification",
                "board_cx_role", "digital_channel")
 EVENT_KINDS = {
