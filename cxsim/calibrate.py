@@ -406,11 +406,12 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
                     scheduler: str | None = None, restart: bool = False,
                     on_start: Callable[[int], None] | None = None,
                     on_generation: Callable[[Generation], None] | None = None,
-                    max_generations: int | None = None) -> Result:
+                    max_generations: int | None = None, client: Any = None) -> Result:
     """Run (or resume) the fit in `out`, then write every output file.
 
-    `max_generations` stops after that many new generations (a test's interruption); the
-    settings' generations and budget still bound the whole fit.
+    `max_generations` stops after that many new generations; the settings' generations and
+    budget still bound the whole fit. `client`: a Dask client to use (and leave open), e.g.
+    one shared by many calibrations; by default one is made from `workers` or `scheduler`.
     """
     from .experiments.sweep import make_client
 
@@ -424,7 +425,8 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
     done = _finished_generations(db) if resume else 0
     if on_start:
         on_start(done)
-    client = make_client(workers, scheduler)
+    own_client = client is None
+    client = make_client(workers, scheduler) if own_client else client
     import pyabc  # noqa: F401 - imported first: it installs its log handler on import
 
     handler = _Progress(on_generation)
@@ -461,7 +463,8 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
         for h in old_handlers:
             logger.addHandler(h)
         logger.setLevel(old_level)
-        _close(client, scheduler)
+        if own_client:
+            _close(client, scheduler)
     res = Result(posterior, predictive, generations, done, time.perf_counter() - t0, total,
                  _stop_reason(problem, generations, total))
     write_outputs(out, problem, res)
@@ -563,6 +566,54 @@ def run_predictive(problem: Problem, posterior: pd.DataFrame, client: Any) -> pd
     return pd.DataFrame(rows)
 
 
+def synthetic_targets(sc: Scenario, values: dict[str, float], metrics: list[str],
+                      seed: int, reps: int = 8, engine: str = "numba") -> list[Target]:
+    """A synthetic client made from known parameter values: the figures of one run (the
+    client's year) as targets, each with the sd of that figure over `reps` other seeds (the
+    noise a real client's figure carries), for recovery tests and benchmarks."""
+    probe = [Target(m, 0.0, 1.0) for m in metrics]
+    base = sc.to_dict()
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps + 1)]
+    runs = pd.DataFrame([simulate(base, values, probe, s, engine) for s in seeds])
+    from .targets import SD_FLOOR
+
+    out = []
+    for m in metrics:
+        x = runs[m].to_numpy(float)
+        floor = SD_FLOOR[m][0]
+        out.append(Target(m, float(x[0]), max(float(np.std(x[1:], ddof=1)), floor)))
+    return out
+
+
+def recover(scenario: str, truth: dict[str, float], metrics: list[str], params: str,
+            seed: int, out: str | Path, settings: Settings | None = None, workers: int = 1,
+            scheduler: str | None = None, reps: int = 8, client: Any = None) -> pd.DataFrame:
+    """Recovery check: a synthetic client from `truth`, calibrated; the parameter table with
+    the true values and whether each lies inside its 90% interval.
+
+    Run it before fitting a real client: a parameter the targets cannot recover from a
+    synthetic client will not be learnt from the real one either.
+    """
+    from .targets import write_targets
+
+    out = Path(out)
+    sc = load_scenario(scenario)
+    targets = synthetic_targets(calibration_scenario(sc), truth, metrics, seed, reps)
+    out.mkdir(parents=True, exist_ok=True)
+    write_targets(out / "synthetic_targets.csv", targets)
+    settings = settings or Settings()
+    settings.seed = seed
+    problem = make_problem(scenario, out / "synthetic_targets.csv", params, settings)
+    res = run_calibration(problem, out / "fit", workers, scheduler, client=client)
+    table = parameter_table(problem, res.posterior)
+    table["truth"] = [truth[k] for k in table["parameter"]]
+    table["inside"] = (table["ci90_low"] <= table["truth"]) & (table["truth"]
+                                                              <= table["ci90_high"])
+    table["simulations"] = res.total_simulations
+    table["wall_s"] = res.wall_s
+    return table
+
+
 # -- reading the fit ----------------------------------------------------------------------------
 
 def parameter_table(problem: Problem, posterior: pd.DataFrame) -> pd.DataFrame:
@@ -632,6 +683,11 @@ def report_markdown(problem: Problem, res: Result, params: pd.DataFrame,
              "Euclidean norm of the misses in units of each target's sd."
              + (f" Final tolerance {last['epsilon']:.3g}, last acceptance rate "
                 f"{last['acceptance_rate']:.1%}." if last is not None else ""), ""]
+    if last is not None and last["epsilon"] > UNREACHABLE_SD * math.sqrt(len(problem.targets)):
+        lines += [f"> **The fit is still loose:** the last tolerance ({last['epsilon']:.3g}) "
+                  f"lets particles miss every target by more than {UNREACHABLE_SD:g} sd. A "
+                  "target marked not reached may be reached with more simulations: run the "
+                  "same command with a larger --budget or --generations to resume.", ""]
     if res.resumed_from:
         lines += [f"Resumed from generation {res.resumed_from} of the history in this "
                   "folder.", ""]

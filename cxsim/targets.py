@@ -332,5 +332,17 @@ def targets_frame(targets: list[Target]) -> pd.DataFrame:
                          for t in targets])
 
 
+def write_targets(path: str | os.PathLike, targets: list[Target]) -> None:
+    """Write targets as a targets file (metric,value,sd[,week]), atomically."""
+    from .io import write_text
+
+    weekly = any(t.week is not None for t in targets)
+    lines = ["metric,value,sd" + (",week" if weekly else "")]
+    for t in targets:
+        row = f"{t.metric},{t.value!r},{t.sd!r}"
+        lines.append(row + (f",{'' if t.week is None else t.week}" if weekly else ""))
+    write_text(path, "\n".join(lines) + "\n")
+
+
 __all__ = ["ALIASES", "METRICS", "Metric", "Target", "TargetsError", "default_sd",
-           "load_targets", "statistics", "targets_frame"]
+           "load_targets", "statistics", "targets_frame", "write_targets"]
