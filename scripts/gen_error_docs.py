@@ -31,7 +31,9 @@ the message says where (exit code 1).
 This table is the test corpus of `tests/test_bad_input.py` (each row is a test) and is written
 by `scripts/gen_error_docs.py` from the real messages. Scenario rows are a file given to
 `cxsim run FILE`; `{base}` stands for `extends = "baseline"`. Spec rows are a sweep spec given
-to `cxsim sweep FILE`. Temporary paths are shown as `FILE` and `TMP`.
+to `cxsim sweep FILE`. Targets rows are a targets file given to `cxsim calibrate baseline
+--targets FILE --params levers.empowerment`; params rows the value of `--params` (with a good
+targets file). Temporary paths are shown as `FILE` and `TMP`.
 
 | case | kind | input | message |
 |---|---|---|---|
@@ -54,6 +56,7 @@ def main() -> None:
         line = next((ln for ln in output.splitlines() if ln.strip()), "")
         line = line.replace(str(tmp / "case" / "bad.toml"), "FILE")
         line = line.replace(str(tmp / "case" / "spec.toml"), "FILE")
+        line = line.replace(str(tmp / "case" / "targets.csv"), "FILE")
         line = line.replace(str(tmp / "case"), "TMP")
         line = re.sub(r"/tmp/[^ ']*", "TMP", line)
         if isinstance(given, bytes):
@@ -63,6 +66,8 @@ def main() -> None:
             shown = shown.strip()
         if kind == "spec" and len(shown) > 160:
             shown = "... " + shown.split("[vary]")[-1].strip() if "[vary]" in shown else shown
+        if kind == "params":
+            shown = f"--params {shown}"
         inp = f"<code>{_cell(shown if kind != 'cli' else 'cxsim ' + shown)}</code>"
         rows.append(f"| {name} | {kind} | {inp} | {_cell(line)} (exit {code}) |")
     DOC.write_text(HEAD + "\n".join(rows) + "\n", encoding="utf-8")

@@ -5,7 +5,10 @@ Each case is (id, kind, input, fragments). `kind` says how the input is given:
 - ``scenario``: the text of a scenario file, loaded by ``cxsim run FILE``; ``{base}`` is
   replaced by ``extends = "baseline"`` so one lever can be tried at a time;
 - ``spec``: the text of a sweep spec, loaded by ``cxsim sweep FILE``;
-- ``cli``: the arguments of a command line; ``{tmp}`` is a fresh folder, ``{file}`` a file in it.
+- ``cli``: the arguments of a command line; ``{tmp}`` is a fresh folder, ``{file}`` a file in it;
+- ``targets``: the text of a targets file, given to
+  ``cxsim calibrate baseline --targets FILE --params levers.empowerment``;
+- ``params``: the value of ``--params`` of ``cxsim calibrate baseline`` with a good targets file.
 
 The fragments must all appear in the one error line. `scripts/gen_error_docs.py` writes this
 table, with the real messages, to docs/errors.md.
@@ -176,6 +179,45 @@ CASES: list[tuple[str, str, str | bytes, list[str]]] = [
      SPEC.replace('"baseline"', '"basline"') + '[vary]\n"levers.silo" = [0.1]\n',
      ["scenario:", "did you mean 'baseline'?"]),
     ("spec broken TOML", "spec", "scenario = \n", ["broken TOML"]),
+    # -- calibration: targets files and parameters ---------------------------------------------
+    ("targets unknown metric", "targets", "metric,value,sd\nnpss,20,4\n",
+     ["metric = 'npss'", "did you mean 'nps'?", "targets.csv: row 2"]),
+    ("targets share given in percent points", "targets", "metric,value\nannual_churn,16\n",
+     ["row 2", "value = '16' for annual_churn", "outside 0 .. 1"]),
+    ("targets value not a number", "targets", "metric;value\r\nnps;high\r\n",
+     ["row 2", "value = 'high'", "not a number"]),
+    ("targets sd zero", "targets", "metric,value,sd\nnps,20,0\n",
+     ["row 2", "sd = '0'", "above 0"]),
+    ("targets figure twice", "targets", "metric,value\nnps,20\nnps_measured,22\n",
+     ["row 3", "nps is already given in row 2"]),
+    ("targets unknown column", "targets", "metric,value,region\nnps,20,north\n",
+     ["row 1 (header)", "unknown column 'region'", "metric, value, sd, week"]),
+    ("targets per unit", "targets", "unit,metric,value\nstore 1,nps,20\n",
+     ["unknown column 'unit'", "per-unit targets are not supported yet"]),
+    ("targets week of a yearly figure", "targets", "metric,value,week\nannual_churn,0.2,3\n",
+     ["row 2", "week = '3' given for annual_churn", "whole year"]),
+    ("targets week outside the year", "targets", "metric,value,week\nnps,20,52\n",
+     ["row 2", "week = '52'", "0 .. 51"]),
+    ("targets without a value column", "targets", "metric,sd\nnps,4\n",
+     ["row 1 (header)", "'value' is missing"]),
+    ("targets only a header", "targets", "metric,value\n", ["no targets"]),
+    ("targets not UTF-8", "targets", b"metric,value\nnps,2\xe90\n", ["not UTF-8 text"]),
+    ("params unknown field", "params", "levers.empowermnt",
+     ["--params", "'levers.empowermnt'", "did you mean 'levers.empowerment'?"]),
+    ("params not a number field", "params", "levers.board_cx_role",
+     ["--params: levers.board_cx_role is not a number field"]),
+    ("params without a finite range", "params", "money.salary",
+     ["money.salary has no finite range", "money.salary=LOW:HIGH"]),
+    ("params range outside the schema", "params", "levers.silo=0.2:1.5",
+     ["leaves the range of levers.silo", "allowed: 0 .. 1"]),
+    ("params range upside down", "params", "churn.base=0.01:0.001",
+     ["LOW = 0.01 must be below HIGH = 0.001"]),
+    ("calibrate with workers and a scheduler", "cli",
+     "calibrate baseline --targets {file} --params silo --out {tmp}/out --workers 2 "
+     "--scheduler tcp://127.0.0.1:1", ["--workers and --scheduler: give one"]),
+    ("compare posterior not a calibration", "cli",
+     "compare baseline culture_first --posterior {tmp} --out {tmp}/out",
+     ["--posterior", "holds no finished calibration"]),
 ]
 
 
@@ -190,7 +232,14 @@ def run_case(case: tuple, tmp: Path) -> tuple[int, str, Path]:
     _, kind, given, _ = case
     tmp.mkdir(parents=True, exist_ok=True)
     out = tmp / "out"
-    if kind in ("scenario", "spec"):
+    if kind in ("targets", "params"):
+        path = tmp / "targets.csv"
+        data = given if kind == "targets" else "metric,value,sd\nnps,20,4\n"
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        params = given if kind == "params" else "levers.empowerment"
+        args = ["calibrate", "baseline", "--targets", str(path), "--params", params,
+                "--out", str(out)]
+    elif kind in ("scenario", "spec"):
         path = tmp / ("bad.toml" if kind == "scenario" else "spec.toml")
         data = given.replace("{base}", 'extends = "baseline"') if isinstance(given, str) \
             else given
