@@ -200,7 +200,12 @@ def simulate(base: dict[str, Any], values: dict[str, float], targets: list[Targe
     sc = calibration_scenario(Scenario.model_validate(base), values)
     model = CXModel(sc, seed=seed, engine=engine, parallel=False, create_agents=False)
     model.run(sc.steps)
-    return statistics(model.timeseries(), targets, sc.n_colleagues)
+    units = None
+    if any(t.unit is not None for t in targets):
+        from .experiments.run import unit_table
+
+        units = unit_table(model)
+    return statistics(model.timeseries(), targets, sc.n_colleagues, units)
 
 
 @dataclass
@@ -275,7 +280,7 @@ def make_problem(scenario: str, targets: str | Path, params: str,
     ref = scenario if scenario in _builtin_names() and not Path(scenario).is_file() \
         else str(path.resolve())
     try:
-        tg = load_targets(targets, sc)
+        tg = load_targets(targets, sc, lambda: unit_labels(sc))
     except TargetsError as exc:
         raise CalibrationError(str(exc)) from None
     priors = parse_params(params)
@@ -292,6 +297,18 @@ def make_problem(scenario: str, targets: str | Path, params: str,
                                f"generations of {settings.population}; allowed: at least "
                                f"{2 * settings.population}")
     return Problem(sc, ref, Path(targets), tg, priors, settings)
+
+
+def unit_labels(sc: Scenario) -> list[str]:
+    """Labels of the front-line units a unit target may name: the org chart's team names, or
+    the team numbers of a generated organisation (as in units.csv)."""
+    from .constants import FRONTLINE
+    from .networks import build_organisation
+
+    org = build_organisation(sc, np.random.default_rng(0))
+    front = np.unique(org.team[org.role == FRONTLINE])
+    names = getattr(org, "team_names", None)
+    return [str(names[i]) if names is not None else str(int(i)) for i in front]
 
 
 def _builtin_names() -> set[str]:

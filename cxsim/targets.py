@@ -1,6 +1,6 @@
 """A client's figures to fit: `targets.csv` and the same figures computed from a model run.
 
-A targets file has the columns ``metric,value`` and optionally ``sd`` and ``week``::
+A targets file has the columns ``metric,value`` and optionally ``sd``, ``week`` and ``unit``::
 
     metric,value,sd
     nps,18,4
@@ -13,7 +13,9 @@ non-response and answer noise, never the true value), churn, staff attrition, ac
 margin and revenue from the company's books. A figure describes the client's last year: the
 model is compared over the ``calibration.weeks`` weeks after its burn-in (52 by default), the
 scenario's events left out (they are what-ifs, not the past). A row with a ``week`` gives the
-figure in that week of the year instead (weekly figures only).
+figure in that week of the year instead (weekly figures only); a row with a ``unit`` (a
+front-line team's label in the org chart, or its number in a generated organisation) gives the
+figure the unit's own customers and colleagues answer (measured NPS, CSAT, engagement).
 
 ``sd`` is the uncertainty of the client's figure (a survey's 95% margin of error is 1.96 sd);
 the calibration measures distance in these units. Left out, it is `default_sd`: the sampling
@@ -36,7 +38,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +90,9 @@ SD_FLOOR = {"nps": (2.0, 0.0), "csat": (1.0, 0.0), "engagement": (0.01, 0.0),
             "annual_churn": (0.005, 0.05), "staff_attrition": (0.005, 0.05),
             "active_customers": (1.0, 0.02), "margin": (0.01, 0.05), "revenue": (1.0, 0.05)}
 
-COLUMNS = ("metric", "value", "sd", "week")
+COLUMNS = ("metric", "value", "sd", "week", "unit")
+#: figures the surveys also give per unit
+UNIT_METRICS = ("nps", "csat", "engagement")
 
 
 class TargetsError(ValueError):
@@ -100,18 +104,21 @@ class TargetsError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """One figure to fit: metric, value, sd, and the week (None: the whole year)."""
+    """One figure to fit: metric, value, sd, the week (None: the whole year) and the unit
+    (None: the company)."""
 
     metric: str
     value: float
     sd: float
     week: int | None = None
     sd_given: bool = True
+    unit: str | None = None
 
     @property
     def key(self) -> str:
-        """The summary statistic's name: `nps`, or `nps@w12` for a week."""
-        return self.metric if self.week is None else f"{self.metric}@w{self.week}"
+        """The summary statistic's name: `nps`, `nps@w12` for a week, `nps@Leeds` for a unit."""
+        key = self.metric if self.unit is None else f"{self.metric}@{self.unit}"
+        return key if self.week is None else f"{key}@w{self.week}"
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -155,8 +162,7 @@ def read_rows(path: str | os.PathLike) -> tuple[list[dict[str, str]], str]:
     header = [h.strip().lower() for h in next(reader)]
     for h in header:
         if h not in COLUMNS:
-            hint = " (per-unit targets are not supported yet)" if h == "unit" else ""
-            raise TargetsError(f"{p}: row 1 (header): unknown column {h!r}{hint}; allowed: "
+            raise TargetsError(f"{p}: row 1 (header): unknown column {h!r}; allowed: "
                                f"{', '.join(COLUMNS)}")
     for need in ("metric", "value"):
         if need not in header:
@@ -175,7 +181,8 @@ def read_rows(path: str | os.PathLike) -> tuple[list[dict[str, str]], str]:
     return rows, delim
 
 
-def load_targets(path: str | os.PathLike, scenario: Scenario | None = None) -> list[Target]:
+def load_targets(path: str | os.PathLike, scenario: Scenario | None = None,
+                 units: Callable[[], list[str]] | None = None) -> list[Target]:
     """Read and check a targets file; TargetsError names the file, row and field.
 
     Parameters
@@ -185,12 +192,16 @@ def load_targets(path: str | os.PathLike, scenario: Scenario | None = None) -> l
     scenario : Scenario, optional
         Gives the calibration window (weeks a `week` may name) and the default sd of survey
         figures; without it, 52 weeks and the default measurement settings.
+    units : callable, optional
+        Gives the front-line units' labels a `unit` may name, called at the first unit row
+        (unchecked when None).
     """
     p = Path(path)
     rows, delim = read_rows(p)
     weeks = scenario.calibration.weeks if scenario is not None else 52
     out: list[Target] = []
     seen: dict[str, int] = {}
+    known_units: list[str] | None = None
     for i, row in enumerate(rows, start=2):
         if not row:
             continue
@@ -221,6 +232,19 @@ def load_targets(path: str | os.PathLike, scenario: Scenario | None = None) -> l
                 raise TargetsError(f"{where}: week = {row['week'].strip()!r}; allowed: a whole "
                                    f"number 0 .. {weeks - 1} (calibration.weeks = {weeks})")
             week = int(w)
+        unit = row.get("unit", "").strip() or None
+        if unit is not None:
+            if metric not in UNIT_METRICS:
+                raise TargetsError(f"{where}: unit = {unit!r} given for {metric}, a figure of "
+                                   f"the company only; allowed: unit only for "
+                                   f"{', '.join(UNIT_METRICS)}")
+            labels = known_units if known_units is not None else (
+                units() if units is not None else None)
+            known_units = labels
+            if labels is not None and unit not in labels:
+                shown = ", ".join(labels[:8]) + (", ..." if len(labels) > 8 else "")
+                raise TargetsError(f"{where}: unit = {unit!r} is not a front-line unit of the "
+                                   f"scenario's organisation; allowed: {shown}")
         sd_raw = row.get("sd", "").strip()
         if sd_raw:
             sd = _field(row, "sd", delim, where, share)
@@ -229,8 +253,8 @@ def load_targets(path: str | os.PathLike, scenario: Scenario | None = None) -> l
                                    f"the unit of {metric}: {m.unit}), or empty for the default")
             given = True
         else:
-            sd, given = default_sd(metric, value, scenario), False
-        t = Target(metric, value, sd, week, given)
+            sd, given = default_sd(metric, value, scenario, unit is not None), False
+        t = Target(metric, value, sd, week, given, unit)
         if t.key in seen:
             raise TargetsError(f"{where}: {t.key} is already given in row {seen[t.key]}; "
                                "allowed: each figure once")
@@ -259,8 +283,12 @@ def _field(row: Mapping[str, str], name: str, delim: str, where: str,
 
 # -- defaults -----------------------------------------------------------------------------------
 
-def default_sd(metric: str, value: float, scenario: Scenario | None = None) -> float:
+def default_sd(metric: str, value: float, scenario: Scenario | None = None,
+               unit: bool = False) -> float:
     """The sd of a figure given without one: survey sampling error of a year, with a floor.
+
+    A unit's figure (`unit`) gets twice the company's floor: fewer answers, and the model's
+    units are coarser than the client's.
 
     Survey figures: the standard error of a year of the scenario's survey (respondents from
     its response rates and sizes; NPS with the worst-case spread of answers, CSAT and
@@ -272,7 +300,7 @@ def default_sd(metric: str, value: float, scenario: Scenario | None = None) -> f
     sc = scenario if scenario is not None else _Sc()
     ms, weeks = sc.measurement, sc.calibration.weeks
     absolute, relative = SD_FLOOR[metric]
-    floor = max(absolute, relative * abs(value))
+    floor = max(absolute, relative * abs(value)) * (2.0 if unit else 1.0)
     if metric == "nps":
         n = max(1.0, ms.nps_response_rate * sc.size.customers * weeks)
         return max(floor, 100.0 / math.sqrt(n))
@@ -288,16 +316,24 @@ def default_sd(metric: str, value: float, scenario: Scenario | None = None) -> f
 
 # -- the same figures from a run ----------------------------------------------------------------
 
-def statistics(ts: pd.DataFrame, targets: list[Target], n_colleagues: int) -> dict[str, float]:
+def statistics(ts: pd.DataFrame, targets: list[Target], n_colleagues: int,
+               units: pd.DataFrame | None = None) -> dict[str, float]:
     """The figures of `targets` computed from a run's weekly time series (the year to fit).
 
     `ts` holds the calibration window's weeks (step 0..weeks-1); measured columns are used
-    for survey figures. A figure that cannot be computed (no answers) is nan.
+    for survey figures; `units` (the run's unit table, labelled) gives unit targets. A figure
+    that cannot be computed (no answers) is nan.
     """
     weeks = len(ts)
     out: dict[str, float] = {}
     for t in targets:
-        out[t.key] = _one(ts, t, n_colleagues, weeks)
+        if t.unit is None:
+            out[t.key] = _one(ts, t, n_colleagues, weeks)
+        else:
+            if units is None:
+                raise ValueError(f"{t.key}: a unit target needs the run's unit table")
+            u = units[units["unit"].astype(str) == t.unit].sort_values("step")
+            out[t.key] = _one(u.reset_index(drop=True), t, n_colleagues, weeks)
     return out
 
 
@@ -326,21 +362,24 @@ def _one(ts: pd.DataFrame, t: Target, n_colleagues: int, weeks: int) -> float:
 
 
 def targets_frame(targets: list[Target]) -> pd.DataFrame:
-    """The targets as a table (metric, week, key, value, sd, sd_given, unit)."""
-    return pd.DataFrame([{"key": t.key, "metric": t.metric, "week": t.week, "value": t.value,
-                          "sd": t.sd, "sd_given": t.sd_given, "unit": METRICS[t.metric].unit}
+    """The targets as a table (key, metric, unit, week, value, sd, sd_given, scale)."""
+    return pd.DataFrame([{"key": t.key, "metric": t.metric, "unit": t.unit, "week": t.week,
+                          "value": t.value,
+                          "sd": t.sd, "sd_given": t.sd_given, "scale": METRICS[t.metric].unit}
                          for t in targets])
 
 
 def write_targets(path: str | os.PathLike, targets: list[Target]) -> None:
-    """Write targets as a targets file (metric,value,sd[,week]), atomically."""
+    """Write targets as a targets file (metric,value,sd,week,unit), atomically."""
     from .io import write_text
 
-    weekly = any(t.week is not None for t in targets)
-    lines = ["metric,value,sd" + (",week" if weekly else "")]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["metric", "value", "sd", "week", "unit"])
     for t in targets:
-        row = f"{t.metric},{t.value!r},{t.sd!r}"
-        lines.append(row + (f",{'' if t.week is None else t.week}" if weekly else ""))
+        w.writerow([t.metric, repr(t.value), repr(t.sd), "" if t.week is None else t.week,
+                    t.unit or ""])
+    lines = [buf.getvalue().rstrip("\n")]
     write_text(path, "\n".join(lines) + "\n")
 
 

@@ -55,6 +55,24 @@ def test_aliases_and_weeks(tmp_path: Path) -> None:
     assert [x.key for x in t] == ["nps", "nps@w10", "annual_churn"]
 
 
+def test_unit_targets_are_checked_against_the_units(tmp_path: Path) -> None:
+    p = _write(tmp_path, "metric,value,sd,unit\nnps,20,4,\nnps,12,6,Leeds\ncsat,70,2,York\n")
+    t = load_targets(p, units=lambda: ["Leeds", "York"])
+    assert [x.key for x in t] == ["nps", "nps@Leeds", "csat@York"]
+    with pytest.raises(TargetsError, match="unit = 'York' is not a front-line unit"):
+        load_targets(p, units=lambda: ["Leeds"])
+
+
+def test_unit_statistics_read_that_units_rows() -> None:
+    ts = pd.DataFrame({"nps_measured": [10.0, 20.0]})
+    units = pd.DataFrame({"step": [0, 0, 1, 1], "unit": ["A", "B", "A", "B"],
+                          "nps_measured": [1.0, 50.0, 3.0, np.nan]})
+    s = statistics(ts, [Target("nps", 0, 1), Target("nps", 0, 1, unit="A"),
+                        Target("nps", 0, 1, unit="B"), Target("nps", 0, 1, week=1, unit="A")],
+                   10, units)
+    assert s == {"nps": 15.0, "nps@A": 2.0, "nps@B": 50.0, "nps@A@w1": 3.0}
+
+
 def test_default_sd_follows_the_survey_and_its_floor(tmp_path: Path) -> None:
     """No sd: a year of the scenario's survey, never below the floor; a smaller survey (fewer
     customers) knows its NPS less precisely."""
@@ -74,7 +92,7 @@ def test_default_sd_follows_the_survey_and_its_floor(tmp_path: Path) -> None:
     ("metric,value\n\nnps,abc\n", ["row 3", "value = 'abc'", "not a number"]),
     ("metric,value,sd\nnps,20,0\n", ["row 2", "sd = '0'", "above 0"]),
     ("metric,value,sd\nnps,20,4\nnps,22,4\n", ["row 3", "already given in row 2"]),
-    ("unit,metric,value\nstore 1,nps,20\n", ["row 1", "'unit'", "not supported yet"]),
+    ("unit,metric,value\nLeeds,margin,0.1\n", ["row 2", "unit = 'Leeds'", "company only"]),
     ("metric,value,week\nmargin,0.1,3\n", ["row 2", "week", "whole year"]),
     ("metric,value,week\nnps,20,60\n", ["row 2", "week = '60'", "0 .. 51"]),
     ("metric\nnps\n", ["row 1", "'value' is missing"]),
@@ -93,7 +111,8 @@ def test_bad_files_name_row_field_and_value(tmp_path: Path, text: str,
 
 
 def test_written_targets_load_back(tmp_path: Path) -> None:
-    t = [Target("nps", 21.5, 3.25), Target("engagement", 0.61, 0.02, week=4)]
+    t = [Target("nps", 21.5, 3.25), Target("engagement", 0.61, 0.02, week=4),
+         Target("csat", 70.0, 2.0, unit="Leeds, north")]
     write_targets(tmp_path / "t.csv", t)
     assert load_targets(tmp_path / "t.csv") == t
 
