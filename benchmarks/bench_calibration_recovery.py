@@ -126,7 +126,7 @@ def speed(args: argparse.Namespace) -> None:
         res = run_calibration(problem, tmp / f"w{workers}", workers)
         wall = time.perf_counter() - t0
         with sqlite3.connect(tmp / f"w{workers}" / "history.db") as con:
-            gens = con.execute("select t, samples, wall_time from populations where t >= 0"
+            gens = con.execute("select t, nr_samples, wall_time from populations where t >= 0"
                                ).fetchall()
         sims = sum(g[1] for g in gens)
         gen_s = sum(g[2] for g in gens)
