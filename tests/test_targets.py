@@ -172,3 +172,24 @@ def test_weighted_quantile_follows_weights() -> None:
     x = np.array([0.0, 1.0])
     assert weighted_quantile(x, np.array([0.9, 0.1]), 0.5) < 0.5
     assert weighted_quantile(x, np.array([0.1, 0.9]), 0.5) > 0.5
+
+
+def test_docs_list_every_metric_and_their_example_loads(tmp_path: Path) -> None:
+    """docs/calibration.md: a row per metric, every alias named, its example file valid."""
+    from cxsim.targets import ALIASES, METRICS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "calibration.md").read_text()
+    for name in METRICS:
+        assert f"| `{name}` |" in doc, name
+    for alias in ALIASES:
+        assert f"`{alias}`" in doc, alias
+    example = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    t = load_targets(_write(tmp_path, example))
+    assert len(t) == 6 and not t[-1].sd_given
+
+
+def test_example_client_targets_load() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "client_acme" / "targets.csv"
+    t = load_targets(path)
+    assert {x.metric for x in t} == {"nps", "csat", "engagement", "annual_churn",
+                                     "staff_attrition", "active_customers"}
