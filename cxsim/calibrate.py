@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -317,6 +318,22 @@ def _builtin_names() -> set[str]:
     return set(builtin_scenarios())
 
 
+class _CountingClient:
+    """The Dask client as pyABC's sampler sees it, counting the simulations it submits (for
+    progress within a long generation)."""
+
+    def __init__(self, client: Any):
+        self._client = client
+        self.submitted = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        self.submitted += 1
+        return self._client.submit(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 def _abcsmc(problem: Problem, client: Any) -> Any:
     """The pyABC set-up: uniform priors, sd-scaled Euclidean distance, the Dask sampler."""
     import pyabc
@@ -347,18 +364,38 @@ class Generation:
 
 
 class _Progress(logging.Handler):
-    """Reads pyABC's log ("t: 3, eps: ...", "Accepted: 200 / 812 = ...") into Generations."""
+    """Reads pyABC's log ("t: 3, eps: ...", "Accepted: 200 / 812 = ...") into Generations,
+    and says every `every` seconds how many simulations the running generation has sent."""
 
-    def __init__(self, on_generation: Callable[[Generation], None] | None):
+    def __init__(self, on_generation: Callable[[Generation], None] | None,
+                 on_tick: Callable[[int, int, float], None] | None = None,
+                 counter: _CountingClient | None = None, every: float = 30.0):
         super().__init__(logging.INFO)
-        self.on_generation = on_generation
+        self.on_generation, self.on_tick, self.counter = on_generation, on_tick, counter
         self.t, self.eps = -1, float("nan")
+        self.start_count, self.start_time = 0, time.perf_counter()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if on_tick is not None and counter is not None:
+            self._thread = threading.Thread(target=self._tick, args=(every,), daemon=True)
+            self._thread.start()
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            if self.t >= 0 and self.on_tick and self.counter:
+                self.on_tick(self.t, self.counter.submitted - self.start_count,
+                             time.perf_counter() - self.start_time)
+
+    def stop(self) -> None:
+        self._stop.set()
 
     def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
         m = re.match(r"t: (\d+), eps: ([-+0-9.eEinfa]+)", msg)
         if m:
             self.t, self.eps = int(m.group(1)), float(m.group(2).rstrip("."))
+            self.start_count = self.counter.submitted if self.counter else 0
+            self.start_time = time.perf_counter()
             return
         m = re.match(r"Accepted: (\d+) / (\d+)", msg)
         if m and self.on_generation is not None:
@@ -423,12 +460,14 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
                     scheduler: str | None = None, restart: bool = False,
                     on_start: Callable[[int], None] | None = None,
                     on_generation: Callable[[Generation], None] | None = None,
-                    max_generations: int | None = None, client: Any = None) -> Result:
+                    max_generations: int | None = None, client: Any = None,
+                    on_tick: Callable[[int, int, float], None] | None = None) -> Result:
     """Run (or resume) the fit in `out`, then write every output file.
 
     `max_generations` stops after that many new generations; the settings' generations and
     budget still bound the whole fit. `client`: a Dask client to use (and leave open), e.g.
     one shared by many calibrations; by default one is made from `workers` or `scheduler`.
+    `on_tick(generation, simulations, seconds)` is called every 30 s within a generation.
     """
     from .experiments.sweep import make_client
 
@@ -446,7 +485,8 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
     client = make_client(workers, scheduler) if own_client else client
     import pyabc  # noqa: F401 - imported first: it installs its log handler on import
 
-    handler = _Progress(on_generation)
+    counting = _CountingClient(client)
+    handler = _Progress(on_generation, on_tick, counting)
     logger = logging.getLogger("ABC")
     old_level, old_handlers = logger.level, list(logger.handlers)
     for h in old_handlers:  # pyABC's own log lines: progress says it in one line per generation
@@ -457,7 +497,7 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         np.random.seed(problem.seed % 2**32)
-        abc = _abcsmc(problem, client)
+        abc = _abcsmc(problem, counting)
         if resume:
             abc.load(f"sqlite:///{db}", 1)
         else:
@@ -476,6 +516,7 @@ def run_calibration(problem: Problem, out: str | Path, workers: int = 1,
         generations = generations_table(history)
         total = int(history.total_nr_simulations)
     finally:
+        handler.stop()
         logger.removeHandler(handler)
         for h in old_handlers:
             logger.addHandler(h)

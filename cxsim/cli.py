@@ -347,7 +347,8 @@ def calibrate(
         problem = make_problem(scenario, targets, params, settings)
         res = run_calibration(problem, out, workers, scheduler, restart,
                               on_start=lambda done: _calibration_start(problem, done),
-                              on_generation=lambda g: _calibration_progress(g, t0))
+                              on_generation=lambda g: _calibration_progress(g, t0),
+                              on_tick=_calibration_tick)
     except CalibrationError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -366,6 +367,11 @@ def _calibration_progress(g: Any, t0: float) -> None:
     err_console.print(f"generation {g.t}: tolerance {g.epsilon:.3g}, accepted {g.accepted} of "
                       f"{g.simulations} simulations ({g.acceptance_rate:.1%}), "
                       f"{time.perf_counter() - t0:.0f} s", highlight=False)
+
+
+def _calibration_tick(t: int, sims: int, seconds: float) -> None:
+    err_console.print(f"  generation {t}: {sims} simulations sent in {seconds:.0f} s",
+                      highlight=False)
 
 
 def _calibration_summary(out: Path, res: Any) -> None:

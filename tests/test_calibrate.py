@@ -220,3 +220,27 @@ def test_compare_draws_the_same_parameters_in_every_scenario(client_files, tmp_p
     assert 0.0 <= row.parameter_share <= 1.0 and row.range_low <= row.range_high
     assert "## Uncertainty from the calibration" in section
     assert "empowered sets its own levers.empowerment" in section
+
+
+@pytest.mark.slow
+def test_runs_on_an_existing_dask_cluster(client_files, tmp_path: Path) -> None:
+    """--scheduler: the simulations go to the workers of a cluster started apart (a real
+    `dask scheduler` and two `dask worker`s on 127.0.0.1)."""
+    from test_sweep import Cluster
+
+    sc, tg = client_files
+    cluster = Cluster(tmp_path)
+    try:
+        cluster.add_worker("w1")
+        cluster.add_worker("w2")
+        cluster.wait_for_workers(2)
+        out = tmp_path / "out"
+        res = subprocess.run([*CXSIM, "calibrate", str(sc), "--targets", str(tg), "--params",
+                              PARAMS, "--out", str(out), "--population", "20", "--budget",
+                              "400", "--generations", "2", "--scheduler", cluster.address],
+                             capture_output=True, text=True, timeout=600)
+    finally:
+        cluster.close()
+    assert res.returncode == 0, res.stderr
+    assert _generations(out / "history.db") == 2
+    assert len(pd.read_parquet(out / "posterior.parquet")) == 20
