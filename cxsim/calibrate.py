@@ -429,7 +429,9 @@ def prepare_out(problem: Problem, out: Path, restart: bool = False) -> bool:
                 if p.is_file():
                     p.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    return db.exists() and _finished_generations(db) > 0
+    if db.exists() and _finished_generations(db) == 0:
+        db.unlink()  # stopped before its first generation: nothing to resume, start afresh
+    return db.exists()
 
 
 def _finished_generations(db: Path) -> int:

@@ -84,6 +84,8 @@ def test_a_folder_of_another_calibration_is_refused(client_files, tmp_path: Path
 
     write_json(out / "calibration.json", _meta(p1))
     assert prepare_out(p1, out) is False  # the same calibration, nothing run yet
+    sqlite3.connect(out / "history.db").close()  # stopped before its first generation
+    assert prepare_out(p1, out) is False and not (out / "history.db").exists()
     with pytest.raises(CalibrationError, match="holds a different calibration"):
         prepare_out(p2, out)
     (tmp_path / "mine").mkdir()
