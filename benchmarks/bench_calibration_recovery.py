@@ -138,7 +138,8 @@ def speed(args: argparse.Namespace) -> None:
                "default_budget_hours": DEFAULT_BUDGET / rate / 3600}
         out["runs"].append(run)
         print(f"{workers} worker(s): {sims} simulations in {gen_s:.0f} s of generations = "
-              f"{rate:.2f}/s (wall {wall:.0f} s, start and predictive {wall - gen_s:.0f} s; "
+              f"{rate:.2f}/s (wall {wall:.0f} s; the rest {wall - gen_s:.0f} s is the cluster's "
+              f"start, the calibration sample from the priors and the predictive runs; "
               f"load {load0:.1f} -> {run['load_after']:.1f}); the default budget of "
               f"{DEFAULT_BUDGET} simulations: {run['default_budget_hours']:.2f} h", flush=True)
         write_json(path, out)
