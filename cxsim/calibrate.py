@@ -50,7 +50,7 @@ from .targets import Target, load_targets, statistics, targets_frame
 #: defaults: 4 parameters and 6 targets at the default size finish well inside an hour on
 #: two cores (docs/calibration.md, benchmarks/bench_calibration_recovery.py)
 DEFAULT_POPULATION = 200
-DEFAULT_BUDGET = 4000
+DEFAULT_BUDGET = 3000
 DEFAULT_GENERATIONS = 8
 DEFAULT_PREDICTIVE = 40
 #: a posterior 90% interval narrower than this share of the prior's 90% interval: identified

@@ -318,7 +318,7 @@ def calibrate(
     out: Annotated[Path, typer.Option(
         metavar="DIR", help="Output folder (history.db: rerun the command to resume)")],
     budget: Annotated[int, typer.Option(
-        min=1, help="Most simulations in all, resumed runs included")] = 4000,
+        min=1, help="Most simulations in all, resumed runs included")] = 3000,
     population: Annotated[int, typer.Option(min=1, help="Particles per generation")] = 200,
     generations: Annotated[int, typer.Option(min=1, help="Most generations")] = 8,
     workers: Annotated[int, typer.Option(
