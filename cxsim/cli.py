@@ -310,7 +310,7 @@ def calibrate(
     scenario: Annotated[str, typer.Argument(
         help="Built-in scenario name or TOML path: the client as far as it is known")],
     targets: Annotated[Path, typer.Option(
-        metavar="CSV", help="The client's figures: metric,value[,sd][,week] "
+        metavar="CSV", help="The client's figures: metric,value[,sd][,week][,unit] "
         "(docs/calibration.md)")],
     params: Annotated[str, typer.Option(
         metavar="KEY[=LOW:HIGH],...", help="Parameters to fit, uniform priors over their "
