@@ -14,6 +14,7 @@ cluster's start is reported apart) and the time the default budget would take fo
 The machine is shared: the load average is recorded before and after each measurement.
 
 Usage: .venv/bin/python benchmarks/bench_calibration_recovery.py [--trials 20] [--workers 2]
+       [--resume results/calibration_recovery_<...>.json]
        .venv/bin/python benchmarks/bench_calibration_recovery.py --speed [--population 50]
 Prints the figures and writes benchmarks/results/calibration_{recovery,speed}_<host>_<time>.json
 (after every trial, so a stopped run keeps what it measured).
@@ -22,6 +23,7 @@ Prints the figures and writes benchmarks/results/calibration_{recovery,speed}_<h
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sqlite3
@@ -67,14 +69,16 @@ def recovery(args: argparse.Namespace) -> None:
     (tmp / "small.toml").write_text(SMALL)
     params = ",".join(f"{k}={lo}:{hi}" for k, (lo, hi) in PRIORS.items())
     rng = np.random.default_rng(args.seed)
-    path = RESULTS / f"calibration_recovery_{_stamp()}.json"
-    trials = []
+    path = Path(args.resume) if args.resume else RESULTS / f"calibration_recovery_{_stamp()}.json"
+    trials = json.loads(path.read_text())["runs"] if args.resume else []
     settings = dict(population=args.population, budget=args.budget,
                     generations=args.generations, predictive=5)
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         for i in range(args.trials):
             truth = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in PRIORS.items()}
+            if i < len(trials):  # resumed: this trial is in the file (same truth, same seed)
+                continue
             load0 = os.getloadavg()[0]
             table = recover(str(tmp / "small.toml"), truth, METRICS, params, args.seed + i,
                             tmp / f"t{i}", Settings(**settings), reps=6, client=client)
@@ -158,6 +162,8 @@ def main() -> None:
     ap.add_argument("--generations", type=int, default=3)
     ap.add_argument("--budget", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--resume", metavar="JSON", help="a recovery file to add the missing "
+                    "trials to (same --seed and settings)")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     if args.speed:

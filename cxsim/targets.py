@@ -69,7 +69,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("engagement", "Measured engagement: the pulse survey; mean over the year (or that "
            "week)", "0..1", 0, 1, True, True),
     Metric("annual_churn", "Customers lost in the year over the mean number of active "
-           "customers", "share per year (0.15 = 15%)", 0, 1, False, False),
+           "customers (above 1 when the base turns over more than once a year)",
+           "share per year (0.15 = 15%)", 0, 5, False, False),
     Metric("staff_attrition", "Colleagues who left in the year over the number of posts",
            "share per year (0.15 = 15%)", 0, 5, False, False),
     Metric("active_customers", "Active customers: mean over the year (or that week)",

@@ -183,7 +183,7 @@ CASES: list[tuple[str, str, str | bytes, list[str]]] = [
     ("targets unknown metric", "targets", "metric,value,sd\nnpss,20,4\n",
      ["metric = 'npss'", "did you mean 'nps'?", "targets.csv: row 2"]),
     ("targets share given in percent points", "targets", "metric,value\nannual_churn,16\n",
-     ["row 2", "value = '16' for annual_churn", "outside 0 .. 1"]),
+     ["row 2", "value = '16' for annual_churn", "outside 0 .. 5"]),
     ("targets value not a number", "targets", "metric;value\r\nnps;high\r\n",
      ["row 2", "value = 'high'", "not a number"]),
     ("targets sd zero", "targets", "metric,value,sd\nnps,20,0\n",

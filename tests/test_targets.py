@@ -88,7 +88,7 @@ def test_default_sd_follows_the_survey_and_its_floor(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, fragments", [
     ("metric,value\nnpss,20\n", ["row 2", "metric = 'npss'", "did you mean 'nps'?"]),
-    ("metric,value\nannual_churn,16\n", ["row 2", "value = '16'", "0 .. 1"]),
+    ("metric,value\nannual_churn,16\n", ["row 2", "value = '16'", "0 .. 5"]),
     ("metric,value\n\nnps,abc\n", ["row 3", "value = 'abc'", "not a number"]),
     ("metric,value,sd\nnps,20,0\n", ["row 2", "sd = '0'", "above 0"]),
     ("metric,value,sd\nnps,20,4\nnps,22,4\n", ["row 3", "already given in row 2"]),
