@@ -8,13 +8,13 @@ and every later run loads that state and continues under its own scenario. The n
 the same as without the cache (tested bit for bit).
 
 The key (`burn_in_inputs`) hashes the scenario without ``name``, ``description``,
-``extends``, ``steps``, ``seed`` and ``events`` (the build and the burn-in read none of
-these: a digital launch by event redeploys staff when it fires, it does not build another
-organisation); the contents of an organisation file; the seed; the engine; and the code:
-cxsim's version and a hash of its source files, numpy's and numba's versions and the state
-file format. Any change to the rules therefore misses the cache instead of reusing a stale
-state. Should the build ever read an event again, its key must say so (the bit-for-bit test
-of `compare` with a digital launch would catch it).
+``extends``, ``steps``, ``seed``, ``events`` and ``calibration`` (the build and the burn-in
+read none of these: a digital launch by event redeploys staff when it fires, it does not
+build another organisation); the contents of an organisation file; the seed; the engine;
+and the code: cxsim's version and a hash of its source files, numpy's and numba's versions
+and the state file format. Any change to the rules therefore misses the cache instead of
+reusing a stale state. Should the build ever read an event again, its key must say so (the
+bit-for-bit test of `compare` with a digital launch would catch it).
 
 The cache is a folder of state files the user can clear (``cxsim cache clear``): by default
 ``$CXSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxsim/burn_in``, else ``~/.cache/cxsim/burn_in``.
@@ -49,7 +49,8 @@ ENV = "CXSIM_CACHE_DIR"
 CacheArg = bool | str | os.PathLike | None
 #: scenario fields the burn-in does not read (it runs without events; the seed is keyed as
 #: the model's seed, which may differ from the scenario's)
-NOT_BURN_IN = ("name", "description", "extends", "steps", "seed", "events")
+NOT_BURN_IN = ("name", "description", "extends", "steps", "seed", "events",
+               "calibration")  # calibration: where values came from, never read by a run
 
 
 def default_dir() -> Path:

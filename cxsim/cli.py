@@ -1,5 +1,5 @@
 """Command line: `cxsim run`, `scenarios`, `sweep`, `analyze`, `compare`, `validate`, `explain`,
-`cache`.
+`calibrate`, `cache`.
 
 Bad input ends with exit code 2 and one line naming the file, the field, the value and what
 is allowed, before any work starts; nothing is written to the output folder. Outputs go to a
@@ -306,6 +306,98 @@ def sweep(
 
 
 @app.command(cls=_Command)
+def calibrate(
+    scenario: Annotated[str, typer.Argument(
+        help="Built-in scenario name or TOML path: the client as far as it is known")],
+    targets: Annotated[Path, typer.Option(
+        metavar="CSV", help="The client's figures: metric,value[,sd][,week][,unit] "
+        "(docs/calibration.md)")],
+    params: Annotated[str, typer.Option(
+        metavar="KEY[=LOW:HIGH],...", help="Parameters to fit, uniform priors over their "
+        "schema range or LOW:HIGH, e.g. levers.empowerment,churn.base=0.001:0.006")],
+    out: Annotated[Path, typer.Option(
+        metavar="DIR", help="Output folder (history.db: rerun the command to resume)")],
+    budget: Annotated[int, typer.Option(
+        min=1, help="Most simulations in all, resumed runs included")] = 3000,
+    population: Annotated[int, typer.Option(min=1, help="Particles per generation")] = 200,
+    generations: Annotated[int, typer.Option(min=1, help="Most generations")] = 8,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Local worker processes (embedded Dask cluster)")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        metavar="URL", help="Existing Dask scheduler, tcp://host:port")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Root seed (default: the scenario's)")] = None,
+    restart: Annotated[bool, typer.Option(
+        help="Discard a different calibration in --out")] = False,
+) -> None:
+    """Fit parameters to a client's measured figures (ABC-SMC on Dask; resumable).
+
+    Writes posterior.parquet, calibrated.toml, fit.png, posterior.png and report.md.
+    """
+    from .calibrate import CalibrationError, Settings, make_problem, run_calibration
+
+    if scheduler and workers != 1:
+        raise fail("--workers and --scheduler: give one; --workers starts local workers, "
+                   "--scheduler uses the workers of an existing cluster")
+    out_ok(out, replace=False)
+    settings = Settings(population=population, budget=budget, generations=generations,
+                        seed=seed)
+    t0 = time.perf_counter()
+    try:
+        problem = make_problem(scenario, targets, params, settings)
+        res = run_calibration(problem, out, workers, scheduler, restart,
+                              on_start=lambda done: _calibration_start(problem, done),
+                              on_generation=lambda g: _calibration_progress(g, t0),
+                              on_tick=_calibration_tick)
+    except CalibrationError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"--scheduler = {scheduler!r}: {exc}" if scheduler else str(exc)) from None
+    _calibration_summary(out, res)
+
+
+def _calibration_start(problem: Any, done: int) -> None:
+    where = f"resuming after generation {done - 1}" if done else "starting"
+    err_console.print(f"calibrating {problem.scenario.name}: {len(problem.priors)} parameters, "
+                      f"{len(problem.targets)} targets, {problem.settings.population} particles "
+                      f"per generation; {where}", highlight=False)
+
+
+def _calibration_progress(g: Any, t0: float) -> None:
+    err_console.print(f"generation {g.t}: tolerance {g.epsilon:.3g}, accepted {g.accepted} of "
+                      f"{g.simulations} simulations ({g.acceptance_rate:.1%}), "
+                      f"{time.perf_counter() - t0:.0f} s", highlight=False)
+
+
+def _calibration_tick(t: int, sims: int, seconds: float) -> None:
+    err_console.print(f"  generation {t}: {sims} simulations sent in {seconds:.0f} s",
+                      highlight=False)
+
+
+def _calibration_summary(out: Path, res: Any) -> None:
+    import pandas as pd
+
+    params = pd.read_csv(out / "parameters.csv")
+    fit = pd.read_csv(out / "fit.csv")
+    table = Table(title=f"posterior ({res.stopped}; {res.total_simulations} simulations)")
+    for c in ("parameter", "median", "90% interval", "verdict"):
+        table.add_column(c)
+    for _, r in params.iterrows():
+        table.add_row(r.parameter, f"{r['median']:.4g}", f"{r.ci90_low:.4g} .. "
+                      f"{r.ci90_high:.4g}", r.verdict)
+    console.print(table)
+    table = Table(title="posterior predictive against the targets")
+    for c in ("target", "value ± sd", "model (median)", "miss", ""):
+        table.add_column(c)
+    for _, r in fit.iterrows():
+        table.add_row(r.target, f"{r.value:.4g} ± {r.sd:.3g}", f"{r.predictive_median:.4g}",
+                      f"{r.miss_sd:+.1f} sd", "reached" if r.reached else "NOT REACHED")
+    console.print(table)
+    console.print(f"wrote {out}/ (report.md, calibrated.toml, posterior.parquet, fit.png, "
+                  f"posterior.png, history.db) in {res.wall_s:.0f} s", highlight=False)
+
+
+@app.command(cls=_Command)
 def analyze(
     out: Annotated[Path, typer.Argument(metavar="DIR", help="Folder written by cxsim sweep")],
     output: Annotated[list[str] | None, typer.Option(
@@ -565,6 +657,9 @@ def compare(
         "--set", metavar="KEY=VALUE", help=SET_HELP + "; applied to every scenario")] = None,
     cache: Annotated[bool, typer.Option(
         "--cache/--no-cache", help="Fork runs from the burn-in cache (cxsim cache info)")] = True,
+    posterior: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="A `cxsim calibrate` folder: each replication draws the "
+        "calibrated parameters from its posterior (same draw in every scenario)")] = None,
 ) -> None:
     """Compare scenarios with common random numbers: table, curves with 95% bands, report."""
     from .experiments.compare import (
@@ -586,12 +681,28 @@ def compare(
     except CompareError as exc:
         raise fail(str(exc)) from None
     n_steps = scs[0].steps
-    with progress_bar() as bar:
-        task = bar.add_task(f"{len(scs)} scenarios x {reps} reps x {n_steps} weeks",
-                            total=len(scs) * reps)
+    if posterior is not None:
+        from .experiments.posterior import load_posterior
+
         try:
-            cmp = run_comparison(scs, reps, seed, workers, engine,
-                                 progress=lambda k: bar.advance(task, k), cache=cache)
+            load_posterior(posterior)
+        except CompareError as exc:
+            raise fail(str(exc)) from None
+    runs = len(scs) * reps * (2 if posterior is not None else 1)
+    with progress_bar() as bar:
+        task = bar.add_task(f"{len(scs)} scenarios x {reps} reps x {n_steps} weeks"
+                            + (" (posterior draws, then fixed)" if posterior else ""),
+                            total=runs)
+        try:
+            if posterior is None:
+                cmp = run_comparison(scs, reps, seed, workers, engine,
+                                     progress=lambda k: bar.advance(task, k), cache=cache)
+            else:
+                from .experiments.posterior import run_with_posterior, write_with_posterior
+
+                cmp, fixed, unc, section = run_with_posterior(
+                    scs, posterior, reps, seed, workers, engine,
+                    lambda k: bar.advance(task, k), cache)
         except ScenarioError as exc:  # e.g. sizes that cannot staff the organisation
             raise fail(str(exc)) from None
     warning = cmp.size_warning()
@@ -599,7 +710,10 @@ def compare(
         err_console.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False,
                           soft_wrap=True)
     try:
-        write_folder(out, lambda d: write_comparison(d, cmp))
+        if posterior is None:
+            write_folder(out, lambda d: write_comparison(d, cmp))
+        else:
+            write_folder(out, lambda d: write_with_posterior(d, cmp, fixed, unc, section))
     except OSError as exc:  # SavedElsewhere says where the results went; others: nowhere
         raise lost(exc) from None
     t = cmp.table
@@ -623,6 +737,10 @@ def compare(
             cells.append(cell)
         table.add_row(t[t.metric == col].iloc[0]["label"], *cells)
     console.print(table)
+    if posterior is not None:
+        console.print(f"parameters drawn from {posterior}: report.md says how much of each "
+                      "interval they add (uncertainty.csv; fixed/ has the comparison at the "
+                      "calibrated values)", highlight=False)
     console.print(f"wrote {out}/ (comparison.csv, comparison.png/.svg, differences.png/.svg, "
                   f"report.md, timeseries.csv, scenarios/) in {cmp.wall_s:.1f} s; "
                   f"`cxsim report {out}` makes the deck and workbook", highlight=False)

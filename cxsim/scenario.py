@@ -464,6 +464,17 @@ class Measurement(_Section):
         ge=0, le=10)
 
 
+class Calibration(_Section):
+    """How a scenario meets a client's figures (`cxsim calibrate`, docs/calibration.md)."""
+
+    weeks: int = _f(52, "Weeks after the burn-in that a client's targets describe (the year "
+                    "to fit); the scenario's events are left out of a calibration run",
+                    ge=1, le=1_000)
+    posterior: str | None = _f(
+        None, "Folder of the calibration this scenario's values come from (posterior.parquet, "
+        "history.db); `cxsim compare --posterior` draws parameters from it")
+
+
 #: Currency codes with the symbol charts and reports show (others are shown as the code).
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CNY": "¥", "INR": "₹",
                     "CHF": "CHF ", "AUD": "A$", "CAD": "C$", "SEK": "kr ", "NOK": "kr ",
@@ -608,6 +619,7 @@ class Scenario(_Section):
     staff: Staff = Staff()
     measurement: Measurement = Measurement()
     money: Money = Money()
+    calibration: Calibration = Calibration()
     scoped_levers: list[ScopedLevers] = _f(
         [], "Levers set for part of the organisation from the start (a channel, department or "
         "unit); later ones win where scopes overlap")

@@ -276,6 +276,8 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "staff.tenure_protection": ("per week of tenure",
                                 "study: turnover falls with tenure, Griffeth, Hom & Gaertner "
                                 "2000 (J Management); value assumption"),
+    "calibration.weeks": ("weeks", RUN),
+    "calibration.posterior": ("path", RUN),
     "measurement.nps_response_rate": ("share of active customers per week", A),
     "measurement.nonresponse_bias": (
         "relative extra response chance", "assumption (sign: strong feelings answer more)"),

@@ -33,7 +33,9 @@ by `scripts/gen_error_docs.py` from the real messages. Scenario rows are a file 
 `cxsim run FILE`; `{base}` stands for `extends = "baseline"`. Spec rows are a sweep spec given
 to `cxsim sweep FILE`. Org rows are an org chart (`organisation.file`, see
 [clients.md](clients.md)) named by a small scenario beside it and given to `cxsim run`; each
-message names the org file, the line and the fix. Temporary paths are shown as `FILE` and `TMP`.
+message names the org file, the line and the fix. Targets rows are a targets file given to
+`cxsim calibrate baseline --targets FILE --params levers.empowerment`; params rows the value of
+`--params` (with a good targets file). Temporary paths are shown as `FILE` and `TMP`.
 
 | case | kind | input | message |
 |---|---|---|---|
@@ -68,6 +70,7 @@ def main() -> None:
         line = next((ln for ln in output.splitlines() if ln.strip()), "")
         line = line.replace(str(tmp / "case" / "bad.toml"), "FILE")
         line = line.replace(str(tmp / "case" / "spec.toml"), "FILE")
+        line = line.replace(str(tmp / "case" / "targets.csv"), "FILE")
         line = line.replace(str(tmp / "case"), "TMP")
         line = re.sub(r"/tmp/[^ ']*", "TMP", line)
         if kind == "org":
@@ -79,6 +82,8 @@ def main() -> None:
             shown = shown.strip()
         if kind == "spec" and len(shown) > 160:
             shown = "... " + shown.split("[vary]")[-1].strip() if "[vary]" in shown else shown
+        if kind == "params":
+            shown = f"--params {shown}"
         inp = f"<code>{_cell(shown if kind != 'cli' else 'cxsim ' + shown)}</code>"
         rows.append(f"| {name} | {kind} | {inp} | {_cell(line)} (exit {code}) |")
     DOC.write_text(HEAD + "\n".join(rows) + "\n", encoding="utf-8")

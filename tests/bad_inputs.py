@@ -10,6 +10,9 @@ Each case is (id, kind, input, fragments). `kind` says how the input is given:
   run like a scenario): CSV text saved as ``org.csv``, GraphML text (starting ``<``) saved as
   ``org.graphml``, bytes saved as ``org.csv``, or a dict of file name to text (the first file
   is the one the scenario names).
+- ``targets``: the text of a targets file, given to
+  ``cxsim calibrate baseline --targets FILE --params levers.empowerment``;
+- ``params``: the value of ``--params`` of ``cxsim calibrate baseline`` with a good targets file.
 
 The fragments must all appear in the one error line. `scripts/gen_error_docs.py` writes this
 table, with the real messages, to docs/errors.md.
@@ -253,6 +256,47 @@ CASES: list[tuple[str, str, str | bytes | dict, list[str]]] = [
     ("org GraphML broken", "org", GRAPHML.replace("{role}", "frontline").replace("</graph>", ""),
      ["org.graphml', line 9", "broken GraphML (mismatched tag)",
       "fix: repair or re-export the file"]),
+    # -- calibration: targets files and parameters ---------------------------------------------
+    ("targets unknown metric", "targets", "metric,value,sd\nnpss,20,4\n",
+     ["metric = 'npss'", "did you mean 'nps'?", "targets.csv: row 2"]),
+    ("targets share given in percent points", "targets", "metric,value\nannual_churn,16\n",
+     ["row 2", "value = '16' for annual_churn", "outside 0 .. 5"]),
+    ("targets value not a number", "targets", "metric;value\r\nnps;high\r\n",
+     ["row 2", "value = 'high'", "not a number"]),
+    ("targets sd zero", "targets", "metric,value,sd\nnps,20,0\n",
+     ["row 2", "sd = '0'", "above 0"]),
+    ("targets figure twice", "targets", "metric,value\nnps,20\nnps_measured,22\n",
+     ["row 3", "nps is already given in row 2"]),
+    ("targets unknown column", "targets", "metric,value,region\nnps,20,north\n",
+     ["row 1 (header)", "unknown column 'region'", "metric, value, sd, week"]),
+    ("targets unknown unit", "targets", "unit,metric,value\nstore 1,nps,20\n",
+     ["row 2", "unit = 'store 1' is not a front-line unit", "allowed: 0, 1"]),
+    ("targets unit of a company figure", "targets", "unit,metric,value\n3,annual_churn,0.2\n",
+     ["row 2", "unit = '3' given for annual_churn", "unit only for nps, csat, engagement"]),
+    ("targets week of a yearly figure", "targets", "metric,value,week\nannual_churn,0.2,3\n",
+     ["row 2", "week = '3' given for annual_churn", "whole year"]),
+    ("targets week outside the year", "targets", "metric,value,week\nnps,20,52\n",
+     ["row 2", "week = '52'", "0 .. 51"]),
+    ("targets without a value column", "targets", "metric,sd\nnps,4\n",
+     ["row 1 (header)", "'value' is missing"]),
+    ("targets only a header", "targets", "metric,value\n", ["no targets"]),
+    ("targets not UTF-8", "targets", b"metric,value\nnps,2\xe90\n", ["not UTF-8 text"]),
+    ("params unknown field", "params", "levers.empowermnt",
+     ["--params", "'levers.empowermnt'", "did you mean 'levers.empowerment'?"]),
+    ("params not a number field", "params", "levers.board_cx_role",
+     ["--params: levers.board_cx_role is not a number field"]),
+    ("params without a finite range", "params", "money.salary",
+     ["money.salary has no finite range", "money.salary=LOW:HIGH"]),
+    ("params range outside the schema", "params", "levers.silo=0.2:1.5",
+     ["leaves the range of levers.silo", "allowed: 0 .. 1"]),
+    ("params range upside down", "params", "churn.base=0.01:0.001",
+     ["LOW = 0.01 must be below HIGH = 0.001"]),
+    ("calibrate with workers and a scheduler", "cli",
+     "calibrate baseline --targets {file} --params silo --out {tmp}/out --workers 2 "
+     "--scheduler tcp://127.0.0.1:1", ["--workers and --scheduler: give one"]),
+    ("compare posterior not a calibration", "cli",
+     "compare baseline culture_first --posterior {tmp} --out {tmp}/out",
+     ["--posterior", "holds no finished calibration"]),
 ]
 
 
@@ -277,6 +321,13 @@ def run_case(case: tuple, tmp: Path) -> tuple[int, str, Path]:
         path = tmp / "bad.toml"
         path.write_text(ORG_SCENARIO.format(org=next(iter(files))))
         args = ["run", str(path), "--steps", "3", "--out", str(out)]
+    elif kind in ("targets", "params"):
+        path = tmp / "targets.csv"
+        data = given if kind == "targets" else "metric,value,sd\nnps,20,4\n"
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        params = given if kind == "params" else "levers.empowerment"
+        args = ["calibrate", "baseline", "--targets", str(path), "--params", params,
+                "--out", str(out)]
     elif kind in ("scenario", "spec"):
         path = tmp / ("bad.toml" if kind == "scenario" else "spec.toml")
         data = given.replace("{base}", 'extends = "baseline"') if isinstance(given, str) \

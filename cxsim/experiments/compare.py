@@ -166,9 +166,11 @@ def load_scenarios(names: Sequence[str], reps: int, steps: int | None = None,
 
 # -- running --------------------------------------------------------------------------------------
 
-def _task(args: tuple[int, Scenario, int, int, int, str, str | None]
+def _task(args: tuple[int, Scenario, int, int, int, str, str | None, dict[str, Any] | None]
           ) -> tuple[int, int, pd.DataFrame]:
-    i, sc, seed, rep, steps, engine, cache = args
+    i, sc, seed, rep, steps, engine, cache, draw = args
+    if draw:  # this replication's parameters, drawn from a calibration's posterior
+        sc = sc.with_overrides(draw, source=f"{sc.name}, posterior draw {rep}")
     res = run_one(sc, seed, rep, steps, engine, None, units=False, cache=cache)
     return i, rep, res.timeseries
 
@@ -176,8 +178,12 @@ def _task(args: tuple[int, Scenario, int, int, int, str, str | None]
 def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = None,
                    workers: int = 1, engine: str = "numba",
                    progress: Callable[[int], None] | None = None,
-                   cache: CacheArg = True) -> Comparison:
+                   cache: CacheArg = True,
+                   draws: Sequence[Sequence[dict[str, Any]]] | None = None) -> Comparison:
     """Run every scenario `reps` times with common random numbers and tabulate the results.
+
+    `draws[i][k]`: parameter values replication k of scenario i runs with (a posterior draw,
+    `cxsim.experiments.posterior`); None runs every scenario as it is.
 
     With `cache` (default: the user's burn-in cache, `cxsim.cache`), scenarios that share a
     burn-in (same levers and parameters, other events) burn in once per replication and fork
@@ -188,8 +194,8 @@ def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int | None = 
     steps = scenarios[0].steps
     folder = resolve(cache)
     where = str(folder) if folder is not None else None
-    tasks = [(i, sc, s, k, steps, engine, where) for i, sc in enumerate(scenarios)
-             for k, s in enumerate(seeds)]
+    tasks = [(i, sc, s, k, steps, engine, where, draws[i][k] if draws else None)
+             for i, sc in enumerate(scenarios) for k, s in enumerate(seeds)]
     t0 = time.perf_counter()
     frames = {(i, k): ts for i, k, ts in map_tasks(_task, tasks, workers, progress)}
     names = [sc.name for sc in scenarios]
@@ -301,7 +307,7 @@ def _fmt(v: float, metric: str, currency: str | None = None) -> str:
     return f"{v:.3f}"
 
 
-def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
+def report_markdown(cmp: Comparison, figure: str = "comparison.png", extra: str = "") -> str:
     """A short deck-ready summary: set-up, table, figure, what is clear and what is noise."""
     t = cmp.table
     base = cmp.names[0]
@@ -358,6 +364,8 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
                   f"- Within noise: {', '.join(labels[c] for c in noise) or 'none'}", ""]
     if len(cmp.names) > 1:
         lines += _time_scales_markdown(time_scales(cmp), base)
+    if extra:
+        lines += [extra, ""]
     lines += ["Files: `comparison.csv` (every figure: mean, CI, paired difference and its CI), "
               "`comparison.png` (curves), `timescales.csv` (how long each effect takes), "
               "`timeseries.csv` (every replication, every week).", ""]
@@ -385,9 +393,9 @@ def _time_scales_markdown(times: pd.DataFrame, base: str) -> list[str]:
     return lines + [""]
 
 
-def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
+def write_comparison(out: Path, cmp: Comparison, extra: str = "") -> list[Path]:
     """Write comparison.csv, comparison.png, report.md, timeseries.csv, differences.png and
-    the scenarios' TOML, each atomically."""
+    the scenarios' TOML, each atomically; `extra` is a report section (markdown)."""
     from ..viz.plots import comparison_curves
 
     out.mkdir(parents=True, exist_ok=True)
@@ -400,7 +408,7 @@ def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
         write_with(path, lambda p, path=path: comparison_curves(
             cmp.timeseries, cmp.names, p, title=f"{' vs '.join(cmp.names)}",
             fmt=path.suffix[1:], events=cmp.events, currency=cmp.currency))
-    write_text(paths[2], report_markdown(cmp))
+    write_text(paths[2], report_markdown(cmp, extra=extra))
     write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
     if len(cmp.names) > 1:
         paths.append(out / "timescales.csv")
