@@ -505,7 +505,9 @@ class Money(_Section):
     digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
     acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
     sale_value: float = _f(60.0, "Revenue of one product sold at a contact (one-off)", ge=0)
-    advertising_cost: float = _f(5000.0, "Weekly cost of advertising at full reach", ge=0)
+    advertising_cost: float = _f(
+        0.0, "Weekly cost of brand advertising at full reach (default 0: acquisition_cost "
+        "already carries the marketing spend; set it to price a brand campaign)", ge=0)
 
 
 #: levers that act through each colleague, so they can be set for part of the organisation
