@@ -3,10 +3,13 @@
 Every kernel, and every small rule it is built from, has a plain numpy twin of the same name
 and arguments in `cxsim.reference`; the twin is the specification, the kernel is the speed.
 Arrays come grouped in records (`cxsim.state`), parameters in records built by
-`cxsim.params.build`. Random numbers are drawn by the model and passed in, so kernel and twin
-see the same draws. Kernels that sweep all customers run with ``prange``; each iteration writes
-only its own slots, integer totals are the only free reductions and float sums are taken in
-fixed chunks, so results do not depend on the number of threads.
+`cxsim.params.build`. The per-node random numbers (contact, talk, adopt, churn) are computed
+inside the kernels from counter-based streams (`cxsim.rng`: a pure function of seed, week,
+stream and node), the twins compute the same draws vectorised, and only nodes that can act
+draw; the per-contact and per-colleague draws (few) are drawn by the model and passed in.
+Kernels that sweep all customers run with ``prange``; each iteration writes only its own
+slots, integer totals are the only free reductions and float sums are taken in fixed chunks,
+so results do not depend on the number of threads.
 
 Kernels whose name ends in ``_serial`` are the same source compiled without threads; the model
 runs them below `model.PARALLEL_MIN_NODES` and the tests check that both builds agree.
@@ -88,6 +91,36 @@ def _rule(fn):
 
 
 # -- rules --------------------------------------------------------------------------------------
+
+@_rule
+def mix(z):
+    """SplitMix64's finaliser (the counter-based generator of `cxsim.rng`): a bijection of
+    64-bit integers that scrambles every bit.
+
+    Every operand is cast to uint64: numba types a module-level numpy constant as a signed
+    integer, and a signed shift would differ from numpy's."""
+    z = np.uint64(z)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@_rule
+def uniform(key, i):
+    """The i-th uniform draw in [0, 1) of the stream `key` (53 bits; twin:
+    `rng.uniform_array`)."""
+    z = mix(np.uint64(key) + (np.uint64(i) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_rule
+def normal(key, i):
+    """The i-th standard normal draw of the stream `key` (Box-Muller on draws 2i and 2i+1;
+    twin: `rng.normal_array`)."""
+    u1 = 1.0 - uniform(key, 2 * i)  # (0, 1]: log is finite
+    u2 = uniform(key, 2 * i + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
 
 @_rule
 def similarity(a, b, bandwidth):
@@ -481,10 +514,11 @@ engagement_step_serial = _jit(_engagement_step)
 # -- 2. service ---------------------------------------------------------------------------------
 
 @njit(cache=True)
-def select_contacts(status, pending, u, p):
+def select_contacts(status, pending, key, p):
     """Indices of active customers who contact the company this week (ascending): those
-    whose draw is under the contact rate, or under `p.recontact` when an issue of theirs is
-    still open (`pending` > 0: failure demand).
+    whose draw (`rng.uniform(key, i)`, computed for active customers only) is under the
+    contact rate, or under `p.recontact` when an issue of theirs is still open (`pending` >
+    0: failure demand).
 
     One pass into an n-slot buffer that is never filled (only the pages written to are
     touched), then a copy of the m used slots.
@@ -494,8 +528,9 @@ def select_contacts(status, pending, u, p):
     m = 0
     for i in range(n):
         buf[m] = i
-        rate = p.recontact if pending[i] > 0 else p.rate
-        m += (status[i] == ACTIVE) & (u[i] < rate)
+        if status[i] == ACTIVE:
+            rate = p.recontact if pending[i] > 0 else p.rate
+            m += uniform(key, i) < rate
     return buf[:m].copy()
 
 
@@ -686,7 +721,7 @@ perception_serial = _jit(_perception)
 
 # -- 4-5. the customers: attitude, word of mouth, adoption, churn, figures ----------------------
 
-def _customer_pass_a(cus, col, net, draws, p):
+def _customer_pass_a(cus, col, net, keys, p):
     """Attitude (memories fade without contact, likelihood to recommend) and who speaks.
 
     Writes `cus.memory`, `cus.peak`, `cus.ltr`, `cus.speak`, and `cus.voice`
@@ -710,7 +745,7 @@ def _customer_pass_a(cus, col, net, draws, p):
     speak = cus.speak
     engagement = col.engagement
     indptr = net.indptr
-    u_talk = draws.talk
+    talk_key = keys.talk
     # branch-free (selects, every slot written): statuses and draws are scattered at random, so
     # branches on them are mispredicted; multiplying by 1.0 keeps a value exactly
     for i in prange(status.shape[0]):
@@ -728,7 +763,8 @@ def _customer_pass_a(cus, col, net, draws, p):
         x = min(10.0, max(0.0, score)) if known else LTR_MID
         ltr[i] = x
         di = indptr[i + 1] - indptr[i]
-        s = speaker(st, x, u_talk[i], p)
+        # only customers who know the company can talk: the others draw nothing
+        s = speaker(st, x, uniform(talk_key, i) if known else 1.0, p)
         speak[i] = s
         voice[i, 0] = s
         voice[i, 1] = neg_prev[i] / max(di, 1)
@@ -789,7 +825,7 @@ customer_hear = _jit(_customer_hear, parallel=True)
 customer_hear_serial = _jit(_customer_hear)
 
 
-def _customer_pass_b(cus, col, net, draws, step, p, fig):
+def _customer_pass_b(cus, col, net, keys, step, p, fig):
     """What each node does about what it heard, churn, and the step's customer figures.
 
     Active customers' memory and expectation move with what they heard; prospects and churned
@@ -823,8 +859,8 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
     brand = p.brand
     team = col.team
     indptr = net.indptr
-    u_adopt = draws.adopt
-    u_churn = draws.churn
+    adopt_key = keys.adopt
+    churn_key = keys.churn
     n = status.shape[0]
     dims = image.shape[1]
     n_teams = fig.units.shape[1]
@@ -857,7 +893,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
                                           deg, p)
             congruity = self_congruity(image[i], personality[i], p)
             hazard = adoption_hazard(share_pos, share_neg, st == CHURNED, congruity, p)
-            adopt = (not was_active) and u_adopt[i] < hazard
+            adopt = (not was_active) and uniform(adopt_key, i) < hazard
             said = heard_shift(share_pos, share_neg, p)
             mem = memory[i]
             ex = expectation[i]
@@ -879,7 +915,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
             tr = trust[i]
             if was_active and acquired_step[i] != step:
                 prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, congruity, p)
-                left = u_churn[i] < prob
+                left = uniform(churn_key, i) < prob
                 if left:  # rare
                     st = CHURNED
                     status[i] = CHURNED

@@ -58,8 +58,8 @@ from .scopes import Scoped, colleague_levers, scope_mask
 from .state import (
     ContactDraws,
     Contacts,
-    CustomerDraws,
     CustomerFigures,
+    CustomerKeys,
     Graph,
     Process,
     StaffDraws,
@@ -228,7 +228,9 @@ class CXModel(mesa.Model):
             if getattr(ev, "scope", None) is not None:
                 scope_mask(ev.scope, org, f"events[{i}].scope")
         self.management = UnitManagement(sc.management, org.n_teams)
-        self.draws = CustomerDraws(*np.empty((4, net.n)))  # kept: rng.random(out=...)
+        # weeks run so far, burn-in included: the counter of the per-node random streams
+        # (`cxsim.rng`), so that no two weeks share draws
+        self.week_index = 0
         self.figures = CustomerFigures.zeros(org.n_teams)
         self.contacts = Contacts.empty()
         self.surveys = Surveys(sc.measurement, org.n_teams,
@@ -237,9 +239,13 @@ class CXModel(mesa.Model):
         self.cumulative_profit = 0.0
         # likelihood to recommend before the first week (no fading yet, nobody speaks)
         self.customers.contacted[:] = True
+        silent = self._params().customer._replace(talk_base=0.0, talk_extremity=0.0)
         self.engine.customer_pass_a(self.customers.arrays(), self.colleagues.arrays(),
-                                    self.net.arrays(), CustomerDraws(*np.ones((4, net.n))).arrays(),
-                                    self._params().customer)
+                                    self.net.arrays(), self._keys().arrays(), silent)
+
+    def _keys(self) -> CustomerKeys:
+        """This week's per-node random streams (contact, talk, adopt, churn)."""
+        return CustomerKeys.for_week(self.seed, self.week_index)
 
     def _mean_congruity(self) -> float:
         """Mean similarity of every customer node's personality to its image of the brand:
@@ -384,6 +390,7 @@ class CXModel(mesa.Model):
             self._learning(complaint, p)
         with self._timed("money"):
             self._record()
+        self.week_index += 1
 
     def _culture(self, p: params.StepParams) -> None:
         """1. Personalities move (manager, peers, brand); engagement moves to its target."""
@@ -398,8 +405,8 @@ class CXModel(mesa.Model):
     def _service(self, p: params.StepParams) -> None:
         """2. Who contacts the company, through which channel, who serves them, how it goes."""
         rng, cus, col = self.rng, self.customers, self.colleagues
-        u = rng.random(out=self.draws.contact)
-        customer = self.engine.select_contacts(cus.status, cus.pending, u, p.contact)
+        customer = self.engine.select_contacts(cus.status, cus.pending, self._keys().contact,
+                                               p.contact)
         m = len(customer)
         con = Contacts.empty(m)
         con.customer = customer
@@ -428,15 +435,11 @@ class CXModel(mesa.Model):
 
     def _customers(self, p: params.StepParams) -> None:
         """4-5. Attitude, word of mouth, adoption, churn and the customer figures."""
-        rng, d = self.rng, self.draws
-        rng.random(out=d.talk)
-        rng.random(out=d.adopt)
-        rng.random(out=d.churn)
-        cus, col, net, draws = (self.customers.arrays(), self.colleagues.arrays(),
-                                self.net.arrays(), d.arrays())
-        self.engine.customer_pass_a(cus, col, net, draws, p.customer)
+        keys = self._keys().arrays()
+        cus, col, net = self.customers.arrays(), self.colleagues.arrays(), self.net.arrays()
+        self.engine.customer_pass_a(cus, col, net, keys, p.customer)
         self.engine.customer_hear(net, cus, p.customer)
-        self.engine.customer_pass_b(cus, col, net, draws, self.t, p.customer,
+        self.engine.customer_pass_b(cus, col, net, keys, self.t, p.customer,
                                     self.figures.arrays())
         self.customers.swap_stories()
 

@@ -55,6 +55,7 @@ from .constants import (
     U_PROMOTERS,
 )
 from .params import CustomerParams
+from .rng import uniform_array
 
 
 def customer_params(**kw: float) -> CustomerParams:
@@ -372,10 +373,12 @@ def engagement_step(col, org, p, out):
 
 # -- 2. service ---------------------------------------------------------------------------------
 
-def select_contacts(status, pending, u, p):
-    """Indices of active customers who contact the company (ascending): draw under the contact
-    rate, or under `p.recontact` while an issue is open (failure demand)."""
+def select_contacts(status, pending, key, p):
+    """Indices of active customers who contact the company (ascending): draw (stream `key`,
+    `rng.uniform_array`) under the contact rate, or under `p.recontact` while an issue is open
+    (failure demand)."""
     rate = np.where(pending > 0, p.recontact, p.rate)
+    u = uniform_array(key, np.arange(len(status)))
     return np.flatnonzero((status == ACTIVE) & (u < rate))
 
 
@@ -559,7 +562,7 @@ def colleague_feedback(con, col, p) -> np.ndarray:
 
 # -- 4-5. the customers: attitude, word of mouth, adoption, churn, figures ----------------------
 
-def customer_pass_a(cus, col, net, draws, p):
+def customer_pass_a(cus, col, net, keys, p):
     """Attitude and speakers: memories of known customers fade without contact and peaks fade;
     LTR follows (`ltr_score`, `advocacy` for colleague-customers, clipped 0..10; prospects
     show LTR_MID); then `speaker` decides who talks this step; `voice` holds that and what
@@ -574,8 +577,8 @@ def customer_pass_a(cus, col, net, draws, p):
         engagement (c,) of colleague-customers.
     net : Graph
         The social network (CSR; `weight` unused).
-    draws : CustomerDraws
-        talk (n,) uniform.
+    keys : CustomerKeys
+        The stream of the talk draws (`rng.uniform_array(keys.talk, node)`).
     p : CustomerParams
     """
     known = cus.status != PROSPECT
@@ -587,7 +590,8 @@ def customer_pass_a(cus, col, net, draws, p):
     score = np.where(j >= 0, advocacy(score, col.engagement[np.maximum(j, 0)], p), score)
     cus.ltr[:] = np.where(known, np.clip(score, 0, 10), LTR_MID)
     deg = np.maximum(np.diff(net.indptr), 1)
-    cus.speak[:] = speaker(cus.status, cus.ltr, draws.talk, p)
+    u_talk = np.where(known, uniform_array(keys.talk, np.arange(len(known))), 1.0)
+    cus.speak[:] = speaker(cus.status, cus.ltr, u_talk, p)
     cus.voice[:, 0] = cus.speak
     cus.voice[:, 1] = cus.neg_prev / deg
     cus.voice[:, 2] = cus.pos_prev / deg
@@ -618,7 +622,7 @@ def customer_hear(net, cus, p):
     cus.heard_image[:] = a @ (cus.image * (cus.voice[:, :1] != 0))
 
 
-def customer_pass_b(cus, col, net, draws, step, p, fig):
+def customer_pass_b(cus, col, net, keys, step, p, fig):
     """What each node does about what it heard, then churn, then the step's figures.
 
     Every node's brand image moves with the advertising and the tellers' images
@@ -637,8 +641,8 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
         team (c,) of the last colleague met, for the unit counts.
     net : Graph
         The social network (CSR): a node's degree turns what it heard into shares.
-    draws : CustomerDraws
-        adopt and churn (n,) uniform.
+    keys : CustomerKeys
+        The streams of the adopt and churn draws.
     step : int
         The step, recorded as the acquisition step of adopters.
     p : CustomerParams
@@ -655,7 +659,8 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     cus.memory[active] += said[active]
     cus.expectation[active] = lifted_expectation(cus.expectation[active], share_pos[active], p)
     hazard = adoption_hazard(share_pos, share_neg, cus.status == CHURNED, congruity, p)
-    new = ~active & (draws.adopt < hazard)
+    nodes = np.arange(len(active))
+    new = ~active & (uniform_array(keys.adopt, nodes) < hazard)
     cus.adopted[:] = new
     cus.status[new] = ACTIVE
     cus.acquired_step[new] = step
@@ -666,7 +671,7 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     cus.empathy[new] = p.empathy_initial
     prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, congruity,
                              p)
-    leave = active & (cus.acquired_step != step) & (draws.churn < prob)
+    leave = active & (cus.acquired_step != step) & (uniform_array(keys.churn, nodes) < prob)
     cus.status[leave] = CHURNED
     cus.churned[:] = leave
     customer_figures(cus, col, p, fig)

@@ -303,13 +303,22 @@ class ContactDraws(_Arrays):
 
 
 @dataclasses.dataclass(eq=False)
-class CustomerDraws(_Arrays):
-    """Uniform random numbers, one per node: contact the company, talk, adopt, churn."""
+class CustomerKeys(_Arrays):
+    """The keys (np.uint64) of the week's per-node random streams: contact the company, talk,
+    adopt, churn. A kernel computes node i's draw where it needs it, ``rng.uniform(key, i)``
+    (`cxsim.rng`): no n-sized draw arrays, and only nodes that can act draw at all."""
 
-    contact: np.ndarray
-    talk: np.ndarray
-    adopt: np.ndarray
-    churn: np.ndarray
+    contact: np.uint64
+    talk: np.uint64
+    adopt: np.uint64
+    churn: np.uint64
+
+    @classmethod
+    def for_week(cls, seed: int, week: int) -> CustomerKeys:
+        """The keys of week `week` of the run seeded `seed` (burn-in weeks count too)."""
+        from .rng import ADOPT, CHURN, CONTACT, TALK, stream_key
+
+        return cls(*(stream_key(seed, week, s) for s in (CONTACT, TALK, ADOPT, CHURN)))
 
 
 @dataclasses.dataclass(eq=False)
@@ -348,6 +357,6 @@ class CustomerFigures(_Arrays):
 
 
 for _cls in (CustomerState, ColleagueState, Contacts, Pools, Graph, Process, ContactDraws,
-             CustomerDraws, StaffDraws, CustomerFigures):
+             CustomerKeys, StaffDraws, CustomerFigures):
     _cls._record = _record_type(_cls)
 del _cls

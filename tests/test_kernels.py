@@ -20,7 +20,7 @@ from cxsim.scenario import ServiceFailure
 from cxsim.state import (
     ContactDraws,
     Contacts,
-    CustomerDraws,
+    CustomerKeys,
     CustomerFigures,
     StaffDraws,
 )
@@ -295,10 +295,10 @@ def _customer_case(m, seed: int):
     cus.neg_prev[:] = rng.poisson(0.3, n)
     cus.pos_prev[:] = rng.poisson(0.5, n)
     assert (cus.status == PROSPECT).any() and (cus.node_colleague >= 0).any()
-    draws = CustomerDraws(*rng.random((4, n)))
-    draws.churn[::4] *= 0.001  # some churn for sure in a small model
+    keys = CustomerKeys.for_week(seed, 3)
     p = step_params(m, social_amplification=2.0, marketing=0.05)
-    return cus, draws, p.customer._replace(adoption_q=0.8)
+    # some churn for sure in a small model
+    return cus, keys, p.customer._replace(adoption_q=0.8, churn_base=0.05)
 
 
 def test_customer_pass_a(warm_model):
@@ -393,10 +393,10 @@ def test_select_contacts():
     rng = np.random.default_rng(1)
     status = rng.integers(0, 3, 5000).astype(np.int8)
     pending = np.where(rng.random(5000) < 0.2, 1, 0).astype(np.int64)
-    u = rng.random(5000)
+    key = CustomerKeys.for_week(1, 0).contact
     p = params.ContactParams(rate=0.2, relationship=0.3, digital_on=True, recontact=0.6)
-    k = kernels.select_contacts(status, pending, u, p)
-    close(k, reference.select_contacts(status, pending, u, p))
+    k = kernels.select_contacts(status, pending, key, p)
+    close(k, reference.select_contacts(status, pending, key, p))
     # customers with an open issue come back more often (failure demand)
     active = status == ACTIVE
     chosen = np.zeros(5000, bool)
