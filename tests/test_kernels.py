@@ -20,8 +20,8 @@ from cxsim.scenario import ServiceFailure
 from cxsim.state import (
     ContactDraws,
     Contacts,
-    CustomerKeys,
     CustomerFigures,
+    CustomerKeys,
     StaffDraws,
 )
 
