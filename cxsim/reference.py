@@ -181,7 +181,7 @@ def csr_from_edges(n, src, dst):
     order = np.argsort(src, kind="stable")
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst[order].astype(np.int64), order.astype(np.int64)
+    return indptr, dst[order], order.astype(dst.dtype)
 
 
 def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
