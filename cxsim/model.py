@@ -213,7 +213,7 @@ class CXModel(mesa.Model):
         self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
         self.is_leader = org.role == LEADER
-        self.draws = CustomerDraws(*np.empty((4, net.n)))  # kept: rng.random(out=...)
+        self.draws = _customer_draws(net.n)  # kept: rng.random(out=...)
         self.figures = CustomerFigures.zeros(org.n_teams)
         self.contacts = Contacts.empty()
         self.surveys = Surveys(sc.measurement, org.n_teams,
@@ -372,8 +372,7 @@ class CXModel(mesa.Model):
         """4-5. Attitude, word of mouth, adoption, churn and the customer figures."""
         rng, d = self.rng, self.draws
         rng.random(out=d.talk)
-        rng.random(out=d.adopt)
-        rng.random(out=d.churn)
+        rng.random(out=d.adopt)  # also the churn draw: the same array (`_customer_draws`)
         cus, col, net, draws = (self.customers.arrays(), self.colleagues.arrays(),
                                 self.net.arrays(), d.arrays())
         self.engine.customer_pass_a(cus, col, net, draws, p.customer)
@@ -467,6 +466,15 @@ class CXModel(mesa.Model):
     @property
     def n_churned(self) -> int:
         return int(np.count_nonzero(self.customers.status == CHURNED))
+
+
+def _customer_draws(n: int) -> CustomerDraws:
+    """The step's per-node draw buffers. Adoption and churn share one array: a node adopts
+    only if it was not active at the start of the pass and churns only if it was, so each
+    node uses at most one of the two and gets one draw for the one it can act on (one draw
+    of n fewer per step; changed the numbers of a seed once, when introduced)."""
+    contact, talk, act = np.empty((3, n))
+    return CustomerDraws(contact=contact, talk=talk, adopt=act, churn=act)
 
 
 def _kpi(model: CXModel, name: str) -> float:
