@@ -419,6 +419,22 @@ def csr_from_edges(n: int, src: np.ndarray, dst: np.ndarray, engine: str = "refe
     return rules(engine).csr_from_edges(n, a, b)
 
 
+def _by_tribe(tribe: np.ndarray, src: np.ndarray, dst: np.ndarray):
+    """Number the nodes tribe by tribe (in growth order within a tribe): the same network,
+    relabelled so that most ties (homophily) join nodes stored close together.
+
+    The word-of-mouth receipt reads every neighbour's slots at random; with the nodes of one
+    tribe side by side, those reads stay within one tribe's block of memory, which cache holds
+    far better than the whole network's once the model outgrows the cache (millions of
+    customers).
+    """
+    order = np.argsort(tribe, kind="stable")
+    label = np.empty_like(order)
+    label[order] = np.arange(len(order))
+    label = label.astype(src.dtype)
+    return tribe[order], label[src], label[dst]
+
+
 def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
                  engine: str = "numba", eager_graph: bool = True) -> SocialNetwork:
     """Tribal powerlaw-cluster network (clustered, heavy-tailed, homophilous) or Erdos-Renyi.
@@ -450,6 +466,8 @@ def build_social(sc: Scenario, n_nodes: int, rng: np.random.Generator,
         src = (np.flatnonzero(ok) // slots).astype(index_dtype(n_nodes))
         dst = t[ok]
         del t, ok
+    if s.kind != "random":
+        tribe, src, dst = _by_tribe(tribe, src, dst)
     indptr, indices, _ = csr_from_edges(n_nodes, src, dst, engine)
     net = SocialNetwork(indptr, indices, tribe, centre)
     if eager_graph and n_nodes <= s.networkx_max_nodes:
