@@ -108,7 +108,10 @@ def test_measured_figures_track_the_true_ones():
     noisy.run()
     assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
     assert (ts["csat_measured"] - ts["csat"]).abs().mean() < 3.0
-    assert (ts["engagement_measured"] - ts["engagement"]).abs().mean() < 0.03
+    # the pulse samples a few dozen colleagues: it tracks the truth within its own 95% margin
+    # (about 0.06 here; a fixed 0.03 failed for a quarter of seeds on main as well)
+    eng_err = (ts["engagement_measured"] - ts["engagement"]).abs()
+    assert eng_err.mean() < ts["engagement_margin"].mean()
 
 
 def test_bernoulli_indices_include_each_index_with_its_chance():
