@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"CXSIM-STATE\n"
 #: bump when the layout or the meaning of a saved state changes; other versions are refused
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: file suffix used by the burn-in cache (any name works for `save`)
 SUFFIX = ".cxstate"
 

@@ -48,3 +48,8 @@ TOTAL_CHUNKS = 64
 (S_SPREAD, S_TRUST, S_EMPATHY, S_EXPECTATION, S_HEARD_POS, S_HEARD_NEG, S_REVENUE) = range(7)
 #: rows of the per-unit customer counts
 (U_CUSTOMERS, U_PROMOTERS, U_DETRACTORS) = range(3)
+#: rows of the per-unit brand-image sums: distance from the intended brand, squared length,
+#: then the 5 dimensions (from I_X)
+(I_DISTANCE, I_SQUARED, I_X) = range(3)
+#: what was sold at a contact (`cxsim.selling`)
+NO_SALE, FIT, MISFIT = 0, 1, 2

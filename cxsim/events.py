@@ -7,7 +7,6 @@ events fire (`Timeline.fire`); the model applies what fires to its levers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from .scenario import ComplaintsFirst, Event, KpiDashboard, ServiceFailure, SetEvent
 
@@ -15,11 +14,13 @@ Response = KpiDashboard | ComplaintsFirst
 
 
 def response_levers(ev: Response) -> dict[str, float]:
-    """The levers a crisis response sets: the knee-jerk KPI dashboard tightens productivity
-    control; complaints-first turns to complaints, co-creation and empowerment."""
+    """The levers a crisis response sets: the knee-jerk KPI dashboard sets managers chasing
+    their units' measured scores (and changes company-wide levers only where it names them);
+    complaints-first turns to complaints, co-creation and empowerment."""
     if isinstance(ev, KpiDashboard):
-        return {"productivity_pressure": ev.productivity_pressure,
-                "empowerment": ev.empowerment, "cx_metrics_weight": ev.cx_metrics_weight}
+        also = {k: getattr(ev, k) for k in ("productivity_pressure", "empowerment",
+                                            "cx_metrics_weight") if getattr(ev, k) is not None}
+        return {"score_chasing": ev.score_chasing, **also}
     return {"complaints_first": ev.complaints_first, "co_creation": ev.co_creation,
             "empowerment": ev.empowerment}
 
@@ -53,7 +54,7 @@ class Timeline:
                 shock = ev
         return shock
 
-    def fire(self, t: int, nps: float, set_levers: Callable[[dict[str, Any]], None],
+    def fire(self, t: int, nps: float, set_levers: Callable[..., None],
              respond: Callable[[Response], None],
              nps_before: Callable[[int], float] = lambda step: float("nan")) -> None:
         """Apply the events due at step `t`: lever changes, and armed crisis responses once the
@@ -62,8 +63,9 @@ class Timeline:
         failures."""
         for i, ev in enumerate(self.events):
             if isinstance(ev, SetEvent) and ev.step == t:
-                set_levers(ev.set)
-                self.log.append((t, f"set {ev.set}"))
+                set_levers(ev.set, ev.scope)
+                where = f" for {ev.scope}" if ev.scope else ""
+                self.log.append((t, f"set {ev.set}{where}"))
             elif isinstance(ev, ServiceFailure) and ev.step == t:
                 self.log.append((t, "service failure"))
             elif (isinstance(ev, KpiDashboard | ComplaintsFirst) and t >= ev.step

@@ -53,6 +53,13 @@ PATHS: dict[str, tuple[str, dict[str, Any]]] = {
                       {"word_of_mouth.talk_base": 0.0, "word_of_mouth.talk_extremity": 0.0}),
     "process_learning": ("complaints and co-creation fix back-office process steps",
                          {"process.learning_rate": 0.0}),
+    "brand_image": ("customers' image of the brand: the gap between it and the colleagues met "
+                    "costs trust, and a brand like oneself draws and keeps customers",
+                    {"perception.inconsistency_penalty": 0.0, "image.self_congruity": 0.0}),
+    "score_chasing": ("unit managers chase measured scores: control in lagging units, staff "
+                      "asking for the score", {"management.reaction_rate": 0.0}),
+    "selling": ("sales pay: products pushed at contacts bring revenue now, misfits cost trust",
+                {"selling.push_rate": 0.0}),
     "management_response": ("management's crisis response (knee-jerk or complaints-first)",
                             {"__drop_responses__": True}),
 }

@@ -39,7 +39,11 @@ from .constants import (
     CONTACT_CENTRE,
     DETRACTOR_MAX,
     DIGITAL,
+    I_DISTANCE,
+    I_SQUARED,
+    I_X,
     LTR_MID,
+    MISFIT,
     NEUTRAL,
     PROMOTER_MIN,
     PROSPECT,
@@ -157,11 +161,29 @@ def speaker(status, ltr, u, p):
 
 
 @_rule
-def adoption_hazard(share_pos, share_neg, churned, p):
-    """Bass adoption: marketing p plus imitation q of promoters, minus detractors' repulsion;
-    churned customers come back at `winback` times the rate."""
-    hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
+def self_congruity(image, personality, p):
+    """How strongly a customer is drawn to the brand as they see it: people choose and stay
+    with brands whose image resembles themselves (Sirgy 1982). A factor on the adoption
+    hazard and a divisor of churn: exp(self_congruity x (similarity - 0.5))."""
+    return math.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+
+
+@_rule
+def adoption_hazard(share_pos, share_neg, churned, congruity, p):
+    """Bass adoption: marketing p plus imitation q of promoters, minus detractors' repulsion,
+    times the pull of a brand image like oneself (`self_congruity`); churned customers come
+    back at `winback` times the rate."""
+    hazard = (p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg) * congruity
     return hazard * p.winback if churned else hazard
+
+
+@_rule
+def image_shift(x, promised, heard, speakers, deg, p):
+    """One dimension of a customer's brand image after a week: pulled toward the advertised
+    promise (reach `image_advertising`) and toward the images of the neighbours who talked
+    (`heard` is the sum of their images, `speakers` how many of the `deg` neighbours)."""
+    x = x + p.image_advertising * (promised - x) + p.image_wom * (heard - speakers * x) / deg
+    return min(1.0, max(0.0, x))
 
 
 @_rule
@@ -177,10 +199,11 @@ def lifted_expectation(expectation, share_pos, p):
 
 
 @_rule
-def churn_probability(feeling, trust, p):
-    """Weekly chance an active customer leaves: falls with affect and with trust."""
+def churn_probability(feeling, trust, congruity, p):
+    """Weekly chance an active customer leaves: falls with affect, with trust and with a
+    brand image like oneself (`self_congruity`)."""
     return p.churn_base * math.exp(-p.memory_sensitivity * feeling
-                             - p.trust_sensitivity * (trust - NEUTRAL))
+                                   - p.trust_sensitivity * (trust - NEUTRAL)) / congruity
 
 
 @_rule
@@ -395,13 +418,19 @@ def _engagement_step(col, org, p, out):
     indices = org.indices
     weight = org.weight
     n = engagement.shape[0]
-    asked = p.productivity_pressure * (1.0 - p.cx_metrics_weight)
-    training = 1.0 - p.training_cost_headroom * p.training
-    base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
+    pressure = p.productivity_pressure
+    cx_weight = p.cx_metrics_weight
+    training = p.training
+    empowerment = p.empowerment
+    pay = p.pay_alignment
+    co_creation = p.co_creation
     for i in prange(n):
+        asked = pressure[i] * (1.0 - cx_weight[i])
+        base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
         f = felt[i] + p.habit_rate * (asked - felt[i])
         felt[i] = f
-        room = p.empowerment * (1.0 - p.headroom_pressure_loss * f) * training
+        room = empowerment[i] * (1.0 - p.headroom_pressure_loss * f) * (
+            1.0 - p.training_cost_headroom * training[i])
         h = headroom[i] + p.habit_rate * (min(1.0, max(0.0, room * aptitude[i])) - headroom[i])
         headroom[i] = h
         target = base + manager[i] - p.w_pressure * f + p.w_empowerment * h \
@@ -537,12 +566,15 @@ service_serial = _jit(_service)
 
 def _perception(con, cus, col, p):
     """Disconfirmation -> satisfaction (into `con.satisfaction`), emotional memory (bad > good,
-    peak-end), trust, felt empathy and expectation of each customer contacted."""
+    peak-end), trust (lost also to the distance between the colleague met and the customer's
+    image of the brand: inconsistency, the say-do gap), felt empathy, expectation and the
+    brand image (toward the personality met) of each customer contacted. A customer who was
+    sold a product that does not fit finds out at this contact and loses trust; one sold such
+    a product now will find out at the next (`con.sold`, `cus.missold`)."""
     customer = con.customer
     colleague = con.colleague
     experience = con.experience
     homophily = con.homophily
-    inconsistency = con.inconsistency
     satisfaction = con.satisfaction
     expectation = cus.expectation
     norm = cus.norm
@@ -551,9 +583,15 @@ def _perception(con, cus, col, p):
     trust = cus.trust
     empathy = cus.empathy
     engagement = col.engagement
+    col_personality = col.personality
+    image = cus.image
+    missold = cus.missold
+    sold = con.sold
+    dims = image.shape[1]
     share = p.empathy_similarity_share
     for k in prange(customer.shape[0]):
         c = customer[k]
+        j = colleague[k]
         x = experience[k]
         d = x - expectation[c]
         satisfaction[k] = 1.0 / (1.0 + math.exp(-p.slope * (d + p.tolerance)))
@@ -566,9 +604,15 @@ def _perception(con, cus, col, p):
             t += p.trust_gain * (1.0 - t)
         else:
             t -= t * min(1.0, p.trust_loss * p.negativity_bias * (-d))
-        t -= t * min(1.0, p.trust_gain * p.inconsistency_penalty * inconsistency[k])
+        gap = distance(col_personality[j], image[c])
+        t -= t * min(1.0, p.trust_gain * p.inconsistency_penalty * gap)
+        if missold[c]:  # found out: what they were sold does not fit
+            t -= t * p.misselling_trust_loss
+        missold[c] = sold[k] == MISFIT
         trust[c] = min(1.0, max(0.0, t))
-        felt = share * homophily[k] + (1.0 - share) * engagement[colleague[k]]
+        for q in range(dims):
+            image[c, q] += p.image_contact * (col_personality[j, q] - image[c, q])
+        felt = share * homophily[k] + (1.0 - share) * engagement[j]
         empathy[c] += p.empathy_rate * (felt - empathy[c])
         expectation[c] += (p.expectation_adaptation * (x - expectation[c])
                            + p.expectation_anchor * (norm[c] - expectation[c]))
@@ -637,7 +681,9 @@ def _customer_hear(net, cus, p):
     """Word-of-mouth receipt: what each node hears from its neighbours this step.
 
     Writes `cus.heard_pos`, `cus.heard_neg` (own neighbours' voices plus the retold second
-    hop of each valence) and `cus.pos_now`, `cus.neg_now` (first-hand only, retold next step).
+    hop of each valence), `cus.pos_now`, `cus.neg_now` (first-hand only, retold next step) and
+    `cus.heard_image` (the sum of the brand images of the neighbours who spoke: word of mouth
+    carries the teller's image).
     Kept apart from the per-node work of pass B on purpose: a lean
     gather loop like this one keeps many neighbour reads in flight; with pass B's body in the
     same loop (one pass fewer over the nodes) it measured about 1.2-1.4x slower than the two
@@ -651,11 +697,16 @@ def _customer_hear(net, cus, p):
     heard_neg = cus.heard_neg
     pos_now = cus.pos_now
     neg_now = cus.neg_now
+    image = cus.image
+    heard_image = cus.heard_image
+    dims = image.shape[1]
     for i in prange(indptr.shape[0] - 1):
         pos = 0
         neg = 0
         retold = 0.0
         retold_pos = 0.0
+        for q in range(dims):
+            heard_image[i, q] = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             sj = voice[j, 0]  # one node's three slots share a cache line: one miss, not three
@@ -663,6 +714,9 @@ def _customer_hear(net, cus, p):
             neg += sj < 0
             retold += voice[j, 1]
             retold_pos += voice[j, 2]
+            if sj != 0:  # few speak: the image is read only for them
+                for q in range(dims):
+                    heard_image[i, q] += image[j, q]
         heard_pos[i] = pos + second_hop * retold_pos
         heard_neg[i] = neg + second_hop * retold
         pos_now[i] = pos
@@ -698,16 +752,25 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
     acquired_step = cus.acquired_step
     met_spread = cus.met_spread
     last_colleague = cus.last_colleague
+    personality = cus.personality
+    image = cus.image
+    heard_image = cus.heard_image
+    pos_now = cus.pos_now
+    neg_now = cus.neg_now
+    promise = p.promise
+    brand = p.brand
     team = col.team
     indptr = net.indptr
     u_adopt = draws.adopt
     u_churn = draws.churn
     n = status.shape[0]
+    dims = image.shape[1]
     n_teams = fig.units.shape[1]
     nc = TOTAL_CHUNKS
     counts = np.zeros((nc, 6), np.int64)
     sums = np.zeros((nc, 7))
     units = np.zeros((nc, 3, n_teams), np.int64)
+    images = np.zeros((nc, 7, n_teams + 1))
     size = (n + nc - 1) // nc
     for c in prange(nc):
         lo = c * size
@@ -725,7 +788,13 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
             share_pos = pos / deg
             share_neg = neg_total / deg
             was_active = st == ACTIVE
-            hazard = adoption_hazard(share_pos, share_neg, st == CHURNED, p)
+            # the brand image: advertising and the tellers' images, then its pull
+            speakers = pos_now[i] + neg_now[i]
+            for q in range(dims):
+                image[i, q] = image_shift(image[i, q], promise[q], heard_image[i, q], speakers,
+                                          deg, p)
+            congruity = self_congruity(image[i], personality[i], p)
+            hazard = adoption_hazard(share_pos, share_neg, st == CHURNED, congruity, p)
             adopt = (not was_active) and u_adopt[i] < hazard
             said = heard_shift(share_pos, share_neg, p)
             mem = memory[i]
@@ -747,7 +816,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
             left = False
             tr = trust[i]
             if was_active and acquired_step[i] != step:
-                prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, p)
+                prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, congruity, p)
                 left = u_churn[i] < prob
                 if left:  # rare
                     st = CHURNED
@@ -774,11 +843,23 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
             s_exp += ex if act else 0.0
             rev += spend(value[i], x, p) if act else 0.0
             jc = last_colleague[i]
-            if act and jc >= 0:
-                t = team[jc]
-                units[c, U_CUSTOMERS, t] += 1
-                units[c, U_PROMOTERS, t] += prom
-                units[c, U_DETRACTORS, t] += det
+            if act:
+                far = distance(image[i], brand)
+                sq = 0.0
+                for q in range(dims):
+                    sq += image[i, q] * image[i, q]
+                # the company column, then the unit's (customers never served have none)
+                for r in range(2 if jc >= 0 else 1):
+                    u = n_teams if r == 0 else team[jc]
+                    images[c, I_DISTANCE, u] += far
+                    images[c, I_SQUARED, u] += sq
+                    for q in range(dims):
+                        images[c, I_X + q, u] += image[i, q]
+                if jc >= 0:
+                    t = team[jc]
+                    units[c, U_CUSTOMERS, t] += 1
+                    units[c, U_PROMOTERS, t] += prom
+                    units[c, U_DETRACTORS, t] += det
         counts[c, T_ACTIVE] = n_act
         counts[c, T_PROSPECTS] = n_pro
         counts[c, T_CHURNED] = n_chu
@@ -792,7 +873,7 @@ def _customer_pass_b(cus, col, net, draws, step, p, fig):
         sums[c, S_HEARD_POS] = s_pos
         sums[c, S_HEARD_NEG] = s_neg
         sums[c, S_REVENUE] = rev
-    _sum_chunks(counts, sums, units, fig)
+    _sum_chunks(counts, sums, units, images, fig)
 
 
 customer_pass_b = _jit(_customer_pass_b, parallel=True)
@@ -800,12 +881,16 @@ customer_pass_b_serial = _jit(_customer_pass_b)
 
 
 @njit(cache=True)
-def _sum_chunks(counts, sums, units, fig):
+def _sum_chunks(counts, sums, units, images, fig):
     """Add the per-chunk figures in chunk order into `fig`: totals independent of threads."""
     fig.counts[:] = 0
     fig.sums[:] = 0.0
     fig.units[:] = 0
+    fig.images[:] = 0.0
     for c in range(counts.shape[0]):
+        for k in range(images.shape[1]):
+            for t in range(images.shape[2]):
+                fig.images[k, t] += images[c, k, t]
         for k in range(counts.shape[1]):
             fig.counts[k] += counts[c, k]
         for k in range(sums.shape[1]):

@@ -128,7 +128,7 @@ class Surveys:
 
     def week(self, status: np.ndarray, ltr: np.ndarray, customer_unit,
              satisfaction: np.ndarray, contact_unit: np.ndarray, engagement: np.ndarray,
-             colleague_unit: np.ndarray) -> Measured:
+             colleague_unit: np.ndarray, begging: np.ndarray | None = None) -> Measured:
         """Survey this week's sample and return the pooled figures.
 
         Parameters
@@ -142,15 +142,21 @@ class Surveys:
             Satisfaction 0..1 of this week's contacts and the unit that served each.
         engagement, colleague_unit : (c,) arrays
             Colleagues' engagement and unit.
+        begging : (units,) array, optional
+            How much each unit's staff ask customers for the score, 0..1: it lifts the
+            answers of the customers it served by up to `score_begging` points (NPS) and a
+            tenth of that (CSAT), and not what they feel.
         """
         m, rng, nu = self.m, self.rng, self.n_units
+        ask = np.zeros(nu + 1) if begging is None else np.append(begging, 0.0)
         who = respondents(status, ltr, m, rng)
-        y = answers(ltr[who], rng.standard_normal(len(who)), m)
         unit = customer_unit(who)
+        lift = m.score_begging * ask[np.where(unit >= 0, unit, nu)]
+        y = answers(ltr[who] + lift, rng.standard_normal(len(who)), m)
         rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
-        rec |= self._rating("csat", satisfaction, contact_unit, m.csat_response_rate,
-                            m.csat_noise)
+        rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * ask[contact_unit],
+                            contact_unit, m.csat_response_rate, m.csat_noise)
         rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)
         self.weeks.append(rec)
         return self._pooled()

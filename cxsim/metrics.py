@@ -15,6 +15,9 @@ from .constants import (
     CHANNELS,
     DETRACTOR_MAX,
     FRONTLINE,
+    I_DISTANCE,
+    I_SQUARED,
+    I_X,
     PROMOTER_MIN,
     S_EMPATHY,
     S_EXPECTATION,
@@ -44,12 +47,14 @@ TIMESERIES_COLUMNS = (
     "brand_alignment", "brand_consistency", "trust", "empathy", "expectation",
     "process_quality", "revenue", "cost", "profit", "cumulative_profit",
     "productivity_pressure", "empowerment", "shock", "engagement_measured",
-    "engagement_margin",
+    "engagement_margin", "brand_image_distance", "brand_image_spread", "management_control",
+    "sales", "mis_sold",
 )
 
 UNIT_COLUMNS = ("unit", "department", "engagement", "csat", "nps", "staff_leavers",
                 "colleagues", "customers", "contacts", "engagement_measured", "csat_measured",
-                "nps_measured", "csat_respondents", "nps_respondents")
+                "nps_measured", "csat_respondents", "nps_respondents", "brand_image_distance",
+                "brand_image_spread")
 
 
 def nps(ltr: np.ndarray) -> float:
@@ -60,17 +65,19 @@ def nps(ltr: np.ndarray) -> float:
                     - np.count_nonzero(ltr < DETRACTOR_MAX)) / len(ltr)
 
 
-def weekly_cost(sc: Scenario, lv: Levers, pay_multiple: np.ndarray, contacts_by_channel,
-                leavers: int, acquisitions: int, revenue: float) -> float:
-    """Costs of a week: goods, staff, culture programmes, contacts, digital, hiring, marketing."""
+def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
+                pay_multiple: np.ndarray, contacts_by_channel, leavers: int, acquisitions: int,
+                revenue: float) -> float:
+    """Costs of a week: goods, staff, culture programmes (each colleague's own levers,
+    `colleague`), contacts, digital, hiring, marketing."""
     mo = sc.money
-    n = len(pay_multiple)
     contact = sum(mo.contact_cost.get(c, 0.0) * float(contacts_by_channel[i])
                   for i, c in enumerate(CHANNELS))
     return (mo.cost_of_sales * revenue
             + mo.salary * float(pay_multiple.sum())
-            + n * (mo.training_cost * lv.training + mo.pay_alignment_cost * lv.pay_alignment
-                   + mo.co_creation_cost * lv.co_creation)
+            + mo.training_cost * float(colleague["training"].sum())
+            + mo.pay_alignment_cost * float(colleague["pay_alignment"].sum())
+            + mo.co_creation_cost * float(colleague["co_creation"].sum())
             + mo.board_cx_cost * lv.board_cx_role
             + contact
             + mo.digital_fixed_cost * lv.digital_channel
@@ -99,7 +106,21 @@ class StepResult:
     shock: float
     productivity_pressure: float
     empowerment: float
+    management_control: float
+    sales: int
+    mis_sold: int
     measured: Measured
+
+
+def brand_image(images: np.ndarray, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean distance of the customers' brand images from the intended brand, and their spread
+    (root mean squared distance from their own centre: low = a clear brand), from the sums
+    of `CustomerFigures.images` (columns: units or the company) and the customers counted;
+    nan where there are none."""
+    n = np.where(customers > 0, customers, np.nan)
+    centre = images[I_X:] / n
+    spread2 = images[I_SQUARED] / n - (centre * centre).sum(axis=0)
+    return images[I_DISTANCE] / n, np.sqrt(np.maximum(spread2, 0.0))
 
 
 def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[str, float]:
@@ -120,6 +141,7 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
     detractors = int(counts[T_DETRACTORS])
     n_seen = int(counts[T_SEEN])
     sat = r.satisfaction
+    image_distance, image_spread = brand_image(r.figures.images[:, -1:], np.array([n_active]))
     return {
         "nps": 100.0 * (promoters - detractors) / n_active if n_active else 0.0,
         "csat": 100.0 * float(np.mean(sat)) if len(sat) else float("nan"),
@@ -155,6 +177,11 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
         "csat_margin": r.measured.csat_margin,
         "engagement_measured": r.measured.engagement,
         "engagement_margin": r.measured.engagement_margin,
+        "brand_image_distance": float(image_distance[0]),
+        "brand_image_spread": float(image_spread[0]),
+        "management_control": r.management_control,
+        "sales": r.sales,
+        "mis_sold": r.mis_sold,
     }
 
 
@@ -174,11 +201,13 @@ def unit_snapshot(r: StepResult, org: Organisation, col: ColleagueState,
     unit_nps = np.where(customers > 0, 100.0 * (prom - det) / np.maximum(customers, 1), np.nan)
     leavers = np.bincount(team, weights=col.left, minlength=nt).astype(np.int64)
     m = r.measured
+    image_distance, image_spread = brand_image(r.figures.images[:, :nt], customers)
     return {"step": np.full(nt, r.step), "engagement": eng, "csat": csat, "nps": unit_nps,
             "staff_leavers": leavers, "colleagues": staff, "customers": customers.copy(),
             "contacts": contacts, "engagement_measured": m.unit_engagement,
             "csat_measured": m.unit_csat, "nps_measured": m.unit_nps,
-            "csat_respondents": m.unit_csat_n, "nps_respondents": m.unit_nps_n}
+            "csat_respondents": m.unit_csat_n, "nps_respondents": m.unit_nps_n,
+            "brand_image_distance": image_distance, "brand_image_spread": image_spread}
 
 
 def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine as engines
-from . import metrics, params, population
+from . import metrics, params, population, selling
 from .agents import Colleague, Customer, bulk_create
 from .constants import (
     ACTIVE,
@@ -37,9 +37,11 @@ from .constants import (
     DIGITAL,
     FRONTLINE,
     LEADER,
+    MISFIT,
     S_REVENUE,
 )
 from .events import Response, Timeline, response_levers, response_name
+from .management import UnitManagement
 from .measurement import Surveys
 from .networks import (
     Organisation,
@@ -50,8 +52,9 @@ from .networks import (
     service_graph,
 )
 from .reference import colleague_feedback, similarity
-from .scenario import Scenario, ServiceFailure
+from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ScenarioError, ServiceFailure
 from .scenario import load_scenario as _load
+from .scopes import Scoped, colleague_levers, scope_mask
 from .state import (
     ContactDraws,
     Contacts,
@@ -213,6 +216,13 @@ class CXModel(mesa.Model):
         self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
         self.is_leader = org.role == LEADER
+        self.scoped: list[Scoped] = [
+            (sl.scope, scope_mask(sl.scope, org, f"scoped_levers[{i}].scope"), dict(sl.set))
+            for i, sl in enumerate(sc.scoped_levers)]
+        for i, ev in enumerate(sc.events):  # scopes of later events, checked before any step
+            if getattr(ev, "scope", None) is not None:
+                scope_mask(ev.scope, org, f"events[{i}].scope")
+        self.management = UnitManagement(sc.management, org.n_teams)
         self.draws = _customer_draws(net.n)  # kept: rng.random(out=...)
         self.figures = CustomerFigures.zeros(org.n_teams)
         self.contacts = Contacts.empty()
@@ -235,9 +245,16 @@ class CXModel(mesa.Model):
         self.pools = population.service_pools(self.org)
         self._digital_on = on
 
-    def _params(self, shock: ServiceFailure | None = None) -> params.StepParams:
+    def colleague_levers(self) -> dict[str, np.ndarray]:
+        """Each colleague's scopable levers now (c,): company-wide values, then scoped ones."""
+        return colleague_levers(self.levers, self.scoped, self.org.n)
+
+    def _params(self, shock: ServiceFailure | None = None,
+                burn_in: bool = False) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
-                            edge_kind=self.org.edge_kind, shock=shock)
+                            edge_kind=self.org.edge_kind, shock=shock,
+                            colleague=self.colleague_levers(),
+                            control=self.management.control[self.org.team], burn_in=burn_in)
 
     @property
     def quality(self) -> np.ndarray:
@@ -271,8 +288,23 @@ class CXModel(mesa.Model):
         self.set_levers(response_levers(ev))
         self.timeline.log.append((self.t, response_name(ev)))
 
-    def set_levers(self, changes: dict[str, Any]) -> None:
-        """Change levers now (validated): {"empowerment": 0.7} or {"process.billing": 0.6}."""
+    def set_levers(self, changes: dict[str, Any], scope: str | None = None) -> None:
+        """Change levers now: {"empowerment": 0.7} or {"process.billing": 0.6}.
+
+        With `scope` ("channel:contact_centre", "department:claims", "unit:LABEL") only the
+        levers that act through colleagues (`scenario.SCOPABLE_LEVERS`) may be given, and they
+        change for that part of the organisation only (validated: ScenarioError).
+        """
+        if scope is not None:
+            mask = scope_mask(scope, self.org)
+            for key, value in changes.items():
+                name = key.removeprefix("levers.")
+                if name not in SCOPABLE_LEVERS:
+                    raise ScenarioError(f"{key!r} cannot be set for a scope; allowed: "
+                                        + ", ".join(SCOPABLE_LEVERS))
+                Levers(**{name: value})  # validates the value like a company-wide change
+            self.scoped.append((scope, mask, dict(changes)))
+            return
         for key, value in changes.items():
             if key.startswith("process."):
                 s = self.process_steps.index(key.split(".", 1)[1])
@@ -316,7 +348,9 @@ class CXModel(mesa.Model):
             self.shock = self.timeline.active_shock(self.t)
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
-        p = self._params(self.shock)
+        # the burn-in holds the customer base: size.customers are active at week 0
+        p = self._params(self.shock, burn_in=not apply_events)
+        self._step_params = p
         self.org_graph.weight = p.tie_weight
         with self._timed("culture"):
             self._culture(p)
@@ -356,6 +390,10 @@ class CXModel(mesa.Model):
                                     self.pools.arrays(), draws.arrays(), p.contact)
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
                             self.chain_quality(), p.service)
+        levers = self.colleague_levers()
+        u_push, u_fit = rng.random((2, m))
+        con.sold = selling.sales(con.colleague, levers["sales_incentive"],
+                                 levers["pay_alignment"], u_push, u_fit, self.scenario.selling)
         self.contacts = con
 
     def _perception(self, p: params.StepParams) -> np.ndarray:
@@ -401,28 +439,39 @@ class CXModel(mesa.Model):
     def _record(self) -> None:
         """8. Money and the week's figures."""
         sc, lv, con, fig = self.scenario, self.levers, self.contacts, self.figures
-        revenue = float(fig.sums[S_REVENUE])
+        sales = int(np.count_nonzero(con.sold))
+        revenue = float(fig.sums[S_REVENUE]) + sc.money.sale_value * sales
         acquisitions = int(np.count_nonzero(self.customers.adopted))
         leavers = int(np.count_nonzero(self.colleagues.left))
-        cost = metrics.weekly_cost(sc, lv, self.pay_multiple, con.by_channel(), leavers,
+        levers = self.colleague_levers()
+        cost = metrics.weekly_cost(sc, lv, levers, self.pay_multiple, con.by_channel(), leavers,
                                    acquisitions, revenue)
         self.cumulative_profit += revenue - cost
         quality = self.process.quality
         col, team = self.colleagues, self.org.team
         last = self.customers.last_colleague
+        control = self.management.control
         measured = self.surveys.week(
             self.customers.status, self.customers.ltr,
             lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
-            con.satisfaction, team[con.colleague], col.engagement, team)
+            con.satisfaction, team[con.colleague], col.engagement, team, begging=control)
         self.measured_nps.append(measured.nps)
+        front = self.frontline_mask
+        p = self._step_params.engagement
+        asked_pressure = float(p.productivity_pressure[front].mean()) if front.any() else 0.0
+        empowerment = float(levers["empowerment"][front].mean()) if front.any() else 0.0
+        unit_control = float(control[team[front]].mean()) if front.any() else 0.0
+        self.management.review(measured.nps, measured.unit_nps, _unit_mean(
+            levers["score_chasing"], team, self.org.n_teams))
         result = metrics.StepResult(
             step=self.t, figures=fig, satisfaction=con.satisfaction, revenue=revenue, cost=cost,
             acquisitions=acquisitions, leavers=leavers, cumulative_profit=self.cumulative_profit,
             brand_alignment=float(self.brand_fit().mean()),
             process_quality=float(quality.mean()) if len(quality) else 1.0,
             shock=float(self.shock.severity) if self.shock is not None else 0.0,
-            productivity_pressure=lv.productivity_pressure, empowerment=lv.empowerment,
-            measured=measured)
+            productivity_pressure=asked_pressure, empowerment=empowerment,
+            management_control=unit_control, sales=sales,
+            mis_sold=int(np.count_nonzero(con.sold == MISFIT)), measured=measured)
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 
@@ -475,6 +524,13 @@ def _customer_draws(n: int) -> CustomerDraws:
     of n fewer per step; changed the numbers of a seed once, when introduced)."""
     contact, talk, act = np.empty((3, n))
     return CustomerDraws(contact=contact, talk=talk, adopt=act, churn=act)
+
+
+def _unit_mean(values: np.ndarray, team: np.ndarray, n_units: int) -> np.ndarray:
+    """Mean of a per-colleague value in each unit (0 for a unit with nobody)."""
+    count = np.bincount(team, minlength=n_units)
+    total = np.bincount(team, weights=values, minlength=n_units)
+    return np.divide(total, count, out=np.zeros(n_units), where=count > 0)
 
 
 def _kpi(model: CXModel, name: str) -> float:

@@ -16,13 +16,12 @@ True
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
+from . import orgfile
 from .constants import (
     BACKOFFICE,
     CHANNELS,
@@ -107,7 +106,7 @@ def _departments(sc: Scenario) -> tuple[list[str], np.ndarray]:
 def build_organisation(sc: Scenario, rng: np.random.Generator) -> Organisation:
     """Generate the organisation from scenario sizes, or load it from `organisation.file`."""
     if sc.organisation.file:
-        return load_organisation(sc.organisation.file, sc)
+        return load_organisation(sc.organisation.file, sc, rng)
     o = sc.organisation
     n = sc.n_colleagues
     names, is_channel = _departments(sc)
@@ -216,128 +215,49 @@ def _peer_edges(team, department, role, cross_ties, within_bias, rng):
             np.concatenate([kind, ck]))
 
 
-ORG_ROLE_NAMES = {name: i for i, name in enumerate(ROLES)} | {
-    "front_line": FRONTLINE, "back_office": BACKOFFICE, "frontline": FRONTLINE}
-
-
-def load_organisation(path: str, sc: Scenario) -> Organisation:
-    """Load an organisation from GraphML, or a CSV edge list with a `<stem>_nodes.csv` beside it.
+def load_organisation(path: str, sc: Scenario,
+                      rng: np.random.Generator | None = None) -> Organisation:
+    """Load an organisation from a client's org chart (`cxsim.orgfile`: CSV or GraphML).
 
     Node attributes: ``role`` (leader, manager, frontline, backoffice), ``department`` (a channel
-    name for front line, a process step for back office), ``team`` (any label), and optionally
-    ``manager`` (node id of the line manager). Edges are peer ties; an edge attribute
-    ``kind = "reports_to"`` marks a reporting line instead (from report to manager).
+    name for front line, a process step for back office), ``team`` (the client's unit label),
+    and ``manager`` (id of the line manager). Edges, where the file has them, are peer ties; an
+    edge ``kind = "reports_to"`` is a reporting line instead (from report to manager). A node
+    list without edges gets the peer ties of a generated organisation, drawn with `rng`
+    (everybody in a team, plus `organisation.cross_team_ties` across teams).
     """
-    p = Path(path)
-    src_label = f"organisation.file = {path!r}"
-    if not p.is_file():
-        raise ScenarioError("file not found; allowed: a GraphML file or CSV edge list",
-                            source=src_label)
-    if p.suffix.lower() == ".graphml":
-        try:
-            g = nx.read_graphml(p)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is bad input
-            raise ScenarioError(f"cannot read GraphML: {exc}", source=src_label) from None
-        nodes = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in g.nodes(data=True)}
-        # networkx forgets which end is the source of an undirected edge, and reports_to
-        # needs it: take the edges, in file order and direction, from the XML itself
-        edges = _graphml_edges(p)
-    elif p.suffix.lower() == ".csv":
-        npath = p.with_name(p.stem + "_nodes.csv")
-        if not npath.is_file():
-            raise ScenarioError(f"CSV edge list needs node attributes in {npath.name} "
-                                "(columns id, role, department, team[, manager])",
-                                source=src_label)
-        with open(npath, newline="") as fh:
-            nodes = {row["id"]: row for row in csv.DictReader(fh)}
-        with open(p, newline="") as fh:
-            edges = [(r["source"], r["target"], r.get("kind") or "peer")
-                     for r in csv.DictReader(fh)]
-    else:
-        raise ScenarioError(f"unknown file type {p.suffix!r}; allowed: .graphml, .csv",
-                            source=src_label)
-    return _organisation_from_records(nodes, edges, sc, src_label)
-
-
-def _graphml_edges(path: Path) -> list[tuple[str, str, str]]:
-    """(source, target, kind) of every GraphML edge as written in the file (kind: 'peer')."""
-    import xml.etree.ElementTree as ET
-
-    root = ET.parse(path).getroot()
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    kind_key, default = None, "peer"
-    for el in root.iter():
-        if local(el.tag) == "key" and el.get("attr.name") == "kind" and el.get("for") in (
-                "edge", "all"):
-            kind_key = el.get("id")
-            for d in el:
-                if local(d.tag) == "default" and d.text:
-                    default = d.text.strip()
-    edges = []
-    for el in root.iter():
-        if local(el.tag) != "edge":
-            continue
-        kind = default
-        for d in el:
-            if local(d.tag) == "data" and d.get("key") == kind_key and d.text is not None:
-                kind = d.text.strip()
-        edges.append((str(el.get("source")), str(el.get("target")), kind))
-    return edges
-
-
-def _organisation_from_records(nodes, edges, sc, src_label) -> Organisation:
-    ids = list(nodes)
-    index = {k: i for i, k in enumerate(ids)}
-    n = len(ids)
     names, is_channel = _departments(sc)
-    role = np.empty(n, np.int8)
-    department = np.empty(n, np.int32)
+    try:
+        rec = orgfile.read(path, tuple(names), tuple(n for n in names if n in CHANNELS))
+    except orgfile.OrgFileError as exc:
+        raise ScenarioError(str(exc)) from None
+    return _organisation_from_records(rec, sc, rng)
+
+
+def _organisation_from_records(rec: orgfile.OrgRecords, sc: Scenario,
+                               rng: np.random.Generator | None) -> Organisation:
+    n = rec.n
+    names, is_channel = _departments(sc)
+    role = np.array([ROLES.index(r) for r in rec.role], np.int8)
+    department = np.array([names.index(d) for d in rec.department], np.int32)
     team_labels: dict[str, int] = {}
-    team = np.empty(n, np.int32)
-    manager = np.full(n, -1, np.int32)
-    for i, k in enumerate(ids):
-        a = nodes[k]
-        r = str(a.get("role", "")).lower()
-        if r not in ORG_ROLE_NAMES:
-            raise ScenarioError(f"node {k!r} role = {r!r}; allowed: {', '.join(ROLES)}",
-                                source=src_label)
-        role[i] = ORG_ROLE_NAMES[r]
-        d = str(a.get("department", ""))
-        if d not in names:
-            raise ScenarioError(f"node {k!r} department = {d!r}; allowed: {', '.join(names)}",
-                                source=src_label)
-        department[i] = names.index(d)
-        team[i] = team_labels.setdefault(str(a.get("team") or d), len(team_labels))
-        if a.get("manager") not in (None, ""):
-            if a["manager"] not in index:
-                raise ScenarioError(f"node {k!r} manager = {a['manager']!r} is not a node",
-                                    source=src_label)
-            manager[i] = index[a["manager"]]
-    src, dst = [], []
-    for a, b, kind in edges:
-        if a not in index or b not in index:
-            raise ScenarioError(f"edge ({a!r}, {b!r}) names a node missing from the node list",
-                                source=src_label)
-        if kind == "reports_to":
-            manager[index[a]] = index[b]
-        else:
-            src.append(index[a])
-            dst.append(index[b])
+    team = np.array([team_labels.setdefault(t, len(team_labels)) for t in rec.team], np.int32)
+    manager = np.array(rec.manager, np.int32)
     channel = np.full(n, -1, np.int8)
     front = role == FRONTLINE
-    for i in np.flatnonzero(front):
-        if not is_channel[department[i]]:
-            raise ScenarioError(f"node {ids[i]!r} is frontline but department "
-                                f"{names[department[i]]!r} is not a channel", source=src_label)
-        channel[i] = CHANNELS.index(names[department[i]])
+    channel[front] = [CHANNELS.index(names[d]) for d in department[front]]
     team_department = np.zeros(len(team_labels), np.int32)
     team_department[team] = department
-    s, d = np.array(src, np.int64), np.array(dst, np.int64)
-    kind = np.where(team[s] == team[d], WITHIN_TEAM,
-                    np.where(department[s] == department[d], CROSS_TEAM, CROSS_DEPARTMENT))
+    if rec.has_edges:
+        s = np.array([a for a, _ in rec.peer_edges], np.int64)
+        d = np.array([b for _, b in rec.peer_edges], np.int64)
+        kind = np.where(team[s] == team[d], WITHIN_TEAM,
+                        np.where(department[s] == department[d], CROSS_TEAM, CROSS_DEPARTMENT))
+    else:
+        o = sc.organisation
+        s, d, kind = _peer_edges(team, department, role, o.cross_team_ties,
+                                 o.within_department_bias,
+                                 rng if rng is not None else np.random.default_rng(0))
     indptr, indices, order = csr_from_edges(n, s, d)
     edge_kind = np.concatenate([kind, kind])[order].astype(np.int8)
     return Organisation(role, department, team, channel, manager, names, is_channel,

@@ -20,6 +20,7 @@ import numpy as np
 
 from .constants import CHANNELS, CROSS_TEAM, WITHIN_TEAM
 from .scenario import Levers, Scenario, ServiceFailure
+from .scopes import colleague_levers
 
 
 class CultureParams(NamedTuple):
@@ -35,7 +36,9 @@ class CultureParams(NamedTuple):
 
 
 class EngagementParams(NamedTuple):
-    """Engagement target weights (scenario.culture) and the levers they act through."""
+    """Engagement target weights (scenario.culture) and the levers they act through, each
+    colleague's own (c,): scoped levers and the unit manager's control differ by colleague
+    (`cxsim.scopes`, `cxsim.management`)."""
 
     rate: float
     peers: float
@@ -46,13 +49,13 @@ class EngagementParams(NamedTuple):
     w_co_creation: float
     w_mirror: float
     w_workload: float
-    empowerment: float
-    productivity_pressure: float
-    cx_metrics_weight: float
-    pay_alignment: float
-    co_creation: float
+    empowerment: np.ndarray
+    productivity_pressure: np.ndarray
+    cx_metrics_weight: np.ndarray
+    pay_alignment: np.ndarray
+    co_creation: np.ndarray
     headroom_pressure_loss: float
-    training: float
+    training: np.ndarray
     training_cost_headroom: float
     habit_rate: float
 
@@ -100,6 +103,8 @@ class PerceptionParams(NamedTuple):
     inconsistency_penalty: float
     empathy_rate: float
     empathy_similarity_share: float
+    image_contact: float
+    misselling_trust_loss: float
 
 
 class FeedbackParams(NamedTuple):
@@ -114,7 +119,10 @@ class CustomerParams(NamedTuple):
     """Everything the customer passes read, in one flat record (numba's parfors cannot take
     a record nested in another): fading memories and likelihood to recommend
     (scenario.perception), word of mouth and adoption (scenario.word_of_mouth, the marketing
-    and amplification levers, the starting state of a new customer), churn and spend."""
+    and amplification levers, the starting state of a new customer), the brand image
+    (scenario.image: word of mouth, the advertised `promise` (d,) reaching a share
+    `image_advertising` a week, self-congruity with the `brand` (d,) as perceived), churn and
+    spend."""
 
     memory_decay: float
     peak_weight: float
@@ -146,6 +154,12 @@ class CustomerParams(NamedTuple):
     trust_sensitivity: float
     promoter_premium: float
     detractor_discount: float
+    image_wom: float
+    image_advertising: float
+    self_congruity: float
+    bandwidth: float
+    promise: np.ndarray
+    brand: np.ndarray
 
 
 class StaffParams(NamedTuple):
@@ -190,30 +204,37 @@ def tie_weights(edge_kind: np.ndarray, sc: Scenario, silo: float) -> np.ndarray:
         cu.cross_silo_weight * (1.0 - silo)))
 
 
-def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray) -> CultureParams:
+def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray,
+                   colleague: dict[str, np.ndarray]) -> CultureParams:
     """Top-down pull (leadership commitment, boosted by a board CX role, partly lost between
-    levels to silos) and the brand's pull (training; leaders also through commitment)."""
+    levels to silos) and the brand's pull (training; leaders also through commitment), per
+    colleague (`colleague`: the scopable levers as (c,) arrays)."""
     cu = sc.culture
-    commitment = lv.leadership_commitment * (1.0 + cu.board_boost * lv.board_cx_role)
-    n = len(is_leader)
-    top_down = np.full(n, cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo))
-    brand_pull = cu.brand_weight * (lv.training + is_leader * commitment)
+    commitment = colleague["leadership_commitment"] * (1.0 + cu.board_boost * lv.board_cx_role)
+    top_down = cu.manager_weight * commitment * (1.0 - cu.silo_top_down * lv.silo)
+    brand_pull = cu.brand_weight * (colleague["training"] + is_leader * commitment)
     return CultureParams(stubbornness=cu.stubbornness, self_weight=cu.self_weight,
                          peer_weight=cu.peer_weight, brand=np.array(sc.brand.personality),
                          top_down=top_down, brand_pull=brand_pull)
 
 
-def engagement_params(sc: Scenario, lv: Levers) -> EngagementParams:
+def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
+                      control: np.ndarray) -> EngagementParams:
+    """Engagement weights and each colleague's levers; the unit manager's `control` (c,)
+    tightens the productivity pressure a colleague is asked to work under."""
     cu = sc.culture
+    pressure = colleague["productivity_pressure"]
     return EngagementParams(
         rate=cu.engagement_rate, peers=cu.engagement_peers, base=cu.engagement_base,
         w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
         w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
         w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
-        empowerment=lv.empowerment, productivity_pressure=lv.productivity_pressure,
-        cx_metrics_weight=lv.cx_metrics_weight, pay_alignment=lv.pay_alignment,
-        co_creation=lv.co_creation, headroom_pressure_loss=cu.headroom_pressure_loss,
-        training=lv.training, training_cost_headroom=cu.training_cost_headroom,
+        empowerment=colleague["empowerment"],
+        productivity_pressure=pressure + control * (1.0 - pressure),
+        cx_metrics_weight=colleague["cx_metrics_weight"],
+        pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],
+        headroom_pressure_loss=cu.headroom_pressure_loss, training=colleague["training"],
+        training_cost_headroom=cu.training_cost_headroom,
         habit_rate=cu.habit_rate)
 
 
@@ -239,11 +260,15 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         expectation_anchor=pe.expectation_anchor,
         trust_gain=pe.trust_gain, trust_loss=pe.trust_loss,
         inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
-        empathy_similarity_share=pe.empathy_similarity_share)
+        empathy_similarity_share=pe.empathy_similarity_share,
+        image_contact=sc.image.contact_weight,
+        misselling_trust_loss=sc.selling.misselling_trust_loss)
 
 
-def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
+def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> CustomerParams:
+    """The customer record; in the burn-in nobody adopts and nobody churns (`build`)."""
     pe, wm, ch, mo = sc.perception, sc.word_of_mouth, sc.churn, sc.money
+    hold = 0.0 if burn_in else 1.0
     return CustomerParams(
         memory_decay=pe.memory_decay, peak_weight=pe.peak_weight, peak_decay=pe.peak_decay,
         ltr_memory=pe.ltr_memory, ltr_trust=pe.ltr_trust, ltr_empathy=pe.ltr_empathy,
@@ -254,13 +279,17 @@ def customer_params(sc: Scenario, lv: Levers) -> CustomerParams:
         valence_spread=wm.valence_spread, churned_talk=wm.churned_talk,
         amplification=lv.social_amplification,
         second_hop=wm.second_hop, attitude_weight=wm.attitude_weight,
-        expectation_weight=wm.expectation_weight, marketing=lv.marketing,
-        adoption_q=wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
+        expectation_weight=wm.expectation_weight, marketing=hold * lv.marketing,
+        adoption_q=hold * wm.adoption_q, detractor_repel=wm.detractor_repel, winback=wm.winback,
         trust_initial=pe.trust_initial,
         empathy_initial=pe.empathy_initial,
-        churn_base=ch.base, memory_sensitivity=ch.memory_sensitivity,
+        churn_base=hold * ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,
-        promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount)
+        promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
+        image_wom=sc.image.wom_weight,
+        image_advertising=sc.image.advertising_weight * lv.advertising,
+        self_congruity=sc.image.self_congruity, bandwidth=sc.service.homophily_bandwidth,
+        promise=np.array(sc.brand.promised()), brand=np.array(sc.brand.personality))
 
 
 def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
@@ -282,7 +311,9 @@ def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
 
 
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
-          shock: ServiceFailure | None = None) -> StepParams:
+          shock: ServiceFailure | None = None,
+          colleague: dict[str, np.ndarray] | None = None,
+          control: np.ndarray | None = None, burn_in: bool = False) -> StepParams:
     """Every record of a step from the scenario, the levers in force and the current shock.
 
     Parameters
@@ -297,10 +328,24 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         Kind of each tie of the organisation's CSR (`WITHIN_TEAM`, ...).
     shock : ServiceFailure or None
         The service failure in force, if any.
+    colleague : dict of (c,) float, optional
+        Each colleague's scopable levers (`scopes.colleague_levers`); default: the
+        company-wide levers for everyone.
+    control : (c,) float, optional
+        The control of each colleague's unit manager (`management`); default: none.
+    burn_in : bool
+        A burn-in week: the customer base is held (adoption and churn hazards are zero, so
+        `size.customers` are the active customers at week 0) while attitudes, word of mouth,
+        culture and staff settle. The draws are the same; only the hazards change.
     """
+    n = len(is_leader)
+    if colleague is None:
+        colleague = colleague_levers(lv, [], n)
+    if control is None:
+        control = np.zeros(n)
     return StepParams(
-        culture=culture_params(sc, lv, is_leader),
-        engagement=engagement_params(sc, lv),
+        culture=culture_params(sc, lv, is_leader, colleague),
+        engagement=engagement_params(sc, colleague, control),
         contact=ContactParams(rate=sc.service.contact_rate,
                               relationship=sc.service.relationship,
                               digital_on=bool(lv.digital_channel)),
@@ -309,7 +354,7 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
                                 mirror_rate=sc.culture.mirror_rate,
                                 capacity=sc.service.capacity),
-        customer=customer_params(sc, lv),
+        customer=customer_params(sc, lv, burn_in),
         staff=staff_params(sc, lv),
         learning=learning_params(sc, lv),
         tie_weight=tie_weights(edge_kind, sc, lv.silo))

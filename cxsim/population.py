@@ -100,6 +100,13 @@ def pay_multiple(sc: Scenario, org: Organisation) -> np.ndarray:
                     sc.money.manager_salary_multiple, 1.0)
 
 
+def brand_images(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each customer's first image of the brand: the advertised promise, seen a little
+    differently by each (`image.initial_spread`); contacts and word of mouth then form it."""
+    promise = np.array(sc.brand.promised())
+    return np.clip(promise + sc.image.initial_spread * rng.standard_normal((n, 5)), 0, 1)
+
+
 def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.ndarray,
               rng: np.random.Generator) -> tuple[CustomerState, Catchments, np.ndarray]:
     """Customer nodes at the start, their catchments, and which colleague is which node.
@@ -135,7 +142,9 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
         pos_prev=np.zeros(n), pos_now=np.zeros(n),
         contacted=np.zeros(n, np.bool_), node_colleague=np.full(n, -1, np.int64),
         speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
-        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), voice=np.zeros((n, 3)))
+        adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), voice=np.zeros((n, 3)),
+        image=brand_images(sc, n, rng), heard_image=np.zeros((n, 5)),
+        missold=np.zeros(n, np.bool_))
     # some colleagues are customers too
     k = int(round(sc.social.colleague_members * org.n))
     active = np.flatnonzero(status == ACTIVE)

@@ -28,7 +28,11 @@ from .constants import (
     CONTACT_CENTRE,
     DETRACTOR_MAX,
     DIGITAL,
+    I_DISTANCE,
+    I_SQUARED,
+    I_X,
     LTR_MID,
+    MISFIT,
     NEUTRAL,
     PROMOTER_MIN,
     PROSPECT,
@@ -132,11 +136,26 @@ def speaker(status, ltr, u, p):
     return (2 * good.astype(np.int8) - talks.astype(np.int8)).astype(np.int8)
 
 
-def adoption_hazard(share_pos, share_neg, churned, p):
+def self_congruity(image, personality, p):
+    """Pull of a brand image like oneself (Sirgy 1982): exp(self_congruity x (similarity of
+    image and personality - 0.5)); multiplies adoption, divides churn. Rows of (.., d)."""
+    return np.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+
+
+def adoption_hazard(share_pos, share_neg, churned, congruity, p):
     """Bass adoption: marketing p + imitation q x share of promoter neighbours, minus the
-    repulsion of detractors; churned customers come back at `winback` times the rate."""
-    hazard = p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg
+    repulsion of detractors, times `congruity` (`self_congruity`); churned customers come
+    back at `winback` times the rate."""
+    hazard = (p.marketing + p.adoption_q * share_pos - p.detractor_repel * share_neg) * congruity
     return np.where(churned, hazard * p.winback, hazard)
+
+
+def image_shift(x, promised, heard, speakers, deg, p):
+    """A customer's brand image after a week (elementwise: broadcast dimensions as columns):
+    pulled toward the advertised promise and toward the images of the `speakers` neighbours
+    who talked (`heard`: the sum of their images) out of `deg`, clipped to 0..1."""
+    x = x + p.image_advertising * (promised - x) + p.image_wom * (heard - speakers * x) / deg
+    return np.clip(x, 0.0, 1.0)
 
 
 def heard_shift(share_pos, share_neg, p):
@@ -149,10 +168,11 @@ def lifted_expectation(expectation, share_pos, p):
     return np.minimum(1, expectation + p.expectation_weight * share_pos)
 
 
-def churn_probability(feeling, trust, p):
-    """Weekly chance an active customer leaves: base x exp(-affect, -trust above neutral)."""
+def churn_probability(feeling, trust, congruity, p):
+    """Weekly chance an active customer leaves: base x exp(-affect, -trust above neutral),
+    divided by the pull of a brand image like oneself (`self_congruity`)."""
     return p.churn_base * np.exp(-p.memory_sensitivity * feeling - p.trust_sensitivity
-                           * (trust - NEUTRAL))
+                                 * (trust - NEUTRAL)) / congruity
 
 
 def spend(value, ltr, p):
@@ -291,7 +311,7 @@ def engagement_step(col, org, p, out):
     org : Graph
         The organisation's ties (CSR) with this step's `weight` per tie.
     p : EngagementParams
-        Weights (per week) and the levers in force.
+        Weights (per week) and each colleague's levers in force (c,).
     out : (c,) float
         Receives the new engagement, 0..1.
     """
@@ -402,19 +422,23 @@ def perception(con, cus, col, p):
 
     Satisfaction is a logistic of disconfirmation (experience - expectation) within a zone of
     tolerance; emotional memory follows it with bad weighing `negativity_bias` times more,
-    remembering its peak; trust rises after a good experience and falls after a bad or an
-    inconsistent one; felt empathy moves toward similarity and the colleague's engagement;
-    expectation adapts to experience and is anchored to the industry norm.
+    remembering its peak; trust rises after a good experience and falls after a bad one and
+    with the distance between the colleague met and the customer's image of the brand
+    (inconsistency, the say-do gap); felt empathy moves toward similarity and the colleague's
+    engagement; expectation adapts to experience and is anchored to the industry norm; the
+    brand image moves toward the personality met. A customer sold a product that does not fit
+    (`con.sold` == MISFIT) finds out at the next contact and loses a share
+    `misselling_trust_loss` of trust.
 
     Parameters
     ----------
     con : Contacts
-        customer, colleague, experience, homophily, inconsistency (m,) in; satisfaction (m,)
-        out, 0..1.
+        customer, colleague, experience, homophily, sold (m,) in; satisfaction (m,) out, 0..1.
     cus : CustomerState or its record
-        expectation, norm, memory, peak, trust, empathy (n,) updated for the contacted.
+        expectation, norm, memory, peak, trust, empathy, missold (n,) and image (n, d)
+        updated for the contacted.
     col : ColleagueState or its record
-        engagement (c,) of the colleague who served.
+        engagement (c,) and personality (c, d) of the colleague who served.
     p : PerceptionParams
     """
     c, x = con.customer, con.experience
@@ -426,8 +450,13 @@ def perception(con, cus, col, p):
     t = cus.trust[c]
     t = np.where(d >= 0, t + p.trust_gain * (1 - t),
                  t - t * np.minimum(1, p.trust_loss * p.negativity_bias * -d))
-    t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * con.inconsistency)
+    met = col.personality[con.colleague]
+    gap = distance(met, cus.image[c])
+    t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * gap)
+    t = np.where(cus.missold[c], t - t * p.misselling_trust_loss, t)
+    cus.missold[c] = con.sold == MISFIT
     cus.trust[c] = np.clip(t, 0, 1)
+    cus.image[c] += p.image_contact * (met - cus.image[c])
     felt = (p.empathy_similarity_share * con.homophily
             + (1 - p.empathy_similarity_share) * col.engagement[con.colleague])
     cus.empathy[c] += p.empathy_rate * (felt - cus.empathy[c])
@@ -494,14 +523,16 @@ def customer_pass_a(cus, col, net, draws, p):
 def customer_hear(net, cus, p):
     """What each node hears from its neighbours: good and bad voices, plus a share
     `second_hop` of the good and bad stories its neighbours heard first-hand last step
-    (retold).
+    (retold), and the brand images of those who spoke (word of mouth carries the teller's
+    image).
 
     Parameters
     ----------
     net : Graph
         The social network (CSR).
     cus : CustomerState or its record
-        Reads voice (n, 3); writes heard_pos, heard_neg, pos_now, neg_now (n,).
+        Reads voice (n, 3), image (n, d); writes heard_pos, heard_neg, pos_now, neg_now (n,)
+        and heard_image (n, d): the sum of the images of the neighbours who spoke.
     p : CustomerParams
     """
     a = _matrix(net.indptr, net.indices)
@@ -511,21 +542,24 @@ def customer_hear(net, cus, p):
     cus.heard_neg[:] = neg + p.second_hop * (a @ cus.voice[:, 1])
     cus.pos_now[:] = pos
     cus.neg_now[:] = neg
+    cus.heard_image[:] = a @ (cus.image * (cus.voice[:, :1] != 0))
 
 
 def customer_pass_b(cus, col, net, draws, step, p, fig):
     """What each node does about what it heard, then churn, then the step's figures.
 
-    Active customers' memory shifts with the balance of what they heard and praise lifts their
-    expectation; prospects and churned customers adopt with the Bass hazard and start afresh;
-    active customers acquired before this step leave with `churn_probability`. Fills `fig`
-    (`state.CustomerFigures`).
+    Every node's brand image moves with the advertising and the tellers' images
+    (`image_shift`); active customers' memory shifts with the balance of what they heard and
+    praise lifts their expectation; prospects and churned customers adopt with the Bass
+    hazard times the pull of a brand image like themselves (`self_congruity`) and start
+    afresh; active customers acquired before this step leave with `churn_probability`. Fills
+    `fig` (`state.CustomerFigures`).
 
     Parameters
     ----------
     cus : CustomerState or its record
         Updates status, memory, expectation, peak, trust, empathy, acquired_step, adopted,
-        churned (n,).
+        churned (n,) and image (n, d); reads heard_image (n, d), pos_now, neg_now (n,).
     col : ColleagueState or its record
         team (c,) of the last colleague met, for the unit counts.
     net : Graph
@@ -541,10 +575,13 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     deg = np.maximum(np.diff(net.indptr), 1)
     share_pos, share_neg = cus.heard_pos / deg, cus.heard_neg / deg
     active = cus.status == ACTIVE
+    cus.image[:] = image_shift(cus.image, p.promise[None, :], cus.heard_image,
+                               (cus.pos_now + cus.neg_now)[:, None], deg[:, None], p)
+    congruity = self_congruity(cus.image, cus.personality, p)
     said = heard_shift(share_pos, share_neg, p)
     cus.memory[active] += said[active]
     cus.expectation[active] = lifted_expectation(cus.expectation[active], share_pos[active], p)
-    hazard = adoption_hazard(share_pos, share_neg, cus.status == CHURNED, p)
+    hazard = adoption_hazard(share_pos, share_neg, cus.status == CHURNED, congruity, p)
     new = ~active & (draws.adopt < hazard)
     cus.adopted[:] = new
     cus.status[new] = ACTIVE
@@ -554,7 +591,8 @@ def customer_pass_b(cus, col, net, draws, step, p, fig):
     cus.expectation[new] = lifted_expectation(cus.norm[new], share_pos[new], p)
     cus.trust[new] = p.trust_initial
     cus.empathy[new] = p.empathy_initial
-    prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, p)
+    prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, congruity,
+                             p)
     leave = active & (cus.acquired_step != step) & (draws.churn < prob)
     cus.status[leave] = CHURNED
     cus.churned[:] = leave
@@ -565,7 +603,8 @@ def customer_figures(cus, col, p, fig):
     """The step's customer figures into `fig`: counts of active, prospects, churned this step,
     promoters, detractors and seen (active and met someone); sums of met spread (seen), trust,
     empathy, expectation and revenue (active) and of word of mouth heard (all nodes); and per
-    unit of the last colleague met, active customers, promoters and detractors."""
+    unit of the last colleague met, active customers, promoters and detractors; the brand-image
+    sums of the active (`constants.I_*`) per unit and for the company (last column)."""
     st, x = cus.status, cus.ltr
     act = st == ACTIVE
     prom, det = act & (x >= PROMOTER_MIN), act & (x < DETRACTOR_MAX)
@@ -585,6 +624,17 @@ def customer_figures(cus, col, p, fig):
     fig.units[U_CUSTOMERS] = np.bincount(team, minlength=n_teams)
     fig.units[U_PROMOTERS] = np.bincount(team, weights=prom[has], minlength=n_teams)
     fig.units[U_DETRACTORS] = np.bincount(team, weights=det[has], minlength=n_teams)
+    img = cus.image[act]
+    rows = np.empty((len(img), fig.images.shape[0]))
+    rows[:, I_DISTANCE] = distance(img, p.brand[None, :])
+    rows[:, I_SQUARED] = (img * img).sum(axis=1)
+    rows[:, I_X:] = img
+    where = np.where(cus.last_colleague[act] >= 0,
+                     col.team[np.maximum(cus.last_colleague[act], 0)], n_teams)
+    fig.images[:] = 0.0
+    for k in range(rows.shape[1]):
+        fig.images[k] = np.bincount(where, weights=rows[:, k], minlength=n_teams + 1)
+        fig.images[k, n_teams] = rows[:, k].sum()
 
 
 # -- 6. staff -----------------------------------------------------------------------------------

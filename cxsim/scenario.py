@@ -25,7 +25,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .constants import CHANNELS
 
@@ -38,8 +45,14 @@ class ScenarioError(ValueError):
     def __init__(self, message: str, *, source: str | None = None):
         self.source = source
         text = f"{source}: {message}" if source else message
-        # one line whatever the input: a key or value with a line break is shown escaped
-        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
+        super().__init__(one_line(text))
+
+
+def one_line(text: str) -> str:
+    """`text` on one line whatever the input: line breaks and other control characters in a
+    key or value (anything not printable) are shown escaped (``\\n``, ``\\x1f``)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode()
+                   for ch in text)
 
 
 class _Section(BaseModel):
@@ -53,7 +66,8 @@ def _f(default: Any, description: str, **kw: Any) -> Any:
 
 
 class Sizes(_Section):
-    customers: int = _f(5_000, "Active customers at the start", ge=1, le=50_000_000)
+    customers: int = _f(5_000, "Active customers at week 0, exactly (the burn-in holds the "
+                        "base)", ge=1, le=50_000_000)
     prospects: int = _f(5_000, "Prospects in the social network who may adopt", ge=0,
                         le=50_000_000)
     customers_per_colleague: float = _f(
@@ -67,6 +81,14 @@ class Brand(_Section):
         [0.85, 0.45, 0.75, 0.4, 0.35],
         "Target brand personality (Aaker 1997: sincerity, excitement, competence, "
         "sophistication, ruggedness), each 0..1", min_length=5, max_length=5)
+    promise: list[Unit] | None = _f(
+        None, "Brand personality the advertising promises, each 0..1 (default: the target "
+        "personality; a promise the colleagues do not live is the say-do gap)",
+        min_length=5, max_length=5)
+
+    def promised(self) -> list[float]:
+        """The advertised personality: `promise`, or the target personality without one."""
+        return list(self.personality if self.promise is None else self.promise)
 
 
 class Levers(_Section):
@@ -90,11 +112,21 @@ class Levers(_Section):
     digital_front_end: Unit = _f(0.75, "Quality of the digital front end (app, web, chat)")
     marketing: float = _f(0.004, "Bass innovation rate p: weekly adoption chance from marketing",
                           ge=0.0, le=1.0)
+    advertising: Unit = _f(0.5, "Reach of brand advertising: share of the market that sees the "
+                           "promise each week, relative to full coverage")
+    sales_incentive: Unit = _f(
+        0.3, "Share of front-line pay tied to sales: the more, the more often staff push "
+        "products at a contact")
+    score_chasing: Unit = _f(
+        0.2, "How hard unit managers chase their unit's measured scores (league tables): a "
+        "unit whose measured NPS falls behind the company's gets tighter targets, scripts and "
+        "monitoring")
 
 
 class Organisation(_Section):
     file: str | None = _f(
-        None, "GraphML or CSV edge list of the organisation (see docs/networks.md)")
+        None, "The client's org chart, CSV or GraphML, relative to the scenario file "
+        "(see docs/clients.md)")
     leaders: int | None = _f(None, "Leaders (default: one per 150 colleagues, at least 3)",
                              ge=1, le=100_000)
     team_size: int = _f(10, "Colleagues per team, manager included", ge=2, le=1_000)
@@ -107,6 +139,17 @@ class Organisation(_Section):
                                 ge=0, le=100)
     within_department_bias: Unit = _f(
         0.5, "Share of cross-team ties that stay inside the department at silo 0")
+
+    @field_validator("file")
+    @classmethod
+    def _absolute(cls, v: str | None) -> str | None:
+        """An absolute path, so the scenario written to an output folder loads from anywhere.
+
+        A scenario file's own relative path was already taken relative to that file
+        (`load_raw`); what is left relative (a --set, a dict in code) is relative to the
+        working folder.
+        """
+        return os.path.abspath(v) if v else v
 
 
 class Process(_Section):
@@ -227,8 +270,9 @@ class Perception(_Section):
     trust_gain: Unit = _f(0.1, "Trust gained after a good, consistent experience")
     trust_loss: Unit = _f(0.3, "Share of trust lost after a bad experience, times its badness")
     trust_initial: Unit = _f(0.5, "Trust of a new customer")
-    inconsistency_penalty: float = _f(2.0, "Trust lost per unit of personality inconsistency",
-                                      ge=0, le=10)
+    inconsistency_penalty: float = _f(
+        2.0, "Trust lost per unit of distance between the personality of the colleague met and "
+        "the customer's image of the brand (inconsistency; the say-do gap)", ge=0, le=10)
     consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
     empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
     empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")
@@ -275,6 +319,52 @@ class WordOfMouth(_Section):
     churned_talk: Unit = _f(0.5, "Talk rate of churned customers relative to active ones")
 
 
+class Image(_Section):
+    """The brand image each customer holds: a personality (5 dimensions) formed from the
+    colleagues met, what others say and the advertised promise."""
+
+    contact_weight: Unit = _f(
+        0.2, "Share of a customer's brand image replaced by the personality of the colleague "
+        "met at a contact")
+    wom_weight: Unit = _f(
+        0.3, "Shift of a customer's brand image toward the images of the neighbours who talk "
+        "about the brand, when every neighbour talks")
+    advertising_weight: Unit = _f(
+        0.02, "Weekly pull of a customer's brand image toward the promise at full advertising")
+    self_congruity: float = _f(
+        1.0, "Preference for brands like oneself: log-change of the adoption hazard (and, "
+        "reversed, of churn) per unit of similarity between one's personality and one's "
+        "image of the brand, around 0.5", ge=0, le=10)
+    initial_spread: float = _f(
+        0.1, "Spread (sd) of customers' brand images around the promise at the start",
+        ge=0, le=1)
+
+
+class Selling(_Section):
+    """What pay makes staff do at a contact: push products (`levers.sales_incentive`), and
+    push only what fits when pay is tied to customer outcomes (`levers.pay_alignment`)."""
+
+    push_rate: Unit = _f(
+        0.3, "Share of contacts at which a colleague paid wholly on sales pushes a product")
+    fit_share: Unit = _f(
+        0.5, "Share of pushed products that fit the customer when pay is not tied to customer "
+        "outcomes (pay alignment makes staff push only what fits)")
+    misselling_trust_loss: Unit = _f(
+        0.3, "Share of trust a customer loses on finding, at their next contact, that a "
+        "product they were sold does not fit them")
+
+
+class Management(_Section):
+    """How unit managers react to their unit's measured scores (`levers.score_chasing`)."""
+
+    chase_scale: float = _f(
+        20.0, "Shortfall of a unit's measured NPS behind the company's (points) at which its "
+        "manager chases at full strength", gt=0, le=200)
+    reaction_rate: Unit = _f(
+        0.25, "Weekly share of the gap closed between a unit's control and what its manager "
+        "now wants (monthly reviews)")
+
+
 class Churn(_Section):
     base: Unit = _f(0.002, "Weekly churn chance of a neutral customer")
     memory_sensitivity: float = _f(2.5, "Churn reduction per unit of emotional memory", ge=0,
@@ -314,6 +404,10 @@ class Measurement(_Section):
     pulse_rate: Unit = _f(0.1, "Weekly share of colleagues who answer the engagement pulse")
     pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)
     window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
+    score_begging: float = _f(
+        1.0, "Lift (0-10 points) of the NPS answer of a customer served by a unit chased at "
+        "full strength: staff ask for the score (CSAT answers lift a tenth of it, 0..1 scale)",
+        ge=0, le=10)
 
 
 #: Currency codes with the symbol charts and reports show (others are shown as the code).
@@ -345,6 +439,26 @@ class Money(_Section):
         "Variable cost of one contact per channel")
     digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
     acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
+    sale_value: float = _f(60.0, "Revenue of one product sold at a contact (one-off)", ge=0)
+
+
+#: levers that act through each colleague, so they can be set for part of the organisation
+SCOPABLE_LEVERS = ("leadership_commitment", "empowerment", "productivity_pressure",
+                   "cx_metrics_weight", "pay_alignment", "sales_incentive", "training",
+                   "co_creation", "score_chasing")
+#: what a scope may name: ``channel:contact_centre``, ``department:claims``, ``unit:LABEL``
+SCOPE_PATTERN = r"^(channel|department|unit):.+$"
+
+
+class ScopedLevers(_Section):
+    """Levers for part of the organisation: the colleagues of a channel, department or unit."""
+
+    scope: str = _f(..., "Who: channel:NAME, department:NAME or unit:LABEL (the unit's label "
+                    "in the organisation file, or its number in a generated organisation)",
+                    pattern=SCOPE_PATTERN)
+    set: dict[str, float] = _f(
+        ..., "Levers for this scope (only those acting through colleagues: "
+        + ", ".join(SCOPABLE_LEVERS) + "), e.g. {productivity_pressure = 0.8}")
 
 
 class SetEvent(_Section):
@@ -352,6 +466,10 @@ class SetEvent(_Section):
     step: int = _f(..., "Step at which the levers change", ge=0)
     set: dict[str, float | bool] = _f(
         ..., "Levers to change, e.g. {empowerment = 0.7} or {'process.billing' = 0.6}")
+    scope: str | None = _f(
+        None, "Change the levers only for channel:NAME, department:NAME or unit:LABEL "
+        "(levers acting through colleagues only); default: the whole company",
+        pattern=SCOPE_PATTERN)
     caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
@@ -367,7 +485,8 @@ class ServiceFailure(_Section):
 
 
 class KpiDashboard(_Section):
-    """The knee-jerk response: when NPS drops below a threshold, tighten productivity control."""
+    """The knee-jerk response: when measured NPS drops, managers start chasing their units'
+    measured scores (`levers.score_chasing`), tightening control where a unit's score lags."""
 
     type: Literal["kpi_dashboard"]
     step: int = _f(..., "Step from which the response is armed", ge=0)
@@ -376,9 +495,14 @@ class KpiDashboard(_Section):
     nps_drop: float | None = _f(
         None, "Fall of measured NPS (points, against its mean over the 8 weeks before `step`) "
         "at which management reacts; replaces nps_threshold", ge=0, le=200)
-    productivity_pressure: Unit = _f(0.9, "Productivity pressure after the reaction")
-    empowerment: Unit = _f(0.15, "Empowerment after the reaction (micro-management)")
-    cx_metrics_weight: Unit = _f(0.1, "Weight of CX metrics after the reaction")
+    score_chasing: Unit = _f(0.9, "How hard unit managers chase measured scores after the "
+                             "reaction")
+    productivity_pressure: Unit | None = _f(
+        None, "Company-wide productivity pressure after the reaction (default: unchanged)")
+    empowerment: Unit | None = _f(None, "Company-wide empowerment after the reaction "
+                                  "(default: unchanged)")
+    cx_metrics_weight: Unit | None = _f(None, "Weight of CX metrics after the reaction "
+                                        "(default: unchanged)")
     caption: str | None = _f(None, "Shown on the dashboard and in animations when it fires")
 
 
@@ -422,10 +546,16 @@ class Scenario(_Section):
     service: Service = Service()
     perception: Perception = Perception()
     word_of_mouth: WordOfMouth = WordOfMouth()
+    image: Image = Image()
+    selling: Selling = Selling()
+    management: Management = Management()
     churn: Churn = Churn()
     staff: Staff = Staff()
     measurement: Measurement = Measurement()
     money: Money = Money()
+    scoped_levers: list[ScopedLevers] = _f(
+        [], "Levers set for part of the organisation from the start (a channel, department or "
+        "unit); later ones win where scopes overlap")
     events: list[Event] = _f([], "Timeline of lever changes, shocks and responses")
 
     @model_validator(mode="after")
@@ -453,6 +583,8 @@ class Scenario(_Section):
         problem = staffing_problem(self)
         if problem:
             raise ValueError(problem)
+        if self.organisation.file:
+            org_file_colleagues(self)  # every problem of the file, before anything runs
         for i, ev in enumerate(self.events):
             if ev.step >= self.steps:
                 raise ValueError(f"events[{i}].step = {ev.step} is after the last step; "
@@ -460,11 +592,20 @@ class Scenario(_Section):
             if isinstance(ev, SetEvent):
                 for key, value in ev.set.items():
                     _check_settable(f"events[{i}].set", key, value, self)
+                if ev.scope is not None:
+                    _check_scoped(f"events[{i}]", ev.scope, ev.set, self)
+        for i, sl in enumerate(self.scoped_levers):
+            for key, value in sl.set.items():
+                _check_settable(f"scoped_levers[{i}].set", key, value, self)
+            _check_scoped(f"scoped_levers[{i}]", sl.scope, sl.set, self)
         return self
 
     # -- conveniences -------------------------------------------------------------------------
     @property
     def n_colleagues(self) -> int:
+        """Colleagues: the org file's, else size.colleagues, else customers per colleague."""
+        if self.organisation.file:
+            return org_file_colleagues(self)
         if self.size.colleagues is not None:
             return self.size.colleagues
         return max(12, round(self.size.customers / self.size.customers_per_colleague))
@@ -509,6 +650,31 @@ def _check_settable(where: str, key: str, value: Any, sc: Scenario) -> None:
         raise ValueError(f"{where}.{key} = {value!r}: {err['msg']}") from None
 
 
+def _check_scoped(where: str, scope: str, changes: dict[str, Any], sc: Scenario) -> None:
+    """A scope names a channel, or a department of a generated organisation (a file's
+    departments and every unit are checked when the organisation is built), and sets only
+    levers that act through colleagues."""
+    for key in changes:
+        if key.removeprefix("levers.") not in SCOPABLE_LEVERS:
+            raise ValueError(f"{where}.set: {key!r} cannot be set for a scope; allowed: "
+                             + ", ".join(SCOPABLE_LEVERS))
+    kind, name = scope.split(":", 1)
+    if kind == "channel" and name not in CHANNELS:
+        raise ValueError(f"{where}.scope = {scope!r} names no channel; allowed: "
+                         + ", ".join(f"channel:{c}" for c in CHANNELS))
+    if kind == "department" and sc.organisation.file is None:
+        names = generated_departments(sc)
+        if name not in names:
+            raise ValueError(f"{where}.scope = {scope!r} names no department; allowed: "
+                             + ", ".join(f"department:{d}" for d in names))
+    if kind == "unit" and sc.organisation.file is None and staffing_problem(sc) is None:
+        n_teams = _generated_sizes(sc)[1] + 1  # the leaders' team is the last unit
+        if name not in {str(t) for t in range(n_teams)}:
+            raise ValueError(f"{where}.scope = {scope!r} is not in this organisation; allowed: "
+                             f"unit:0 .. unit:{n_teams - 1} (the units of the generated "
+                             "organisation, by number)")
+
+
 def generated_departments(sc: Scenario) -> list[str]:
     """Departments of a generated organisation: the channels offered, then process steps.
 
@@ -519,6 +685,29 @@ def generated_departments(sc: Scenario) -> list[str]:
     # serves digital from the contact centre (no such property), it never is
     channels = [c for c in CHANNELS if c != "digital" or getattr(sc, "digital_ever", False)]
     return channels + list(sc.process.steps)
+
+
+def _generated_sizes(sc: Scenario) -> tuple[int, int]:
+    """Leaders and units (teams) of a generated organisation (build_organisation's rule)."""
+    o, n = sc.organisation, sc.n_colleagues
+    depts = len(generated_departments(sc))
+    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
+    n_leaders = min(n_leaders, max(1, n // 4))
+    rest = n - n_leaders
+    return n_leaders, min(max(depts, round(rest / o.team_size)), rest // 2)
+
+
+def org_file_colleagues(sc: Scenario) -> int:
+    """Colleagues in the scenario's org file, checked (`cxsim.orgfile`: read once per version
+    of the file); ValueError with the file, the line and the fix when it cannot be used."""
+    from .orgfile import OrgFileError, check
+
+    depts = generated_departments(sc)
+    try:
+        return check(str(sc.organisation.file), tuple(depts),
+                     tuple(d for d in depts if d in CHANNELS))
+    except OrgFileError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def staffing_problem(sc: Scenario) -> str | None:
@@ -533,10 +722,7 @@ def staffing_problem(sc: Scenario) -> str | None:
         return None
     n = sc.n_colleagues
     depts = len(generated_departments(sc))
-    n_leaders = o.leaders if o.leaders is not None else max(3, round(n / 150))
-    n_leaders = min(n_leaders, max(1, n // 4))
-    rest = n - n_leaders
-    n_teams = min(max(depts, round(rest / o.team_size)), rest // 2)
+    n_leaders, n_teams = _generated_sizes(sc)
     if n_teams >= depts:
         return None
     return (f"size.colleagues: {n} colleagues cannot staff {depts} departments with teams of "
@@ -680,6 +866,14 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _resolve_files(data: dict[str, Any], path: Path) -> None:
+    """Paths a scenario file names are relative to that file, as `extends` is: made absolute
+    here, before a child's data is merged over its parent's."""
+    org = data.get("organisation")
+    if isinstance(org, dict) and isinstance(org.get("file"), str) and org["file"]:
+        org["file"] = os.path.abspath(path.parent / os.path.expanduser(org["file"]))
+
+
 def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> tuple[dict, Path]:
     """The merged (extends resolved) but unvalidated data of a scenario, and its file."""
     path = resolve_path(name_or_path)
@@ -691,6 +885,7 @@ def load_raw(name_or_path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> t
         raise ScenarioError("the scenario is empty; allowed: a scenario with at least one "
                             "field, e.g. extends = \"baseline\" and the levers to change",
                             source=str(path))
+    _resolve_files(data, path)
     parent = data.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
@@ -904,6 +1099,8 @@ def _allowed(ann: Any, metadata: list[Any]) -> str:
         return "true | false"
     if ann is str:
         return "text"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "table: " + ", ".join(ann.model_fields)
     kind = "integer" if ann is int else "number"
     b = _bounds(metadata)
     return f"{kind} {b}" if b else kind

@@ -17,6 +17,7 @@ TUNED = "assumption (tuned so the stylized facts remain visible)"
 #: field -> (unit, source)
 PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "name": ("text", RUN), "description": ("text", RUN), "extends": ("text", RUN),
+    "scoped_levers": ("list of scope + levers", "lever (decision)"),
     "steps": ("weeks", RUN), "burn_in": ("weeks", RUN), "seed": ("integer", RUN),
     "size.customers": ("customers", RUN), "size.prospects": ("people", RUN),
     "size.customers_per_colleague": ("customers per colleague", A),
@@ -24,6 +25,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "brand.personality": ("0..1 per dimension",
                           "study: dimensions from Aaker 1997 (J Marketing Research); values "
                           "assumption"),
+    "brand.promise": ("0..1 per dimension", "lever (decision): what the advertising says"),
     "levers.leadership_commitment": ("0..1 index", "lever (decision)"),
     "levers.board_cx_role": ("yes/no", "lever (decision)"),
     "levers.empowerment": ("0..1 index", "lever (decision)"),
@@ -44,6 +46,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "levers.marketing": ("per week (Bass p)",
                          "study: Bass 1969 (Management Science) innovation coefficient; value "
                          "assumption (Sultan et al. 1990 meta-analysis: p about 0.03 a year)"),
+    "levers.advertising": ("share of full coverage", "lever (decision)"),
+    "levers.sales_incentive": ("share of pay", "lever (decision)"),
+    "levers.score_chasing": ("0..1 intensity", "lever (decision); the reaction to noisy unit "
+                             "scores it sets off: Deming 1986 (tampering), Seddon 2003"),
     "organisation.file": ("path", RUN),
     "organisation.leaders": ("leaders", A + " (one per 150 colleagues)"),
     "organisation.team_size": ("colleagues", A),
@@ -145,7 +151,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
                               "study: trust asymmetry, Slovic 1993; value assumption "
                               "(recovery_vs_fall pattern)"),
     "perception.trust_initial": ("0..1 trust", A),
-    "perception.inconsistency_penalty": ("trust per unit inconsistency", A),
+    "perception.inconsistency_penalty": (
+        "trust per unit distance", "study (sign): say-do gaps and inconsistent touchpoints cost "
+        "trust (Sirdeshmukh, Singh & Sabol 2002, J Marketing: operational competence and "
+        "benevolence build trust); value assumption"),
     "perception.consistency_rate": ("share per contact", A),
     "perception.empathy_rate": ("share per contact", A),
     "perception.empathy_initial": ("0..1 empathy", A),
@@ -183,6 +192,21 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "word_of_mouth.detractor_repel": ("per share of detractor neighbours", A),
     "word_of_mouth.winback": ("ratio", A),
     "word_of_mouth.churned_talk": ("ratio", A),
+    "image.contact_weight": (
+        "share per contact", "study (form): brand image formed at touchpoints (Brakus, Schmitt "
+        "& Zarantonello 2009, J Marketing; Berry 2000, J Academy Marketing Science: the "
+        "service brand is made by the staff met); value assumption"),
+    "image.wom_weight": (
+        "share per week", "study (form): word of mouth carries brand associations (Keller 1993, "
+        "J Marketing, customer-based brand equity); value assumption"),
+    "image.advertising_weight": (
+        "share per week", "study (size: small): Lodish et al. 1995 (J Marketing Research), most "
+        "advertising moves little; value assumption"),
+    "image.self_congruity": (
+        "log-hazard per unit similarity", "study (sign): self-congruity, Sirgy 1982 (J Consumer "
+        "Research); Aguirre-Rodriguez, Bosnjak & Sirgy 2012 (J Business Research) meta-analysis; "
+        "value assumption"),
+    "image.initial_spread": ("0..1 per dimension (sd)", A),
     "churn.base": ("probability per week",
                    "calibration: customer_churn band (Reichheld & Sasser 1990)"),
     "churn.memory_sensitivity": ("hazard change per unit memory",
@@ -212,6 +236,20 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "measurement.pulse_rate": ("share of colleagues per week", A),
     "measurement.pulse_noise": ("0..1 (sd)", A),
     "measurement.window": ("weeks", A),
+    "measurement.score_begging": (
+        "0-10 points", "study (sign): staff who are scored ask customers for the score, "
+        "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "
+        "ch. on gaming; Fisher & Kordupleski 2019); value assumption"),
+    "selling.push_rate": ("share of contacts", A),
+    "selling.fit_share": (
+        "share of pushed products", "study (sign): sales incentives lead to unsuitable sales "
+        "(UK payment protection insurance mis-selling, FCA 2017; Wells Fargo 2016 accounts, "
+        "CFPB consent order); value assumption"),
+    "selling.misselling_trust_loss": (
+        "share of trust", "study (sign): Sirdeshmukh, Singh & Sabol 2002, benevolence builds "
+        "trust; value assumption"),
+    "management.chase_scale": ("NPS points", A),
+    "management.reaction_rate": ("share per week", A + " (monthly performance reviews)"),
     "money.revenue_per_customer": ("money per week", A + " (illustrative retail)"),
     "money.value_spread": ("lognormal sigma", A),
     "money.promoter_premium": ("share of spend",
@@ -229,6 +267,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "money.digital_fixed_cost": ("money per week", A),
     "money.acquisition_cost": ("money per acquisition", A),
     "money.currency": ("ISO 4217 code", RUN),
+    "money.sale_value": ("money per sale", A + " (illustrative)"),
 }
 
 

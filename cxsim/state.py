@@ -87,6 +87,13 @@ class CustomerState(_Arrays):
         Positive and negative word of mouth heard this step.
     adopted, churned : (n,) bool
         Adopted / churned this step.
+    image : (n, d) float
+        The brand personality the customer perceives, 0..1 per dimension: formed from the
+        colleagues met, what neighbours say and the advertised promise.
+    heard_image : (n, d) float
+        Sum of the brand images of the neighbours who spoke this step.
+    missold : (n,) bool
+        Holds a product that does not fit them and has not yet found out (at the next contact).
     voice : (n, 3) float
         What each node says this step, side by side for the receipt pass: its speak (+1, -1,
         0) and the bad and good stories it passes on to the second hop (its share of what it
@@ -124,6 +131,9 @@ class CustomerState(_Arrays):
     adopted: np.ndarray
     churned: np.ndarray
     voice: np.ndarray
+    image: np.ndarray
+    heard_image: np.ndarray
+    missold: np.ndarray
 
     def swap_stories(self) -> None:
         """This step's stories become last step's (read by the second hop)."""
@@ -203,6 +213,8 @@ class Contacts(_Arrays):
         Distance of the colleague's personality from the personality met so far.
     satisfaction : (m,) float
         Satisfaction 0..1 (disconfirmation of expectation).
+    sold : (m,) int8
+        What was sold (`selling.NO_SALE`, `FIT`, `MISFIT`).
     """
 
     customer: np.ndarray
@@ -212,10 +224,11 @@ class Contacts(_Arrays):
     homophily: np.ndarray
     inconsistency: np.ndarray
     satisfaction: np.ndarray
+    sold: np.ndarray
 
     @classmethod
     def empty(cls, m: int = 0) -> Contacts:
-        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)))
+        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)), np.zeros(m, np.int8))
 
     def by_channel(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Contacts per channel (3,) as floats, of all contacts or those in `mask`."""
@@ -291,16 +304,21 @@ class CustomerFigures(_Arrays):
 
     counts : (6,) int64, indexed by `constants.T_*`; sums : (7,) float, by `constants.S_*`
     (revenue included); units : (3, teams) int64, by `constants.U_*`: customers, promoters and
-    detractors per unit of the colleague who served them last.
+    detractors per unit of the colleague who served them last; images : (7, teams + 1) float,
+    by `constants.I_*`: sums over active customers of their brand image's distance from the
+    intended brand, its squared length and its 5 dimensions, per unit (the last column: all
+    active customers, those never served included).
     """
 
     counts: np.ndarray
     sums: np.ndarray
     units: np.ndarray
+    images: np.ndarray
 
     @classmethod
     def zeros(cls, n_teams: int) -> CustomerFigures:
-        return cls(np.zeros(6, np.int64), np.zeros(7), np.zeros((3, n_teams), np.int64))
+        return cls(np.zeros(6, np.int64), np.zeros(7), np.zeros((3, n_teams), np.int64),
+                   np.zeros((7, n_teams + 1)))
 
 
 for _cls in (CustomerState, ColleagueState, Contacts, Pools, Graph, Process, ContactDraws,

@@ -208,13 +208,15 @@ def read_state(model: Any) -> dict[str, Any]:
     is fixed here.
     """
     cus, col, lv = model.customers, model.colleagues, model.levers
+    per = model.colleague_levers()  # scoped levers differ by colleague: costs use their mean
     return {
         "status": cus.status, "ltr": cus.ltr, "speak": cus.speak, "churned": cus.churned,
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
-        "levers": {"training": float(lv.training), "pay_alignment": float(lv.pay_alignment),
-                   "co_creation": float(lv.co_creation),
+        "levers": {"training": float(per["training"].mean()),
+                   "pay_alignment": float(per["pay_alignment"].mean()),
+                   "co_creation": float(per["co_creation"].mean()),
                    "board_cx_role": float(lv.board_cx_role),
                    "digital_channel": float(lv.digital_channel)},
     }

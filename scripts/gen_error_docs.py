@@ -31,7 +31,9 @@ the message says where (exit code 1).
 This table is the test corpus of `tests/test_bad_input.py` (each row is a test) and is written
 by `scripts/gen_error_docs.py` from the real messages. Scenario rows are a file given to
 `cxsim run FILE`; `{base}` stands for `extends = "baseline"`. Spec rows are a sweep spec given
-to `cxsim sweep FILE`. Temporary paths are shown as `FILE` and `TMP`.
+to `cxsim sweep FILE`. Org rows are an org chart (`organisation.file`, see
+[clients.md](clients.md)) named by a small scenario beside it and given to `cxsim run`; each
+message names the org file, the line and the fix. Temporary paths are shown as `FILE` and `TMP`.
 
 | case | kind | input | message |
 |---|---|---|---|
@@ -45,6 +47,18 @@ def _cell(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", "<br>")
 
 
+def _org_shown(given) -> str:
+    """An org case's files, each under its name (bytes as Python writes them)."""
+    files = given if isinstance(given, dict) else {
+        ("org.graphml" if isinstance(given, str) and given.startswith("<") else "org.csv"): given}
+    parts = []
+    for name, text in files.items():
+        body = "(no such file)" if text is None else (
+            repr(text) if isinstance(text, bytes) else (text.strip() or "(empty)"))
+        parts.append(f"# {name}\n{body}")
+    return "\n".join(parts)
+
+
 def main() -> None:
     rows = []
     for case in CASES:
@@ -56,7 +70,9 @@ def main() -> None:
         line = line.replace(str(tmp / "case" / "spec.toml"), "FILE")
         line = line.replace(str(tmp / "case"), "TMP")
         line = re.sub(r"/tmp/[^ ']*", "TMP", line)
-        if isinstance(given, bytes):
+        if kind == "org":
+            shown = _org_shown(given)
+        elif isinstance(given, bytes):
             shown = repr(given)
         else:
             shown = given.replace("{tmp}", "TMP").replace("{file}", "TMP/file.txt")

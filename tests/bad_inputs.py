@@ -5,7 +5,11 @@ Each case is (id, kind, input, fragments). `kind` says how the input is given:
 - ``scenario``: the text of a scenario file, loaded by ``cxsim run FILE``; ``{base}`` is
   replaced by ``extends = "baseline"`` so one lever can be tried at a time;
 - ``spec``: the text of a sweep spec, loaded by ``cxsim sweep FILE``;
-- ``cli``: the arguments of a command line; ``{tmp}`` is a fresh folder, ``{file}`` a file in it.
+- ``cli``: the arguments of a command line; ``{tmp}`` is a fresh folder, ``{file}`` a file in it;
+- ``org``: an org chart (`ORG_SCENARIO` points at it, relative to the scenario file, and is
+  run like a scenario): CSV text saved as ``org.csv``, GraphML text (starting ``<``) saved as
+  ``org.graphml``, bytes saved as ``org.csv``, or a dict of file name to text (the first file
+  is the one the scenario names).
 
 The fragments must all appear in the one error line. `scripts/gen_error_docs.py` writes this
 table, with the real messages, to docs/errors.md.
@@ -20,7 +24,27 @@ EV = B + 'steps = 20\n[[events]]\n'
 SPEC = ('scenario = "baseline"\nsteps = 4\n[overrides]\n"size.customers" = 300\n'
         '"size.prospects" = 100\n"size.colleagues" = 20\nburn_in = 0\n')
 
-CASES: list[tuple[str, str, str | bytes, list[str]]] = [
+#: the scenario of the ``org`` cases: small, the org file beside it
+ORG_SCENARIO = ('extends = "baseline"\n[size]\ncustomers = 300\nprospects = 100\n'
+                '[organisation]\nfile = "{org}"\n')
+#: a good org chart the ``org`` cases break one thing of (lines 1-7)
+ORG = ("id,role,department,team,manager\n"
+       "L1,leader,store,Board,\n"
+       "M1,manager,store,Leeds,L1\n"
+       "F1,frontline,store,Leeds,M1\n"
+       "M2,manager,contact_centre,Sheffield,L1\n"
+       "F2,frontline,contact_centre,Sheffield,M2\n"
+       "B1,backoffice,billing,Billing,L1\n")
+GRAPHML = ('<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+           '<key id="r" for="node" attr.name="role" attr.type="string"/>\n'
+           '<key id="d" for="node" attr.name="department" attr.type="string"/>\n'
+           '<graph edgedefault="undirected">\n'
+           '<node id="L1"><data key="r">leader</data><data key="d">store</data></node>\n'
+           '<node id="F1"><data key="r">{role}</data><data key="d">store</data></node>\n'
+           '<node id="F2"><data key="r">frontline</data><data key="d">contact_centre</data>'
+           '</node>\n</graph>\n</graphml>\n')
+
+CASES: list[tuple[str, str, str | bytes | dict, list[str]]] = [
     # -- scenario files ------------------------------------------------------------------------
     ("unknown key", "scenario", B + "[levers]\nbogus = 1\n",
      ["levers.bogus", "unknown key", "allowed keys here", "empowerment"]),
@@ -89,6 +113,22 @@ CASES: list[tuple[str, str, str | bytes, list[str]]] = [
     ("event sets a lever out of range", "scenario",
      EV + 'type = "set"\nstep = 3\nset = {silo = 1.5}\n',
      ["events[0].set.silo = 1.5", "less than or equal to 1"]),
+    ("scoped event names an unknown channel", "scenario",
+     EV + 'type = "set"\nstep = 3\nscope = "channel:fax"\nset = {empowerment = 0.5}\n',
+     ["events[0].scope = 'channel:fax'", "names no channel", "channel:contact_centre"]),
+    ("scoped event sets a company-wide lever", "scenario",
+     EV + 'type = "set"\nstep = 3\nscope = "channel:store"\nset = {silo = 0.5}\n',
+     ["events[0].set", "'silo' cannot be set for a scope", "productivity_pressure"]),
+    ("scope of unknown kind", "scenario",
+     EV + 'type = "set"\nstep = 3\nscope = "region:north"\nset = {empowerment = 0.5}\n',
+     ["events[0].scope = 'region:north'", "should match pattern"]),
+    ("scoped levers name an unknown department", "scenario",
+     B + '[[scoped_levers]]\nscope = "department:legal"\nset = {empowerment = 0.5}\n',
+     ["scoped_levers[0].scope = 'department:legal'", "names no department",
+      "department:claims"]),
+    ("scoped levers name an unknown unit", "scenario",
+     B + '[[scoped_levers]]\nscope = "unit:Leeds"\nset = {empowerment = 0.5}\n',
+     ["scoped_levers[0].scope = 'unit:Leeds'", "not in this organisation", "unit:0"]),
     ("event sets nan", "scenario", EV + 'type = "set"\nstep = 3\nset = {silo = nan}\n',
      ["events[0].set.silo = nan", "not a finite number"]),
     ("event sets an unknown process step", "scenario",
@@ -160,6 +200,59 @@ CASES: list[tuple[str, str, str | bytes, list[str]]] = [
      SPEC.replace('"baseline"', '"basline"') + '[vary]\n"levers.silo" = [0.1]\n',
      ["scenario:", "did you mean 'baseline'?"]),
     ("spec broken TOML", "spec", "scenario = \n", ["broken TOML"]),
+    # -- org charts (organisation.file) --------------------------------------------------------
+    ("org file empty", "org", "", ["org.csv'", "the file is empty", "fix: a header row"]),
+    ("org header only", "org", ORG.split("\n")[0] + "\n",
+     ["org.csv', line 1", "no colleagues below the header row"]),
+    ("org missing column", "org", ORG.replace("id,role,department,", "id,role,"),
+     ["org.csv', line 1", "no column 'department'", "fix: add a column 'department'"]),
+    ("org unknown role", "org", ORG.replace("F2,frontline", "F2,wizard"),
+     ["org.csv', line 6", "'F2' has role 'wizard'", "fix: use one of leader, manager, "
+      "frontline or backoffice"]),
+    ("org dangling manager", "org", ORG.replace("F1,frontline,store,Leeds,M1",
+                                                "F1,frontline,store,Leeds,X9"),
+     ["org.csv', line 4", "manager 'X9' of 'F1' is not an id in the file",
+      "fix: use the id of the line manager"]),
+    ("org duplicate id", "org", ORG.replace("M2,manager", "F1,manager"),
+     ["org.csv', line 5", "id 'F1' is already on line 4", "fix: give each colleague one row"]),
+    ("org cycle in the hierarchy", "org", ORG.replace("L1,leader,store,Board,",
+                                                      "L1,leader,store,Board,F1"),
+     ["org.csv', line 2", "reporting lines form a loop: L1 -> F1 -> M1 -> L1",
+      "fix: one colleague in the loop"]),
+    ("org reports to self", "org", ORG.replace("B1,backoffice,billing,Billing,L1",
+                                               "B1,backoffice,billing,Billing,B1"),
+     ["org.csv', line 7", "loop: B1 -> B1"]),
+    ("org node with no department", "org", ORG.replace("B1,backoffice,billing",
+                                                       "B1,backoffice,"),
+     ["org.csv', line 7", "'B1' has no department", "fix: give a channel or process step: "
+      "store, contact_centre, onboarding"]),
+    ("org unknown department", "org", ORG.replace("B1,backoffice,billing",
+                                                  "B1,backoffice,Marketing"),
+     ["org.csv', line 7", "'B1' has department 'Marketing'", "fix: use one of store"]),
+    ("org front line outside a channel", "org", ORG.replace("F1,frontline,store",
+                                                            "F1,frontline,billing"),
+     ["org.csv', line 4", "'F1' is frontline in 'billing', which is not a channel"]),
+    ("org without contact centre staff", "org", ORG.replace("F2,frontline", "F2,backoffice"),
+     ["org.csv'", "no frontline colleague in 'contact_centre'",
+      "fix: the model needs contact_centre staff"]),
+    ("org empty id", "org", ORG.replace("B1,backoffice", ",backoffice"),
+     ["org.csv', line 7", "the id is empty"]),
+    ("org not UTF-8", "org", ORG.replace("Leeds", "Lyon Caf\xe9").encode("cp1252"),
+     ["org.csv', line 3", "not UTF-8 text (byte 0xe9)", "fix: save it as 'CSV UTF-8'"]),
+    ("org Excel workbook", "org", {"org.xlsx": "PK"},
+     ["org.xlsx'", "an Excel workbook", "fix: in Excel, Save As 'CSV UTF-8"]),
+    ("org file not found", "org", {"missing.csv": None},
+     ["missing.csv'", "file not found", "relative to the scenario file"]),
+    ("org edge list without its nodes", "org", {"org.csv": "source,target\nL1,F1\n"},
+     ["org.csv', line 1", "an edge list needs its colleagues in org_nodes.csv"]),
+    ("org edge to nobody", "org", {"org.csv": "source,target,kind\nL1,M1,peer\nF1,Z7,peer\n",
+                                   "org_nodes.csv": ORG},
+     ["org.csv', line 3", "edge ('F1', 'Z7') names 'Z7', which is not a colleague"]),
+    ("org GraphML unknown role", "org", GRAPHML.replace("{role}", "intern"),
+     ["org.graphml', line 6", "'F1' has role 'intern'"]),
+    ("org GraphML broken", "org", GRAPHML.replace("{role}", "frontline").replace("</graph>", ""),
+     ["org.graphml', line 9", "broken GraphML (mismatched tag)",
+      "fix: repair or re-export the file"]),
 ]
 
 
@@ -174,7 +267,17 @@ def run_case(case: tuple, tmp: Path) -> tuple[int, str, Path]:
     _, kind, given, _ = case
     tmp.mkdir(parents=True, exist_ok=True)
     out = tmp / "out"
-    if kind in ("scenario", "spec"):
+    if kind == "org":
+        files = given if isinstance(given, dict) else {
+            ("org.graphml" if isinstance(given, str) and given.startswith("<") else "org.csv"):
+                given}
+        for name, text in files.items():
+            if text is not None:
+                (tmp / name).write_bytes(text.encode() if isinstance(text, str) else text)
+        path = tmp / "bad.toml"
+        path.write_text(ORG_SCENARIO.format(org=next(iter(files))))
+        args = ["run", str(path), "--steps", "3", "--out", str(out)]
+    elif kind in ("scenario", "spec"):
         path = tmp / ("bad.toml" if kind == "scenario" else "spec.toml")
         data = given.replace("{base}", 'extends = "baseline"') if isinstance(given, str) \
             else given

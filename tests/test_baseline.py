@@ -3,7 +3,9 @@
 Published industry NPS averages run from about 0 to +40; annual customer churn of a retail or
 service business typically 5-30 %; annual staff attrition 5-30 %; the company makes money.
 Checked per seed over 3 replications, a year after the scenario's burn-in, and the NPS
-must have settled: little drift over the two years after the burn-in.
+must have settled: little drift over the two years after the burn-in. The burn-in holds the
+customer base (size.customers are the active customers at week 0, issue 12), so from week 0
+the base grows toward the market's equilibrium; that growth is measured, not hidden.
 """
 
 from __future__ import annotations
@@ -56,23 +58,35 @@ def test_profitable_and_stable(years):
         assert (ts["profit"] > 0).all()
         assert ts["cumulative_profit"].iloc[-1] > 0
         first, last = ts["active_customers"].iloc[0], ts["active_customers"].iloc[-1]
-        assert abs(last - first) / first < 0.15  # steady state after burn-in, no collapse
+        # from the held base of week 0 toward the market's equilibrium (about +20% in the first
+        # year at these sizes, 1.20-1.23 over these 3 seeds; docs/model.md), never a collapse
+        assert 1.0 < last / first < 1.5
         assert 40 <= ts["csat"].mean() <= 95
 
 
 def test_nps_settled_after_burn_in():
-    """The burn-in leaves the baseline in its steady state: over the 104 weeks after it, mean NPS
-    of the last 13 weeks differs from the first 13 by a few points at most, per seed (each such
-    seed's drift has a spread of about 3 points at 3000 customers), and by under 2.5 points on
-    average over 8 seeds (standard error about 1). With the former 52-week burn-in and slower
-    expectations the mean drift was about -4.5."""
-    sc = load_scenario("baseline", {**SIZE, "steps": 104})
-    drifts = []
+    """The 104-week burn-in (customer base held, issue 12) leaves attitudes in their steady
+    state: running it twice as long changes the NPS of the first 13 reported weeks by a few
+    points at most per seed (the noise of a 13-week mean at 3000 customers is about 2 points)
+    and by under 2.5 points on average over 8 seeds (standard error about 1).
+
+    After week 0 the base grows toward the market's equilibrium, and NPS with it, as the
+    newcomers are won by promoters' word of mouth: that drift (about +4.5 points over 104 weeks
+    on Model v2, scripts/calibrate.py) is the market moving, not an unsettled burn-in, so it is
+    reported in docs/model.md and printed here, not bounded. While the burn-in let the base grow
+    to its equilibrium, this test bounded that drift instead (mean about -0.6)."""
+    gaps, drifts = [], []
     for seed in rep_seeds(7, 8):
-        m = CXModel(sc, seed=seed, create_agents=False, parallel=False)
-        m.run()
-        nps = m.timeseries()["nps"].to_numpy()
-        drifts.append(nps[-13:].mean() - nps[:13].mean())
-    print(f"  NPS drift over 104 weeks after burn-in: {[round(d, 1) for d in drifts]}")
-    assert all(abs(d) < 8 for d in drifts)
-    assert abs(sum(drifts) / len(drifts)) < 2.5
+        nps = {}
+        for burn_in in (104, 208):
+            sc = load_scenario("baseline", {**SIZE, "steps": 104 if burn_in == 104 else 13,
+                                            "burn_in": burn_in})
+            m = CXModel(sc, seed=seed, create_agents=False, parallel=False)
+            m.run()
+            nps[burn_in] = m.timeseries()["nps"].to_numpy()
+        gaps.append(nps[208][:13].mean() - nps[104][:13].mean())
+        drifts.append(nps[104][-13:].mean() - nps[104][:13].mean())
+    print(f"  NPS, 208 minus 104 weeks of burn-in: {[round(g, 1) for g in gaps]}")
+    print(f"  NPS drift over the 104 weeks after week 0: {[round(d, 1) for d in drifts]}")
+    assert all(abs(g) < 6 for g in gaps)
+    assert abs(sum(gaps) / len(gaps)) < 2.5

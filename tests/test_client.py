@@ -197,6 +197,7 @@ def _ts(reps: int) -> pd.DataFrame:
     for r in range(reps):
         for s in range(30):
             rows.append({"rep": r, "step": s, "nps": 17 + rng.normal(), "csat": 70 + rng.normal(),
+                         "nps_measured": 25 + 5 * rng.normal(), "csat_measured": 72 + rng.normal(),
                          "engagement": 0.5, "frontline_engagement": 0.48,
                          "active_customers": 5000 + s, "trust": 0.6, "empathy": 0.45,
                          "brand_alignment": 0.3, "cumulative_profit": 1e5 * s})
@@ -208,12 +209,15 @@ def test_dashboard_axes_have_units_fixed_ranges_and_honest_bands() -> None:
     fig = dashboard_figure(_ts(1), title="Bank 客户体验 " + "long subtitle " * 12,
                            events=events, currency="EUR")
     axes = {ax.get_title("left"): ax for ax in fig.axes}  # titles sit on the left
-    nps = axes["Net Promoter Score"]
+    nps = axes["Net Promoter Score: true and as measured"]
     lo, hi = nps.get_ylim()
     assert hi - lo >= style.NPS_MIN_SPAN  # 16.5 to 18.7 is not drawn as a trend
     assert "points" in nps.get_ylabel()
-    assert axes["Customer satisfaction"].get_ylim() == (0.0, 100.0)
-    assert "%" in axes["Customer satisfaction"].get_ylabel()
+    assert [t.get_text() for t in nps.get_legend().get_texts()] == [
+        "NPS", "NPS as the survey measures it"]
+    csat = axes["Customer satisfaction: true and as measured"]
+    assert csat.get_ylim() == (0.0, 100.0)
+    assert "%" in csat.get_ylabel()
     profit = axes["Cumulative profit"]
     assert "€" in profit.get_ylabel()
     trust = axes["Customer trust and felt empathy"]

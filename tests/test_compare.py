@@ -127,3 +127,33 @@ def test_different_horizons(tmp_path) -> None:
     assert "Traceback" not in res.output and not out.exists()
     # --steps puts every scenario on the same horizon
     assert [s.steps for s in load_scenarios(["baseline", str(other)], 2, steps=20)] == [20, 20]
+
+
+def test_time_scales_time_a_slow_gain_and_a_fast_fall_with_a_slow_recovery():
+    """A made-up comparison: scenario "slow" gains 10 NPS points linearly over 40 weeks; "hit"
+    has a failure at week 20 that takes 10 points in 4 weeks and gives them back over 40."""
+    import pandas as pd
+
+    from cxsim.experiments.compare import Comparison, time_scales
+    from cxsim.scenario import ServiceFailure
+
+    steps = np.arange(104)
+    rows = []
+    for rep in range(3):
+        noise = 0.01 * rep
+        base = {"nps": 10.0 + noise + 0 * steps, "csat": 70.0 + 0 * steps,
+                "engagement": 0.5 + 0 * steps}
+        slow = dict(base, nps=base["nps"] + 10 * np.minimum(steps / 40, 1))
+        dip = np.where(steps < 20, 0, np.where(steps < 24, -2.5 * (steps - 19),
+                       np.minimum(0, -10 + 0.25 * (steps - 24))))
+        hit = dict(base, nps=base["nps"] + dip)
+        for name, d in (("base", base), ("slow", slow), ("hit", hit)):
+            rows.append(pd.DataFrame({"scenario": name, "rep": rep, "step": steps, **d}))
+    cmp = Comparison(names=["base", "slow", "hit"], seed=1, reps=3, steps=104,
+                     timeseries=pd.concat(rows), summary=pd.DataFrame(), table=pd.DataFrame(),
+                     events={"hit": [ServiceFailure(type="service_failure", step=20)]})
+    t = time_scales(cmp).set_index(["scenario", "metric", "time"])["mean"]
+    assert 18 <= t["slow", "nps", "weeks_to_half_effect"] <= 24
+    assert 3 <= t["hit", "nps", "weeks_to_trough"] <= 6
+    assert 18 <= t["hit", "nps", "weeks_to_recover_half"] <= 24
+    assert np.isnan(t["slow", "csat", "weeks_to_half_effect"])  # no effect, nothing timed

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 from pathlib import Path
 
-from cxsim.networks import _organisation_from_records, load_organisation
+from cxsim.networks import load_organisation
 from cxsim.scenario import describe_levers, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,18 +51,30 @@ def test_networks_doc_graphml_example_loads(tmp_path):
     p = tmp_path / "org.graphml"
     p.write_text(xml)
     org = load_organisation(str(p), load_scenario("baseline"))
-    assert org.n == 3
-    assert list(org.manager) == [-1, 0, 1]  # F1 reports to M1 through the reports_to edge
+    assert org.n == 4
+    assert list(org.manager) == [-1, 0, 1, 0]  # F1 reports to M1 through the reports_to edge
     for attr in ("role", "department", "team", "manager", "reports_to"):
         assert f"`{attr}`" in doc
 
 
-def test_networks_doc_error_examples_match_the_code():
-    sc = load_scenario("baseline")
-    nodes = {"F2": {"role": "wizard", "department": "store", "team": "s1"}}
-    try:
-        _organisation_from_records(nodes, [], sc, "organisation.file = 'org.csv'")
-    except ValueError as exc:
-        msg = str(exc)
+def test_networks_doc_csv_example_loads(tmp_path):
+    """The semicolon node list of docs/networks.md loads (with peer ties drawn)."""
     doc = (ROOT / "docs" / "networks.md").read_text()
-    assert f"error: {msg}" in doc
+    text = re.search(r"```\n(id;role;department.*?)```", doc, re.S).group(1)
+    p = tmp_path / "org.csv"
+    p.write_text(text)
+    org = load_organisation(str(p), load_scenario("baseline"))
+    assert org.n == 5 and org.team_names == ["Board", "Leeds Briggate", "Sheffield"]
+
+
+def test_networks_doc_error_examples_match_the_code():
+    """Each example line is a message of the bad-input corpus (docs/errors.md, generated from
+    the real messages), with a client's paths in place of the temporary ones."""
+    doc = (ROOT / "docs" / "networks.md").read_text()
+    errors = (ROOT / "docs" / "errors.md").read_text()
+    block = doc.split("### Errors", 1)[1].split("```", 2)[1]
+    lines = [ln for ln in block.splitlines() if ln.startswith("error: ")]
+    assert len(lines) >= 3
+    for line in lines:
+        rest = line.split("org.csv'", 1)[1]
+        assert html.escape(rest, quote=False) in errors, line

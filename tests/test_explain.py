@@ -116,3 +116,21 @@ def test_common_random_numbers_a_scenario_against_itself_differs_by_exactly_zero
     e = run_explain(a, b, reps=2, seed=9)
     assert (e.table["effect"] == 0).all()
     assert (e.costs["diff"] == 0).all()
+
+
+#: paths that run through what colleagues do (issue 11: at least half of culture-first's NPS
+#: effect must come through them)
+COLLEAGUE_PATHS = ("engagement_to_experience", "headroom_to_experience", "levers_to_engagement",
+                   "mirror", "rushing", "brand_fit", "homophily", "score_chasing", "selling")
+
+
+@pytest.mark.slow
+def test_culture_first_works_mostly_through_what_colleagues_do():
+    a = load_scenario("baseline", {"size.customers": 3000, "size.prospects": 3000})
+    b = load_scenario("culture_first", {"size.customers": 3000, "size.prospects": 3000})
+    e = run_explain(a, b, reps=3, seed=4)
+    nps = e.table[e.table.metric == "nps"].set_index("path")["effect"]
+    total = nps["total (B - A)"]
+    assert total > 5
+    through_colleagues = sum(nps.get(p, 0.0) for p in COLLEAGUE_PATHS)
+    assert through_colleagues >= 0.5 * total, nps.round(2).to_dict()

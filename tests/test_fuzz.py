@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from cxsim.experiments.sweep import SweepError, SweepSpec, load_spec, make_plan
-from cxsim.scenario import Scenario, ScenarioError, describe_levers, load_scenario
+from cxsim.scenario import Scenario, ScenarioError, describe_levers, load_scenario, one_line
 
 SETTINGS = settings(max_examples=int(os.environ.get("CXSIM_FUZZ_EXAMPLES", "120")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -203,6 +203,7 @@ def _rows_estimate(spec: SweepSpec) -> int:
        vary=st.dictionaries(vary_keys, vary_values, max_size=3),
        small=st.booleans())
 @example(flat={"\r": 0.0}, vary={}, small=False)  # found by the fuzzer: named escaped
+@example(flat={"\x1f\n": 0.0}, vary={"levers.silo": []}, small=False)  # control characters
 def test_sweep_spec_loader_loads_or_names_the_field(flat: dict, vary: dict,
                                                     small: bool) -> None:
     data = _nest(flat)
@@ -226,7 +227,7 @@ def test_sweep_spec_loader_loads_or_names_the_field(flat: dict, vary: dict,
             msg = str(exc)
             assert "\n" not in msg, msg
             # a control character in a key is named escaped (vary.\\r), as it should be
-            shown = names | {n.encode("unicode_escape").decode() for n in names}
+            shown = names | {one_line(n) for n in names}
             assert any(n and n in msg for n in shown) or "cannot staff" in msg, msg
 
 

@@ -125,7 +125,9 @@ def test_rules_equal_twins_elementwise(warm_model):
          "empathy": rng.random(n), "disposition": rng.standard_normal(n),
          "ltr": rng.uniform(0, 10, n), "u": rng.random(n), "share": rng.random(n),
          "status": rng.integers(0, 3, n).astype(np.int8), "value": rng.lognormal(3, 0.5, n),
-         "tenure": rng.integers(0, 400, n), "noise": rng.standard_normal(n)}
+         "tenure": rng.integers(0, 400, n), "noise": rng.standard_normal(n),
+         "congruity": rng.uniform(0.5, 1.6, n), "speakers": rng.integers(0, 4, n) * 1.0,
+         "deg": rng.integers(4, 9, n) * 1.0}
     cases = {
         "affect": (x["memory"], x["peak"], 0.4),
         "ltr_score": (x["memory"], x["trust"], x["empathy"], x["disposition"], p),
@@ -133,10 +135,13 @@ def test_rules_equal_twins_elementwise(warm_model):
         "talk_probability": (x["ltr"], p),
         "positive_valence": (x["ltr"], p),
         "speaker": (x["status"], x["ltr"], x["u"], p),
-        "adoption_hazard": (x["share"], x["share"][::-1], x["status"] == CHURNED, p),
+        "adoption_hazard": (x["share"], x["share"][::-1], x["status"] == CHURNED,
+                            x["congruity"], p),
         "heard_shift": (x["share"], x["share"][::-1], p),
         "lifted_expectation": (x["trust"], x["share"], p),
-        "churn_probability": (x["memory"], x["trust"], p),
+        "churn_probability": (x["memory"], x["trust"], x["congruity"], p),
+        "image_shift": (x["trust"], x["share"], x["speakers"] * x["share"][::-1],
+                        x["speakers"], x["deg"], p._replace(image_advertising=0.1)),
         "spend": (x["value"], x["ltr"], p),
         "attrition_probability": (x["trust"], x["tenure"], sp),
         "hire_trait": (x["noise"], x["trust"], sp),
@@ -149,6 +154,7 @@ def test_rules_equal_twins_elementwise(warm_model):
     a, b = rng.random((2, 5)), rng.random(5)
     close(kernels.similarity(a[0], b, 0.35), reference.similarity(a[0], b, 0.35))
     close(kernels.distance(a[0], b), reference.distance(a[0], b))
+    close(kernels.self_congruity(a[0], b, p), reference.self_congruity(a[0], b, p))
 
 
 def test_culture(warm_model):
@@ -226,9 +232,14 @@ def test_perception(warm_model):
     con.experience[:] = rng.random(k)
     con.homophily[:] = rng.random(k)
     con.inconsistency[:] = rng.random(k) * 0.3
-    _, _, (_, cus, *_) = run_both("perception", con, m.customers, m.colleagues,
+    con.sold[:] = rng.integers(0, 3, k)
+    customers = copy.deepcopy(m.customers)
+    customers.missold[:] = rng.random(m.social.n) < 0.3
+    _, _, (_, cus, *_) = run_both("perception", con, customers, m.colleagues,
                                   step_params(m, negativity_bias=2.5).perception)
     assert not np.allclose(cus.trust, m.customers.trust)
+    assert not np.array_equal(cus.image, m.customers.image)  # the colleagues met left a mark
+    assert (cus.missold[con.customer] == (con.sold == 2)).all()
 
 
 def _customer_case(m, seed: int):

@@ -79,18 +79,23 @@ def test_units_pool_the_window_and_the_company_pools_everyone():
     np.testing.assert_allclose(r.unit_csat, [0.0, 0.0])  # the first week left the window
 
 
-def test_measuring_never_changes_behaviour():
-    a = CXModel("baseline", seed=5, overrides=SMALL, create_agents=False)
-    b = CXModel("baseline", seed=5, create_agents=False, overrides={
-        **SMALL, "measurement.nps_response_rate": 0.2, "measurement.answer_noise": 3.0,
-        "measurement.window": 1})
-    a.run()
-    b.run()
-    ta, tb = a.timeseries(), b.timeseries()
+def test_measuring_changes_behaviour_only_through_managers_who_chase_scores():
+    """Surveys draw from their own stream: when no manager chases scores, how the company
+    measures changes no true figure; when managers chase their units' measured scores, a
+    noisier survey changes what they do, and so what colleagues and customers do."""
+    noisy = {"measurement.nps_response_rate": 0.2, "measurement.answer_noise": 3.0,
+             "measurement.window": 1}
     true = ["nps", "csat", "engagement", "active_customers", "profit", "trust"]
-    assert ta[true].equals(tb[true])
-    assert not ta["nps_measured"].equals(tb["nps_measured"])
-    assert (tb["nps_margin"] < ta["nps_margin"]).all()  # ten times the sample
+    for chasing, same in ((0.0, True), (0.9, False)):
+        ov = {**SMALL, "levers.score_chasing": chasing}
+        a = CXModel("baseline", seed=5, overrides=ov, create_agents=False)
+        b = CXModel("baseline", seed=5, create_agents=False, overrides={**ov, **noisy})
+        a.run()
+        b.run()
+        ta, tb = a.timeseries(), b.timeseries()
+        assert ta[true].equals(tb[true]) is same, chasing
+        assert not ta["nps_measured"].equals(tb["nps_measured"])
+        assert (tb["nps_margin"] < ta["nps_margin"]).all()  # ten times the sample
 
 
 def test_measured_figures_track_the_true_ones():

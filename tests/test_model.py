@@ -11,7 +11,7 @@ from cxsim import metrics
 from cxsim.agents import Colleague, Customer
 from cxsim.constants import ACTIVE, CHANNELS
 from cxsim.model import CXModel
-from cxsim.scenario import SetEvent, load_scenario
+from cxsim.scenario import ScenarioError, SetEvent, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_set_event_changes_lever_at_its_step():
     assert m.process.quality0[billing] == 0.5  # the new anchor; learning moves quality a little
     assert m.quality[billing] == pytest.approx(0.5, abs=0.01)
     ts = m.timeseries()
-    assert list(ts["empowerment"]) == [0.4, 0.4, 0.4, 0.9]
+    assert list(ts["empowerment"]) == pytest.approx([0.4, 0.4, 0.4, 0.9])
     assert any("set" in msg for t, msg in m.events_log if t == 3)
 
 
@@ -175,7 +175,7 @@ def test_channel_failure_hits_only_that_channel():
 
 
 @pytest.mark.parametrize("kind, lever, value", [
-    ("kpi_dashboard", "productivity_pressure", 0.9),
+    ("kpi_dashboard", "score_chasing", 0.9),
     ("complaints_first", "complaints_first", 0.9)])
 def test_responses_fire_below_threshold_only(kind, lever, value):
     never = _with_events([{"type": kind, "step": 2, "nps_threshold": -100.0}])
@@ -229,3 +229,29 @@ def test_digital_launch_redeploys_part_of_the_contact_centre():
     m.set_levers({"digital_channel": False})
     m.step()
     assert np.all(m.org.channel[staff] == cc) and not (m.contacts.channel == dg).any()
+
+
+def test_scoped_levers_change_only_their_part_of_the_organisation():
+    """Productivity pressure on the contact centre only: its front line works under more
+    pressure (by habit) and the store staff do not; a scope the organisation lacks is refused
+    in one line before any step."""
+    m = _with_events([{"type": "set", "step": 1, "scope": "channel:contact_centre",
+                       "set": {"productivity_pressure": 0.95}}])
+    centre = m.org.channel == 1
+    store = m.org.channel == 0
+    before = m.colleagues.pressure.copy()
+    m.run(6)
+    assert m.levers.productivity_pressure == 0.5  # the company-wide lever is unchanged
+    levers = m.colleague_levers()["productivity_pressure"]
+    assert (levers[centre] == 0.95).all() and (levers[~centre] == 0.5).all()
+    assert (m.colleagues.pressure[centre] > before[centre] + 0.1).all()
+    assert np.allclose(m.colleagues.pressure[store], before[store], atol=0.05)
+    assert any("for channel:contact_centre" in msg for _, msg in m.events_log)
+    with pytest.raises(ScenarioError, match="unit:99.*not in this organisation"):
+        m.set_levers({"empowerment": 0.9}, scope="unit:99")
+    with pytest.raises(ScenarioError, match="cannot be set for a scope"):
+        m.set_levers({"digital_channel": True}, scope="channel:store")
+    with pytest.raises(ScenarioError, match=r"scoped_levers\[0\].scope = 'unit:nope'"):
+        CXModel("baseline", overrides={"size.customers": 600, "size.prospects": 300,
+                                       "size.colleagues": 60, "burn_in": 0, "scoped_levers": [
+            {"scope": "unit:nope", "set": {"empowerment": 0.9}}]}, create_agents=False)

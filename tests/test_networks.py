@@ -163,20 +163,23 @@ def _copy_csv(tmp_path, edit):
 
 
 @pytest.mark.parametrize("edit, needles", [
-    (lambda t: t.replace("F2,frontline", "F2,wizard"), ["'F2'", "role", "'wizard'", "leader"]),
+    (lambda t: t.replace("F2,frontline", "F2,wizard"),
+     ["line 6", "'F2'", "role", "'wizard'", "leader"]),
     (lambda t: t.replace("B1,backoffice,billing", "B1,backoffice,marketing"),
-     ["'B1'", "department", "'marketing'", "billing"]),
+     ["line 12", "'B1'", "department", "'marketing'", "billing"]),
     (lambda t: t.replace("F3,frontline,store,s1,M1", "F3,frontline,store,s1,X9"),
-     ["'F3'", "manager", "'X9'", "not a node"]),
+     ["line 7", "'F3'", "manager", "'X9'", "not an id in the file"]),
     (lambda t: t.replace("F1,frontline,store", "F1,frontline,billing"),
-     ["'F1'", "frontline", "'billing'", "not a channel"]),
+     ["line 5", "'F1'", "frontline", "'billing'", "not a channel"]),
 ])
 def test_bad_node_attributes_are_named(tmp_path, edit, needles):
+    """The nodes file of an edge list is named, with the line; the corpus of every org error
+    with its exit code is tests/bad_inputs.py."""
     path = _copy_csv(tmp_path, edit)
     with pytest.raises(ScenarioError) as exc:
         load_organisation(path, load_scenario("baseline"))
     msg = str(exc.value)
-    assert "organisation.file" in msg and "org.csv" in msg
+    assert msg.startswith("organisation.file ") and "org_nodes.csv" in msg and "; fix: " in msg
     for needle in needles:
         assert needle in msg, (needle, msg)
 
@@ -186,10 +189,53 @@ def test_missing_nodes_file_and_unknown_type(tmp_path):
     with pytest.raises(ScenarioError, match="org_nodes.csv"):
         load_organisation(str(tmp_path / "org.csv"), load_scenario("baseline"))
     (tmp_path / "org.json").write_text("{}")
-    with pytest.raises(ScenarioError, match="allowed: .graphml, .csv"):
+    with pytest.raises(ScenarioError, match="unknown file type '.json'; fix: save the org"):
         load_organisation(str(tmp_path / "org.json"), load_scenario("baseline"))
     with pytest.raises(ScenarioError, match="file not found"):
         load_organisation(str(tmp_path / "none.graphml"), load_scenario("baseline"))
+
+
+def _excel(text: str, sep: str = ";") -> bytes:
+    """A CSV as Excel saves 'CSV UTF-8' where the comma is the decimal mark."""
+    lines = [sep.join(line.split(",")) for line in text.strip().splitlines()]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def test_excel_csv_node_list_loads_with_its_own_labels(tmp_path):
+    """BOM, semicolons, CRLF, headers and values in the client's case and spelling, extra
+    columns: the same organisation as the plain file, with the client's unit names."""
+    plain = (DATA / "org_nodes.csv").read_text()
+    (tmp_path / "plain.csv").write_text(plain)
+    excel = plain.replace("id,role,department,team,manager", "ID,Role,Department,Team,Manager ID")
+    excel = excel.replace(",contact_centre,", ",Contact centre,").replace(",s1,", ",Leeds Café,")
+    excel = excel.replace("frontline", "Front line")
+    rows = [r + ",x" for r in excel.strip().splitlines()]
+    rows[0] = rows[0][:-2] + ",Job title"
+    (tmp_path / "org.csv").write_bytes(_excel("\n".join(rows)))
+    sc = load_scenario("baseline")
+    a = load_organisation(str(tmp_path / "plain.csv"), sc, np.random.default_rng(4))
+    b = load_organisation(str(tmp_path / "org.csv"), sc, np.random.default_rng(4))
+    for f in ("role", "department", "team", "channel", "manager", "indptr", "indices"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert "Leeds Café" in b.team_names and "s1" in a.team_names
+    assert b.team_names[b.team[3]] == "Leeds Café"  # F1's store, as the client spells it
+
+
+def test_node_list_alone_gets_the_peer_ties_of_a_generated_organisation():
+    """An HR export has no who-talks-to-whom: everybody in a team is tied, plus random ties
+    across teams (organisation.cross_team_ties), drawn from the run's random numbers."""
+    sc = load_scenario("baseline")
+    org = load_organisation(str(DATA / "org_nodes.csv"), sc, np.random.default_rng(1))
+    src = np.repeat(np.arange(org.n), np.diff(org.indptr))
+    pairs = set(zip(src.tolist(), org.indices.tolist(), strict=True))
+    for t in np.unique(org.team):
+        mem = np.flatnonzero(org.team == t)
+        for i in mem:
+            for j in mem:
+                assert i == j or (int(i), int(j)) in pairs, (i, j)
+    assert np.any(org.edge_kind != WITHIN_TEAM)  # some ties cross teams
+    again = load_organisation(str(DATA / "org_nodes.csv"), sc, np.random.default_rng(1))
+    np.testing.assert_array_equal(org.indices, again.indices)  # same seed, same ties
 
 
 # -- the customers' social network ---------------------------------------------------------------

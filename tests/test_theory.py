@@ -29,6 +29,8 @@ BASS = {
     # service effects off: nobody is served, nobody churns, colleagues are not in the network
     "service.contact_rate": 0.0, "churn.base": 0.0, "social.colleague_members": 0.0,
     "word_of_mouth.detractor_repel": 0.0,
+    # everyone equally drawn to the brand, whatever its image (Bass has no brand image)
+    "image.self_congruity": 0.0,
     # well mixed: Erdos-Renyi with a high mean degree
     "social.kind": "random", "social.mean_degree": 80.0,
     # every active customer is a promoter (LTR clipped to 10) who talks well every week

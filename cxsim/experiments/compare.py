@@ -232,6 +232,53 @@ def comparison_table(summary: pd.DataFrame, names: Sequence[str],
     return pd.DataFrame(rows)
 
 
+#: figures whose time scales the comparison reports, with the smallest effect worth timing
+TIMED = (("nps", "NPS", 1.0), ("csat", "CSAT", 0.5), ("engagement", "engagement", 0.005))
+
+
+def time_scales(cmp: Comparison) -> pd.DataFrame:
+    """How long each scenario's effect takes, against the first scenario (paired by rep).
+
+    For each figure of `TIMED`: weeks until the paired difference reaches half its final size
+    (mean of the last 13 weeks), and, where the difference dips (a failure), weeks from the
+    scenario's first service failure (or week 0) to its trough and from the trough back to
+    half the loss (the recovery; censored at the end of the run). Mean and 95% interval over
+    replications; nan where there is no effect.
+    """
+    from ..validation import half_time, recovery_fall
+
+    ts = cmp.timeseries
+    base = ts[ts.scenario == cmp.names[0]]
+    rows = []
+    for name in cmp.names[1:]:
+        other = ts[ts.scenario == name]
+        failures = [getattr(ev, "step", 0) for ev in cmp.events.get(name, [])
+                    if getattr(ev, "type", "") == "service_failure"]
+        start = min(failures, default=0)
+        for col, label, smallest in TIMED:
+            half, fall, recover = [], [], []
+            for rep in sorted(set(other.rep)):
+                a = base[base.rep == rep].sort_values("step")[col].to_numpy(float)
+                b = other[other.rep == rep].sort_values("step")[col].to_numpy(float)
+                n = min(len(a), len(b))
+                diff = b[:n] - a[:n]
+                half.append(half_time(diff, min_effect=smallest))
+                f, r = recovery_fall(diff, start, window=n - start)
+                deep = np.isfinite(f) and np.min(diff) < -smallest
+                fall.append(f if deep else float("nan"))
+                recover.append(r if deep else float("nan"))
+            for what, values in (("weeks_to_half_effect", half), ("weeks_to_trough", fall),
+                                 ("weeks_to_recover_half", recover)):
+                x = np.asarray(values, float)
+                m, lo, hi = mean_ci(x[np.isfinite(x)]) if np.isfinite(x).sum() else (
+                    float("nan"),) * 3
+                rows.append({"scenario": name, "metric": col, "label": label, "time": what,
+                             "mean": m, "ci_low": lo, "ci_high": hi,
+                             "reps": int(np.isfinite(x).sum())})
+    return pd.DataFrame(rows, columns=["scenario", "metric", "label", "time", "mean", "ci_low",
+                                       "ci_high", "reps"])
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 _MONEY = ("revenue", "cost", "profit")
@@ -309,9 +356,33 @@ def report_markdown(cmp: Comparison, figure: str = "comparison.png") -> str:
                   f"- Clearly higher: {say(up)}",
                   f"- Clearly lower: {say(down)}",
                   f"- Within noise: {', '.join(labels[c] for c in noise) or 'none'}", ""]
+    if len(cmp.names) > 1:
+        lines += _time_scales_markdown(time_scales(cmp), base)
     lines += ["Files: `comparison.csv` (every figure: mean, CI, paired difference and its CI), "
-              "`comparison.png` (curves), `timeseries.csv` (every replication, every week).", ""]
+              "`comparison.png` (curves), `timescales.csv` (how long each effect takes), "
+              "`timeseries.csv` (every replication, every week).", ""]
     return "\n".join(lines)
+
+
+def _time_scales_markdown(times: pd.DataFrame, base: str) -> list[str]:
+    """The report's "How long it takes" section: one line per scenario and figure timed."""
+    lines = ["## How long it takes", "",
+             f"Weeks until the difference from **{base}** reaches half its final size, and, "
+             "where it dips, weeks from the first service failure (or week 0) to the trough "
+             "and from the trough back to half the loss "
+             "(mean [95% interval] over replications; n/a: no effect worth timing).", ""]
+    for (name, label), g in times.groupby(["scenario", "label"], sort=False):
+        cells = []
+        for what, text in (("weeks_to_half_effect", "half the effect"),
+                           ("weeks_to_trough", "trough"),
+                           ("weeks_to_recover_half", "recovery to half")):
+            r = g[g.time == what].iloc[0]
+            if np.isfinite(r["mean"]):
+                ci = (f" [{r.ci_low:.0f}, {r.ci_high:.0f}]" if np.isfinite(r.ci_low)
+                      else " (from 1 replication)" if r.reps == 1 else "")
+                cells.append(f"{text} {r['mean']:.0f} weeks{ci}")
+        lines.append(f"- **{name}, {label}**: " + ("; ".join(cells) or "n/a"))
+    return lines + [""]
 
 
 def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
@@ -332,6 +403,8 @@ def write_comparison(out: Path, cmp: Comparison) -> list[Path]:
     write_text(paths[2], report_markdown(cmp))
     write_with(paths[3], lambda p: cmp.timeseries.to_csv(p, index=False))
     if len(cmp.names) > 1:
+        paths.append(out / "timescales.csv")
+        write_with(paths[-1], lambda p: time_scales(cmp).to_csv(p, index=False))
         from ..viz.plots import differences_figure
         from ..viz.style import save as save_figure
 

@@ -173,7 +173,8 @@ def write_run_outputs(out: Path, scenario: Scenario, results: Sequence[RunResult
     out.mkdir(parents=True, exist_ok=True)
     write_with(out / "timeseries.csv", lambda p: ts.to_csv(p, index=False))
     write_with(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
-    write_with(out / "units.csv", lambda p: units.to_csv(p, index=False))
+    # with a byte-order mark: Excel then shows a client's unit names ("Café", "–") as written
+    write_with(out / "units.csv", lambda p: units.to_csv(p, index=False, encoding="utf-8-sig"))
     write_with(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     fig = dashboard_figure(ts, title=f"cxsim: {scenario.name}", events=scenario.events,
                            currency=scenario.money.currency)
@@ -199,8 +200,20 @@ def write_run_outputs(out: Path, scenario: Scenario, results: Sequence[RunResult
         "packages": _versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    if scenario.organisation.file:
+        manifest["organisation_files"] = org_file_digests(scenario.organisation.file)
     write_json(out / "manifest.json", manifest)
     return {"timeseries": ts, "units": units, "summary": summary, "manifest": manifest}
+
+
+def org_file_digests(path: str) -> dict[str, str]:
+    """SHA-256 of each file of the org chart the run read, by absolute path: scenario.toml
+    names the file by its absolute path, and this says whether it is still the one run."""
+    import hashlib
+
+    from ..orgfile import files
+
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files(path)}
 
 
 def _versions() -> dict[str, str]:

@@ -35,6 +35,7 @@ from ..scenario import (
     ScenarioError,
     format_loc,
     load_scenario,
+    one_line,
     read_toml_text,
     validate_scenario,
 )
@@ -50,8 +51,7 @@ class SweepError(ValueError):
     """A sweep spec or output folder that cannot be used; the message says what and why."""
 
     def __init__(self, message: str):
-        # one line whatever the input: a key or value with a line break is shown escaped
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        super().__init__(one_line(str(message)))
 
 
 class _Strict(BaseModel):

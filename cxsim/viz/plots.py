@@ -16,8 +16,8 @@ from . import style  # noqa: E402
 
 #: (column, panel title, second column plotted with a legend or None)
 PANELS = (
-    ("nps", "Net Promoter Score", None),
-    ("csat", "Customer satisfaction", None),
+    ("nps", "Net Promoter Score: true and as measured", "nps_measured"),
+    ("csat", "Customer satisfaction: true and as measured", "csat_measured"),
     ("engagement", "Colleague engagement", "frontline_engagement"),
     ("active_customers", "Active customers", None),
     ("trust", "Customer trust and felt empathy", "empathy"),
@@ -81,7 +81,7 @@ def dashboard_figure(ts: pd.DataFrame, title: str = "cxsim", events=(),
     for ax, (col, label, second) in zip(axes.ravel(), PANELS, strict=True):
         shown = []
         for c, ls in ((col, "-"), (second, "--")):
-            if c is None:
+            if c is None or c not in ts:  # a run written before the figure existed
                 continue
             b = band(ts, c) * style.scale(c)
             ax.plot(b.index, b["mean"], ls, lw=1.8, label=_label(c))
@@ -91,7 +91,7 @@ def dashboard_figure(ts: pd.DataFrame, title: str = "cxsim", events=(),
         style.mark_events(ax, spans)
         ax.set_title(label)
         style.style_axis(ax, col, currency, data=shown)
-        if second:  # two figures on one axis: the legend names them, the axis has the unit
+        if second and second in ts:  # two figures on one axis: the legend names them
             ax.set_ylabel(style.METRICS[col].unit if col in style.METRICS else col)
             ax.legend(loc="lower left")
     sub = style.band_label(reps)

@@ -44,6 +44,10 @@ class Metric:
 METRICS: dict[str, Metric] = {
     "nps": Metric("NPS", "points, -100 to 100", "score", (-100.0, 100.0)),
     "csat": Metric("CSAT", "% satisfied", "pct", (0.0, 100.0)),
+    "nps_measured": Metric("NPS as the survey measures it", "points, -100 to 100", "score",
+                           (-100.0, 100.0)),
+    "csat_measured": Metric("CSAT as the survey measures it", "% satisfied", "pct",
+                            (0.0, 100.0)),
     "engagement": Metric("Colleague engagement", "index 0-100", "index", (0.0, 100.0)),
     "frontline_engagement": Metric("Front-line engagement", "index 0-100", "index", (0.0, 100.0)),
     "trust": Metric("Customer trust", "index 0-100", "index", (0.0, 100.0)),
