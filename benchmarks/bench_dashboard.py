@@ -45,15 +45,17 @@ CHROMIUM = os.environ.get("CXSIM_CHROMIUM", "/usr/bin/chromium")
 STEP_IN_PAGE = """() => new Promise(res => {
   const el = document.querySelector('.cx-step');
   const svg = document.querySelector('.cx-curve-nps svg.marks');
-  const w0 = el.textContent, s0 = svg.innerHTML;
-  let tc = null, ts = null;
+  const map = document.querySelector('.cx-map');
+  const w0 = el.textContent, s0 = svg.innerHTML, m0 = map.dataset.week;
+  let tc = null, ts = null, tm = null;
   const t0 = performance.now();
   document.querySelector('.cx-step-button').click();
   const poll = () => {
     const now = performance.now();
     if (tc === null && el.textContent !== w0) tc = now - t0;
     if (ts === null && svg.innerHTML !== s0) ts = now - t0;
-    if ((tc !== null && ts !== null) || now - t0 > 30000) res([tc, ts]);
+    if (tm === null && map.dataset.week !== m0) tm = now - t0;
+    if ((tc !== null && ts !== null && tm !== null) || now - t0 > 30000) res([tc, ts, tm]);
     else requestAnimationFrame(poll);
   };
   requestAnimationFrame(poll);
@@ -75,6 +77,11 @@ LEVER_IN_PAGE = """(code) => new Promise(res => {
   };
   requestAnimationFrame(poll);
 })"""
+# week 0 on screen: the counter, the NPS curve and the network map drawn
+READY = """() => { const w = document.querySelector('.cx-step');
+  const m = document.querySelector('.cx-map');
+  return w && document.querySelector('.cx-curve-nps svg.marks') && m
+    && m.dataset.week === '0' && Number(m.dataset.draws) > 0; }"""
 STEP_DONE = """([want, before]) => {
   const w = document.querySelector('.cx-step');
   const svg = document.querySelector('.cx-curve-nps svg.marks');
@@ -88,13 +95,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(customers: int) -> tuple[subprocess.Popen, str, float]:
+def start(customers: int, cache_dir: str, profile: str | None = None
+          ) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     cli = shutil.which("cxsim", path=str(Path(sys.executable).parent)) or "cxsim"
     t0 = time.perf_counter()
+    log = open(os.path.join(cache_dir, f"serve-{customers}-{port}.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen([cli, "serve", "baseline", "--customers", str(customers),
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                             "--port", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "CXSIM_CACHE_DIR": cache_dir,
+                                 **({"CXSIM_PROFILE": profile} if profile else {})})
     url = f"http://127.0.0.1:{port}/"
     while True:
         try:
@@ -122,19 +133,38 @@ def summary(xs: list[float]) -> dict[str, float]:
             "max_ms": round(1000 * max(xs), 1), "n": len(xs)}
 
 
-def measure(browser, customers: int, reps: int, play_s: float) -> dict:
-    proc, url, t_launch = start(customers)
-    out: dict = {"customers": customers, "server_http_s": round(time.perf_counter() - t_launch,
-                                                                 2)}
+def first_page(browser, customers: int, cache_dir: str) -> dict:
+    """Launch -> week 0 with curves and the network map, nothing else (a cold or warm cache)."""
+    proc, url, t_launch = start(customers, cache_dir)
+    out = {"server_http_s": round(time.perf_counter() - t_launch, 2)}
+    try:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        t_nav = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector(".cx-step", timeout=300_000)
+        out["page_shown_navigation_s"] = round(time.perf_counter() - t_nav, 2)
+        page.wait_for_function(READY, timeout=300_000, polling="raf")
+        out["first_page_navigation_s"] = round(time.perf_counter() - t_nav, 2)
+        out["first_page_from_launch_s"] = round(time.perf_counter() - t_launch, 2)
+        page.close()
+    finally:
+        stop(proc)
+    return out
+
+
+def measure(browser, customers: int, reps: int, play_s: float, cache_dir: str) -> dict:
+    out: dict = {"customers": customers, "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    out["first_page_cold_cache"] = first_page(browser, customers, cache_dir)
+    prof = os.path.join(cache_dir, f"profile-{customers}.txt")
+    proc, url, t_launch = start(customers, cache_dir, prof)
+    out["server_http_s"] = round(time.perf_counter() - t_launch, 2)
     try:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         t_nav = time.perf_counter()
         page.goto(url, wait_until="domcontentloaded")
         page.wait_for_selector(".cx-step", timeout=300_000)  # the page, maybe still building
         out["page_shown_navigation_s"] = round(time.perf_counter() - t_nav, 2)
-        page.wait_for_function("() => { const w = document.querySelector('.cx-step'); "
-                               "return w && document.querySelector('.cx-curve-nps svg.marks'); }",
-                               timeout=300_000, polling="raf")
+        page.wait_for_function(READY, timeout=300_000, polling="raf")
         t_ready = time.perf_counter()
         out["first_page_from_launch_s"] = round(t_ready - t_launch, 2)
         out["first_page_navigation_s"] = round(t_ready - t_nav, 2)
@@ -148,14 +178,16 @@ def measure(browser, customers: int, reps: int, play_s: float) -> dict:
                                    timeout=60_000)
             steps.append(time.perf_counter() - t0)
         out["step_playwright"] = summary(steps)
-        counter, curve = [], []
+        counter, curve, net = [], [], []
         for _ in range(reps):
-            tc, ts = page.evaluate(STEP_IN_PAGE)
+            tc, ts, tm = page.evaluate(STEP_IN_PAGE)
             counter.append(tc / 1000)
             curve.append(ts / 1000)
+            net.append(tm / 1000)
             page.wait_for_timeout(200)
         out["step"] = summary(curve)
         out["step_counter"] = summary(counter)
+        out["step_map"] = summary(net)
 
         slider = page.locator(".cx-lever-empowerment [role=slider]").first
         value = page.locator(".cx-lever-empowerment .cx-lever-value").first
@@ -177,8 +209,15 @@ def measure(browser, customers: int, reps: int, play_s: float) -> dict:
         page.evaluate("""() => { window.__weeks = []; const el = document.querySelector('.cx-step');
             new MutationObserver(() => window.__weeks.push([performance.now(),
               el.textContent.trim()])).observe(el, {childList: true, subtree: true,
-              characterData: true}); }""")
+              characterData: true});
+            window.__mapWeeks = []; const m = document.querySelector('.cx-map');
+            new MutationObserver(() => window.__mapWeeks.push(performance.now())).observe(m,
+              {attributes: true, attributeFilter: ['data-week']}); }""")
         w0 = int(page.locator(".cx-step").first.inner_text().split()[-1])
+        page.evaluate("""() => { window.__long = [0, 0]; new PerformanceObserver(l => {
+            for (const e of l.getEntries()) { window.__long[0]++; window.__long[1] += e.duration; }
+          }).observe({type: 'longtask'}); window.__cxMapDraw = [0, 0, 0]; }""")
+        open(prof, "a").write("play-start 0\n")
         page.locator(".cx-play").click()
         t0 = time.perf_counter()
         page.wait_for_timeout(play_s * 1000)
@@ -187,12 +226,45 @@ def measure(browser, customers: int, reps: int, play_s: float) -> dict:
         page.locator(".cx-pause").click()
         marks = page.evaluate("() => window.__weeks")
         gaps = [b[0] - a[0] for a, b in zip(marks, marks[1:], strict=False)]
+        long_n, long_ms = page.evaluate("() => window.__long")
+        draw_n, draw_ms, draw_max = page.evaluate("() => window.__cxMapDraw")
+        out["browser_during_play"] = {
+            "long_tasks": long_n, "long_task_ms_per_s": round(long_ms / (t1 - t0), 1),
+            "map_draws": draw_n, "map_draw_ms_mean": round(draw_ms / max(draw_n, 1), 2),
+            "map_draw_ms_max": round(draw_max, 1)}
+        maps = page.evaluate("() => window.__mapWeeks")
+        map_gaps = [b - a for a, b in zip(maps, maps[1:], strict=False)]
         out["play"] = {"weeks_per_s": round((w1 - w0) / (t1 - t0), 2), "weeks": w1 - w0,
                        "seconds": round(t1 - t0, 1),
-                       "longest_gap_ms": round(max(gaps), 0) if gaps else None}
+                       "longest_gap_ms": round(max(gaps), 0) if gaps else None,
+                       "gaps_over_400ms": sum(g > 400 for g in gaps),
+                       "map_weeks_shown": len(maps),
+                       "map_longest_gap_ms": round(max(map_gaps), 0) if map_gaps else None}
         page.close()
     finally:
         stop(proc)
+    out["server_during_play"] = server_profile(prof)
+    return out
+
+
+def server_profile(path: str) -> dict:
+    """Median / 95th percentile / total per kind of server work while playing (see
+    cxsim/viz/profile.py), from the play-start mark on."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    start = max((i for i, ln in enumerate(lines) if ln.startswith("play-start")), default=-1)
+    by: dict[str, list[float]] = {}
+    for ln in lines[start + 1:]:
+        kind, _, sec = ln.partition(" ")
+        by.setdefault(kind, []).append(float(sec))
+    out = {}
+    for kind, xs in sorted(by.items()):
+        xs.sort()
+        out[kind] = {"n": len(xs), "median_ms": round(1000 * statistics.median(xs), 2),
+                     "p95_ms": round(1000 * xs[int(0.95 * (len(xs) - 1))], 2),
+                     "total_s": round(sum(xs), 2)}
     return out
 
 
@@ -202,16 +274,25 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--play", type=float, default=10.0)
     args = ap.parse_args()
+    import tempfile
+
     from playwright.sync_api import sync_playwright
 
     results = []
+    cache_dir = tempfile.mkdtemp(prefix="cxsim-bench-cache-")  # cold at first, then warm
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         try:
             for n in args.customers:
-                r = measure(browser, n, args.reps, args.play)
+                r = measure(browser, n, args.reps, args.play, cache_dir)
                 results.append(r)
+                cold = r["first_page_cold_cache"]
+                print(f"{n:>7,} customers: cold cache: first page "
+                      f"{cold['first_page_from_launch_s']}"
+                      f" s from launch ({cold['first_page_navigation_s']} s navigation); "
+                      f"map after step {r['step_map']['median_ms']} ms; play gaps > 400 ms: "
+                      f"{r['play']['gaps_over_400ms']}, map weeks {r['play']['map_weeks_shown']}")
                 print(f"{n:>7,} customers: page shown {r['page_shown_navigation_s']} s, first "
                       f"page {r['first_page_from_launch_s']} s from launch "
                       f"({r['first_page_navigation_s']} s navigation); step median "
@@ -224,6 +305,9 @@ def main() -> None:
                       f"{r['play']['longest_gap_ms']} ms", flush=True)
         finally:
             browser.close()
+            for log in sorted(Path(cache_dir).glob("serve-*.log")):  # for a failed run
+                shutil.copy(log, Path(tempfile.gettempdir()) / f"cxsim-bench-{log.name}")
+            shutil.rmtree(cache_dir, ignore_errors=True)
     path = save("dashboard", {"machine": machine(), "results": results,
                               "targets": {"step_ms": 200, "play_weeks_per_s": 5,
                                           "lever_ms": 200, "first_page_s_at_100k": 10}})

@@ -175,9 +175,11 @@ class BurnInCache:
         return self.root / f"{key}{SUFFIX}"
 
     def model(self, sc: Scenario, seed: int, engine: str = "numba",
-              parallel: bool | str = "auto") -> tuple[CXModel, str]:
+              parallel: bool | str = "auto", create_agents: bool | str = False
+              ) -> tuple[CXModel, str]:
         """A model of `sc` at step 0, after its burn-in, and "hit" (loaded from the cache),
-        "miss" (built and saved) or "off" (not cacheable: built)."""
+        "miss" (built and saved) or "off" (not cacheable: built). `create_agents` as for
+        `CXModel` (the dashboard asks for "lazy" Mesa views)."""
         from .model import PARALLEL_MIN_NODES, CXModel
 
         if parallel == "auto":
@@ -185,28 +187,31 @@ class BurnInCache:
         key = burn_in_key(sc, seed, engine)
         if key is None:
             return CXModel(sc, seed=seed, engine=engine, parallel=parallel,
-                           create_agents=False), "off"
+                           create_agents=create_agents), "off"
         path = self.path(key)
-        model = self._load(path, engine, bool(parallel))
+        model = self._load(path, engine, bool(parallel), create_agents)
         if model is None:
             self.root.mkdir(parents=True, exist_ok=True)
             with _lock(self.root / f"{key}.lock"):
-                model = self._load(path, engine, bool(parallel))  # built while we waited?
+                # built while we waited?
+                model = self._load(path, engine, bool(parallel), create_agents)
                 if model is None:
                     model = CXModel(sc, seed=seed, engine=engine, parallel=parallel,
-                                    create_agents=False)
+                                    create_agents=create_agents)
                     model.save(path)
                     return fork(model, sc), "miss"
         return fork(model, sc), "hit"
 
     @staticmethod
-    def _load(path: Path, engine: str, parallel: bool) -> CXModel | None:
+    def _load(path: Path, engine: str, parallel: bool,
+              create_agents: bool | str = False) -> CXModel | None:
         from .model import CXModel
 
         if not path.is_file():
             return None
         try:
-            return CXModel.load(path, engine=engine, parallel=parallel, create_agents=False)
+            return CXModel.load(path, engine=engine, parallel=parallel,
+                                create_agents=create_agents)
         except (CheckpointError, OSError):  # damaged or foreign: rebuilt and replaced
             return None
 
@@ -232,13 +237,15 @@ class BurnInCache:
 
 
 def start_model(sc: Scenario, seed: int, engine: str = "numba", parallel: bool | str = "auto",
-                cache: CacheArg = None) -> tuple[CXModel, str]:
-    """A headless model of `sc` ready for step 0: forked from the burn-in cache in `cache`
-    (see `resolve`) or built from scratch ("off"); same numbers either way."""
+                cache: CacheArg = None, create_agents: bool | str = False
+                ) -> tuple[CXModel, str]:
+    """A model of `sc` ready for step 0 (headless unless `create_agents`): forked from the
+    burn-in cache in `cache` (see `resolve`) or built from scratch ("off"); same numbers
+    either way."""
     from .model import CXModel
 
     root = resolve(cache)
     if root is None:
         return CXModel(sc, seed=seed, engine=engine, parallel=parallel,
-                       create_agents=False), "off"
-    return BurnInCache(root).model(sc, seed, engine, parallel)
+                       create_agents=create_agents), "off"
+    return BurnInCache(root).model(sc, seed, engine, parallel, create_agents)

@@ -367,6 +367,9 @@ def serve(
         metavar="FILE", help="Start from a saved model (model.save, e.g. a calibrated client "
         "after its burn-in); its scenario, size and seed replace SCENARIO, --customers and "
         "--seed, and Reset returns to it")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Fork the page's models from the burn-in cache (cxsim cache "
+        "info): a size and seed used before opens in well under a second")] = True,
 ) -> None:
     """Start the live workshop dashboard in the browser; works offline, nothing leaves."""
     import os
@@ -416,7 +419,7 @@ def serve(
     prepare_cdn(cdn)
     env = {**os.environ, "CXSIM_SCENARIO": str(path.resolve()) if path.is_file() else scenario,
            "CXSIM_CUSTOMERS": str(customers), "CXSIM_SEED": str(sc.seed if seed is None else seed),
-           **offline_env(cdn)}
+           "CXSIM_CACHE": "1" if cache else "0", **offline_env(cdn)}
     if storyboard is not None:
         env["CXSIM_STORYBOARD"] = str(storyboard.resolve())
     if state is not None:

@@ -60,6 +60,20 @@ PATHS: dict[str, tuple[str, dict[str, Any]]] = {
                       "asking for the score", {"management.reaction_rate": 0.0}),
     "selling": ("sales pay: products pushed at contacts bring revenue now, misfits cost trust",
                 {"selling.push_rate": 0.0}),
+    "failure_demand": (
+        "unresolved contacts cost experience and come back as repeats that load the front line",
+        {"service.unresolved_penalty": 0.0, "service.repeat_penalty": 0.0,
+         "service.persistence": 0.0}),
+    "capacity_to_resolution": (
+        "targets and overload cut contacts short, so fewer are resolved first time",
+        {"service.fcr_pressure": 0.0, "service.fcr_overload": 0.0}),
+    "workload_to_engagement": ("overload wears colleagues' engagement down",
+                               {"culture.engagement_workload": 0.0}),
+    "internal_service": (
+        "back-office departments deliver as engaged and as loaded as they are; silos break "
+        "hand-offs",
+        {"process.internal_engagement": 0.0, "process.internal_overload": 0.0,
+         "process.handoff_failure": 0.0}),
     "management_response": ("management's crisis response (knee-jerk or complaints-first)",
                             {"__drop_responses__": True}),
 }
@@ -99,7 +113,8 @@ def applicable_paths(a: Scenario, b: Scenario) -> list[str]:
 
 DRIVERS = ("revenue", "goods_and_delivery", "salaries", "training", "pay_alignment",
            "co_creation", "board_cx") + tuple(f"contacts_{c}" for c in CHANNELS) + (
-    "digital_fixed", "hiring", "acquisition", "profit", "revenue_lost_to_churn")
+    "digital_fixed", "hiring", "acquisition", "advertising", "commission", "profit",
+    "revenue_lost_to_churn")
 
 
 def cost_breakdown(sc: Scenario, weekly: pd.DataFrame, ts: pd.DataFrame) -> dict[str, float]:
@@ -127,6 +142,8 @@ def cost_breakdown(sc: Scenario, weekly: pd.DataFrame, ts: pd.DataFrame) -> dict
     out["digital_fixed"] = float((mo.digital_fixed_cost * weekly["digital_channel"]).sum())
     out["hiring"] = float(mo.hiring_cost * weekly["leavers"].sum())
     out["acquisition"] = float(mo.acquisition_cost * ts["acquisitions"].sum())
+    out["advertising"] = float((mo.advertising_cost * weekly["advertising"]).sum())
+    out["commission"] = float(sc.selling.commission * mo.sale_value * weekly["sales"].sum())
     costs = sum(v for k, v in out.items() if k != "revenue")
     out["profit"] = out["revenue"] - costs
     remaining = len(weekly) - 1 - np.arange(len(weekly))

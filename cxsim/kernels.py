@@ -164,8 +164,11 @@ def speaker(status, ltr, u, p):
 def self_congruity(image, personality, p):
     """How strongly a customer is drawn to the brand as they see it: people choose and stay
     with brands whose image resembles themselves (Sirgy 1982). A factor on the adoption
-    hazard and a divisor of churn: exp(self_congruity x (similarity - 0.5))."""
-    return math.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+    hazard and a divisor of churn: exp(self_congruity x (similarity - congruity_centre)),
+    centred on the market's mean similarity at the start, so it sorts customers without
+    rescaling the average hazard."""
+    return math.exp(p.self_congruity * (similarity(image, personality, p.bandwidth)
+                                        - p.congruity_centre))
 
 
 @_rule
@@ -228,6 +231,36 @@ def hire_trait(noise, fit_trait, p):
     v = (1.0 - p.hiring_for_fit) * market + p.hiring_for_fit * (
         fit_trait + p.hire_fit_noise * p.personality_spread * noise)
     return min(1.0, max(0.0, v))
+
+
+@_rule
+def skill_level(tenure, p):
+    """A colleague's skill, 0..1 of an experienced colleague's: new hires start at
+    `new_hire_skill` and close the gap along an exponential learning curve (p:
+    ResolutionParams)."""
+    return p.new_hire_skill + (1.0 - p.new_hire_skill) * (1.0 - math.exp(-tenure / p.skill_weeks))
+
+
+@_rule
+def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt, p):
+    """Chance a contact with a colleague resolves the customer's issue (first-contact
+    resolution): rises with skill, headroom and the quality of the process chain behind the
+    channel; falls with felt productivity pressure (contacts cut short), the share of the
+    colleague's contacts handled beyond capacity and the earlier failed attempts at the same
+    issue (p: ResolutionParams)."""
+    z = (p.fcr_intercept + p.fcr_skill * skill + p.fcr_headroom * headroom
+         + p.fcr_process * chain_q - p.fcr_pressure * pressure
+         - p.fcr_overload * overload / (1.0 + overload) - p.fcr_repeat * attempt)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@_rule
+def delivered_quality(quality, engagement, overload, p):
+    """The quality a back-office step delivers this week: its process quality moved by the
+    engagement of the department that runs it (internal service quality) and lowered by that
+    department's overload (p: LearningParams)."""
+    q = quality + p.internal_engagement * (engagement - NEUTRAL) - p.internal_overload * overload
+    return min(1.0, max(0.0, q))
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -424,8 +457,10 @@ def _engagement_step(col, org, p, out):
     empowerment = p.empowerment
     pay = p.pay_alignment
     co_creation = p.co_creation
+    control = p.control
     for i in prange(n):
         asked = pressure[i] * (1.0 - cx_weight[i])
+        asked += control[i] * (1.0 - asked)
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
         f = felt[i] + p.habit_rate * (asked - felt[i])
         felt[i] = f
@@ -456,8 +491,10 @@ engagement_step_serial = _jit(_engagement_step)
 # -- 2. service ---------------------------------------------------------------------------------
 
 @njit(cache=True)
-def select_contacts(status, u, contact_rate):
-    """Indices of active customers whose draw is under the contact rate (ascending).
+def select_contacts(status, pending, u, p):
+    """Indices of active customers who contact the company this week (ascending): those
+    whose draw is under the contact rate, or under `p.recontact` when an issue of theirs is
+    still open (`pending` > 0: failure demand).
 
     One pass into an n-slot buffer that is never filled (only the pages written to are
     touched), then a copy of the m used slots.
@@ -467,7 +504,8 @@ def select_contacts(status, u, contact_rate):
     m = 0
     for i in range(n):
         buf[m] = i
-        m += (status[i] == ACTIVE) & (u[i] < contact_rate)
+        rate = p.recontact if pending[i] > 0 else p.rate
+        m += (status[i] == ACTIVE) & (u[i] < rate)
     return buf[:m].copy()
 
 
@@ -475,9 +513,11 @@ def select_contacts(status, u, contact_rate):
 def assign_contacts(con, cus, col, pools, draws, p):
     """Pick each contact's channel (by preference) and the colleague who serves it.
 
-    Writes `con.channel` and `con.colleague`. Store contacts go to the customer's home store;
-    with probability `p.relationship` the customer is served by the same colleague as last
-    time when that colleague serves the channel (and the store).
+    Writes `con.channel` and `con.colleague`. Store contacts go to the customer's home store
+    (any store when every post of it is vacant); with probability `p.relationship` the
+    customer is served by the same colleague as last time when that colleague serves the
+    channel (and the store) and the post is not vacant. An issue that digital failed to
+    resolve comes back to the contact centre. The pools hold only filled posts.
     """
     prefs = cus.prefs
     for k in range(con.customer.shape[0]):
@@ -490,15 +530,17 @@ def assign_contacts(con, cus, col, pools, draws, p):
             ch = CONTACT_CENTRE
         else:
             ch = DIGITAL
+        if cus.pending[c] > 0 and cus.pending_channel[c] == DIGITAL:
+            ch = CONTACT_CENTRE
         if pools.channel_indptr[ch + 1] == pools.channel_indptr[ch]:
             ch = CONTACT_CENTRE
         last = cus.last_colleague[c]
+        t = cus.home_store[c]
+        size = pools.team_indptr[t + 1] - pools.team_indptr[t]
         if (last >= 0 and draws.relationship[k] < p.relationship and col.channel[last] == ch
-                and (ch != STORE or col.team[last] == cus.home_store[c])):
+                and col.vacant[last] == 0 and (ch != STORE or col.team[last] == t)):
             chosen = last
-        elif ch == STORE:
-            t = cus.home_store[c]
-            size = pools.team_indptr[t + 1] - pools.team_indptr[t]
+        elif ch == STORE and size > 0:
             chosen = pools.team_members[pools.team_indptr[t] + int(draws.pick[k] * size)]
         else:
             size = pools.channel_indptr[ch + 1] - pools.channel_indptr[ch]
@@ -507,18 +549,33 @@ def assign_contacts(con, cus, col, pools, draws, p):
         con.channel[k] = ch
 
 
-def _service(con, draws, cus, col, chain_q, p):
-    """Experience of each contact (into `con`); updates the personality each customer has met
-    so far (`cus.met_mean`, `cus.met_spread`). `chain_q` (3,): quality of each channel's
-    process chain."""
+def _service(con, draws, cus, col, chain_q, p, rp):
+    """Experience and resolution of each contact (into `con`); updates the personality each
+    customer has met so far (`cus.met_mean`, `cus.met_spread`) and the customer's open issue
+    (`cus.pending`, `cus.pending_channel`). `chain_q` (3,): quality of each channel's process
+    chain; `rp`: ResolutionParams.
+
+    A contact resolves the issue with `resolution_probability` (digital mostly by self-service,
+    which works as far as both the front end and the process behind it do); an unresolved one
+    costs `unresolved_penalty` of experience and leaves the issue open, unless the customer
+    gives up on it (chance 1 - `persistence`); a repeat contact starts `repeat_penalty` lower
+    per earlier failed attempt.
+    """
     customer = con.customer
     colleague = con.colleague
     channel = con.channel
     experience = con.experience
     homophily = con.homophily
     inconsistency = con.inconsistency
+    attempt = con.attempt
+    resolved = con.resolved
     noise = draws.noise
     failure = draws.failure
+    u_resolve = draws.resolve
+    pending = cus.pending
+    pending_channel = cus.pending_channel
+    tenure = col.tenure
+    overload = col.overload
     cust_personality = cus.personality
     met_mean = cus.met_mean
     met_spread = cus.met_spread
@@ -536,13 +593,28 @@ def _service(con, draws, cus, col, chain_q, p):
         x = (p.w_engagement * engagement[j] + p.w_brand_fit * fit
              + p.w_empowerment * headroom[j] + p.w_homophily * h
              + p.w_process * chain_q[ch] - p.rush_penalty * felt[j] + p.noise * noise[k])
+        a = pending[c]
+        prob = resolution_probability(skill_level(tenure[j], rp), headroom[j], chain_q[ch],
+                                      felt[j], overload[j], a, rp)
         if ch == DIGITAL:
             x = (1.0 - p.digital_self_service) * x + p.digital_self_service * (
                 min(p.digital_front_end, chain_q[ch]) + p.noise * noise[k])
+            prob = (1.0 - p.digital_self_service) * prob + p.digital_self_service * min(
+                p.digital_front_end, chain_q[ch])
         if p.shock_active and (ch == p.shock_channel or (p.shock_channel < 0
                                                            and failure[k] < p.shock_share)):
             x -= p.shock_severity
+        u = u_resolve[k]
+        ok = u < prob
+        # one draw: resolved below prob; above it, (u - prob) / (1 - prob) is uniform again
+        # and decides whether the customer keeps chasing the issue
+        chase = (not ok) and u - prob < rp.persistence * (1.0 - prob)
+        x -= rp.repeat_penalty * a + (0.0 if ok else rp.unresolved_penalty)
         experience[k] = min(1.0, max(0.0, x))
+        attempt[k] = a
+        resolved[k] = ok
+        pending[c] = a + 1 if chase else 0
+        pending_channel[c] = ch if chase else -1
         homophily[k] = h
         if met_spread[c] < 0.0:  # first touchpoint: nothing to be inconsistent with
             d = 0.0
@@ -903,14 +975,16 @@ def _sum_chunks(counts, sums, units, images, fig):
 # -- 6. staff -----------------------------------------------------------------------------------
 
 @njit(cache=True)
-def team_engagement(engagement, team):
-    """Mean engagement of each team (teams numbered 0..max)."""
+def filled_team_engagement(engagement, team, vacant):
+    """Mean engagement of the filled posts of each team (teams numbered 0..max; 0 for a team
+    with none)."""
     n_teams = team.max() + 1
     total = np.zeros(n_teams)
     count = np.zeros(n_teams)
     for i in range(engagement.shape[0]):
-        total[team[i]] += engagement[i]
-        count[team[i]] += 1.0
+        if vacant[i] == 0:
+            total[team[i]] += engagement[i]
+            count[team[i]] += 1.0
     for t in range(n_teams):
         total[t] = total[t] / count[t] if count[t] > 0 else 0.0
     return total
@@ -918,17 +992,32 @@ def team_engagement(engagement, team):
 
 @njit(cache=True)
 def staff(col, draws, cus, p):
-    """Colleagues leave as engagement falls; each post is refilled by an onboarding hire.
+    """Colleagues leave as engagement falls; the post stays vacant for `draws.vacancy` weeks,
+    then an onboarding hire starts.
 
     A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
-    the customer `draws.hire_customer` names; the hire takes on the unit's engagement (its mean
-    before this week's departures) plus the honeymoon `onboarding_lift`. Writes `col.left`.
+    the customer `draws.hire_customer` names; the hire takes on the unit's engagement (the mean
+    of its filled posts before this week's departures) plus the honeymoon `onboarding_lift`,
+    with no tenure (so the skill of a new hire). A vacant post counts down and cannot leave.
+    Writes `col.left` (left this week) and `col.vacant`.
     """
     dims = col.personality.shape[1]
-    mood = team_engagement(col.engagement, col.team)
+    mood = filled_team_engagement(col.engagement, col.team, col.vacant)
     for i in range(col.engagement.shape[0]):
-        if draws.leave[i] < attrition_probability(col.engagement[i], col.tenure[i], p):
+        hire = False
+        if col.vacant[i] > 0:
+            col.vacant[i] -= 1
+            col.left[i] = False
+            hire = col.vacant[i] == 0
+        elif draws.leave[i] < attrition_probability(col.engagement[i], col.tenure[i], p):
             col.left[i] = True
+            col.tenure[i] = 0
+            col.vacant[i] = draws.vacancy[i]
+            hire = col.vacant[i] == 0
+        else:
+            col.left[i] = False
+            col.tenure[i] += 1
+        if hire:
             c = draws.hire_customer[i]
             for k in range(dims):
                 v = hire_trait(draws.hire_noise[i, k], cus.personality[c, k], p)
@@ -937,24 +1026,29 @@ def staff(col, draws, cus, p):
             col.engagement[i] = min(1.0, max(0.0, mood[col.team[i]] + p.onboarding_lift))
             col.tenure[i] = 0
             col.mirror[i] = NEUTRAL
-        else:
-            col.left[i] = False
-            col.tenure[i] += 1
 
 
 # -- 7. learning --------------------------------------------------------------------------------
 
 @njit(cache=True)
 def learning(proc, complaints, contacts, col, p):
-    """Complaints feed back into the process steps behind each channel and lift those involved.
+    """Complaints feed back into the process steps behind each channel and lift those involved;
+    each step's delivered quality follows the department that runs it.
 
-    `complaints`, `contacts` (3,): this step's per channel. Updates `proc.quality` and
+    `complaints`, `contacts` (3,): this step's per channel. A complaint reaches the step's
+    owner across a department boundary, so silos slow the learning (`p.across`). The quality a
+    step delivers next week (`proc.effective`) is its process quality moved by the mean
+    engagement of the department's filled posts and lowered by its overload: the cases through
+    the step (this week's contacts of the channels that use it) beyond what the filled posts
+    handle (`delivered_quality`). Updates `proc.quality`, `proc.effective` and
     `col.engagement`.
     """
     quality = proc.quality
+    effective = proc.effective
     chain = proc.chain
     n_steps = quality.shape[0]
     share = np.zeros(n_steps)
+    demand = np.zeros(n_steps)
     for s in range(n_steps):
         c = 0.0
         t = 0.0
@@ -963,10 +1057,28 @@ def learning(proc, complaints, contacts, col, p):
                 c += complaints[ch]
                 t += contacts[ch]
         share[s] = c / t if t > 0 else 0.0
+        demand[s] = t
         q = quality[s]
-        q += p.learning_rate * p.intensity * share[s] * (1.0 - q)
+        q += p.learning_rate * p.intensity * p.across * share[s] * (1.0 - q)
         q += p.decay * (proc.quality0[s] - q)
         quality[s] = min(1.0, max(0.0, q))
+        effective[s] = quality[s]
+    n_dept = proc.department_step.shape[0]
+    eng = np.zeros(n_dept)
+    staffed = np.zeros(n_dept)
+    for i in range(col.engagement.shape[0]):
+        if col.vacant[i] == 0:
+            eng[col.department[i]] += col.engagement[i]
+            staffed[col.department[i]] += 1.0
+    for d in range(n_dept):
+        s = proc.department_step[d]
+        if s < 0:
+            continue
+        if staffed[d] > 0:
+            over = max(0.0, demand[s] / (staffed[d] * p.backoffice_capacity) - 1.0)
+            effective[s] = delivered_quality(quality[s], eng[d] / staffed[d], over, p)
+        elif demand[s] > 0:
+            effective[s] = 0.0  # nobody runs the step
     if p.intensity <= 0.0 or p.engagement_lift <= 0.0:
         return
     engagement = col.engagement

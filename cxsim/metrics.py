@@ -48,13 +48,13 @@ TIMESERIES_COLUMNS = (
     "process_quality", "revenue", "cost", "profit", "cumulative_profit",
     "productivity_pressure", "empowerment", "shock", "engagement_measured",
     "engagement_margin", "brand_image_distance", "brand_image_spread", "management_control",
-    "sales", "mis_sold",
+    "sales", "mis_sold", "first_contact_resolution", "failure_demand", "vacancies",
 )
 
 UNIT_COLUMNS = ("unit", "department", "engagement", "csat", "nps", "staff_leavers",
                 "colleagues", "customers", "contacts", "engagement_measured", "csat_measured",
                 "nps_measured", "csat_respondents", "nps_respondents", "brand_image_distance",
-                "brand_image_spread")
+                "brand_image_spread", "first_contact_resolution", "failure_demand", "vacancies")
 
 
 def nps(ltr: np.ndarray) -> float:
@@ -67,9 +67,10 @@ def nps(ltr: np.ndarray) -> float:
 
 def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
                 pay_multiple: np.ndarray, contacts_by_channel, leavers: int, acquisitions: int,
-                revenue: float) -> float:
+                revenue: float, sales: int = 0) -> float:
     """Costs of a week: goods, staff, culture programmes (each colleague's own levers,
-    `colleague`), contacts, digital, hiring, marketing."""
+    `colleague`), contacts, digital, hiring, marketing (acquisitions and advertising) and
+    sales commission."""
     mo = sc.money
     contact = sum(mo.contact_cost.get(c, 0.0) * float(contacts_by_channel[i])
                   for i, c in enumerate(CHANNELS))
@@ -82,7 +83,9 @@ def weekly_cost(sc: Scenario, lv: Levers, colleague: dict[str, np.ndarray],
             + contact
             + mo.digital_fixed_cost * lv.digital_channel
             + mo.hiring_cost * leavers
-            + mo.acquisition_cost * acquisitions)
+            + mo.acquisition_cost * acquisitions
+            + mo.advertising_cost * lv.advertising
+            + sc.selling.commission * mo.sale_value * sales)
 
 
 @dataclass(eq=False)
@@ -110,6 +113,19 @@ class StepResult:
     sales: int
     mis_sold: int
     measured: Measured
+    first_contact_resolution: float = float("nan")
+    failure_demand: float = float("nan")
+
+
+def resolution_figures(con: Contacts) -> tuple[float, float]:
+    """(first-contact resolution, failure demand) of a week's contacts: the share of first
+    contacts about an issue that resolved it, and the share of all contacts that were repeats
+    about an issue still open (nan without contacts)."""
+    first = con.attempt == 0
+    n_first = int(np.count_nonzero(first))
+    fcr = float(np.count_nonzero(con.resolved & first)) / n_first if n_first else float("nan")
+    m = len(con.attempt)
+    return fcr, (float(np.count_nonzero(~first)) / m if m else float("nan"))
 
 
 def brand_image(images: np.ndarray, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,12 +158,13 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
     n_seen = int(counts[T_SEEN])
     sat = r.satisfaction
     image_distance, image_spread = brand_image(r.figures.images[:, -1:], np.array([n_active]))
+    filled = col.vacant == 0  # engagement is that of the people in post
+    front = frontline & filled
     return {
         "nps": 100.0 * (promoters - detractors) / n_active if n_active else 0.0,
         "csat": 100.0 * float(np.mean(sat)) if len(sat) else float("nan"),
-        "engagement": float(col.engagement.mean()),
-        "frontline_engagement": float(col.engagement[frontline].mean()) if frontline.any()
-        else 0.0,
+        "engagement": float(col.engagement[filled].mean()) if filled.any() else 0.0,
+        "frontline_engagement": float(col.engagement[front].mean()) if front.any() else 0.0,
         "active_customers": n_active,
         "prospects": int(counts[T_PROSPECTS]),
         "acquisitions": r.acquisitions,
@@ -182,18 +199,29 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
         "management_control": r.management_control,
         "sales": r.sales,
         "mis_sold": r.mis_sold,
+        "first_contact_resolution": r.first_contact_resolution,
+        "failure_demand": r.failure_demand,
+        "vacancies": int(np.count_nonzero(~filled)),
     }
 
 
 def unit_snapshot(r: StepResult, org: Organisation, col: ColleagueState,
                   con: Contacts) -> dict[str, np.ndarray]:
-    """Per-unit figures: a unit is a team; customers belong to the unit that served them last."""
+    """Per-unit figures: a unit is a team; customers belong to the unit that served them last;
+    colleagues and engagement count the filled posts."""
     nt = org.n_teams
     team = org.team
-    staff = np.bincount(team, minlength=nt)
-    eng = np.bincount(team, weights=col.engagement, minlength=nt) / np.maximum(staff, 1)
+    filled = col.vacant == 0
+    staff = np.bincount(team, weights=filled, minlength=nt).astype(np.int64)
+    eng = np.bincount(team, weights=col.engagement * filled, minlength=nt) / np.maximum(staff, 1)
     served_team = team[con.colleague]
     contacts = np.bincount(served_team, minlength=nt)
+    first = con.attempt == 0
+    n_first = np.bincount(served_team, weights=first, minlength=nt)
+    fcr = np.bincount(served_team, weights=first & con.resolved, minlength=nt)
+    fcr = np.where(n_first > 0, fcr / np.maximum(n_first, 1), np.nan)
+    repeats = np.bincount(served_team, weights=~first, minlength=nt)
+    failure_demand = np.where(contacts > 0, repeats / np.maximum(contacts, 1), np.nan)
     csat = 100.0 * np.bincount(served_team, weights=con.satisfaction, minlength=nt) / np.maximum(
         contacts, 1)
     csat = np.where(contacts > 0, csat, np.nan)
@@ -207,7 +235,9 @@ def unit_snapshot(r: StepResult, org: Organisation, col: ColleagueState,
             "contacts": contacts, "engagement_measured": m.unit_engagement,
             "csat_measured": m.unit_csat, "nps_measured": m.unit_nps,
             "csat_respondents": m.unit_csat_n, "nps_respondents": m.unit_nps_n,
-            "brand_image_distance": image_distance, "brand_image_spread": image_spread}
+            "brand_image_distance": image_distance, "brand_image_spread": image_spread,
+            "first_contact_resolution": fcr, "failure_demand": failure_demand,
+            "vacancies": np.bincount(team, weights=~filled, minlength=nt).astype(np.int64)}
 
 
 def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:
@@ -224,5 +254,5 @@ def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:
     return df[df["unit"].isin(front_teams)].reset_index(drop=True)
 
 
-__all__ = ["TIMESERIES_COLUMNS", "UNIT_COLUMNS", "StepResult", "nps", "snapshot",
-           "unit_snapshot", "units_frame", "weekly_cost"]
+__all__ = ["TIMESERIES_COLUMNS", "UNIT_COLUMNS", "StepResult", "nps", "resolution_figures",
+           "snapshot", "unit_snapshot", "units_frame", "weekly_cost"]

@@ -51,7 +51,7 @@ from .networks import (
     chain_matrix,
     service_graph,
 )
-from .reference import colleague_feedback, similarity
+from .reference import chain_quality, colleague_feedback, similarity
 from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ScenarioError, ServiceFailure
 from .scenario import load_scenario as _load
 from .scopes import Scoped, colleague_levers, scope_mask
@@ -138,6 +138,9 @@ class CXModel(mesa.Model):
         t2 = time.perf_counter()
         for _ in range(sc.burn_in):
             self._advance(apply_events=False)
+        # self-congruity sorts customers around the market's mean similarity to the brand as
+        # seen at week 0 (the burn-in holds adoption and churn, so it acts from week 0 on)
+        self.congruity_centre = self._mean_congruity()
         self.cumulative_profit = 0.0
         self.unit_rows.clear()  # units() reports the simulated weeks only, not the burn-in
         if self.kpis:  # the figures shown before the first step: burn-in's, profit restarting
@@ -205,20 +208,22 @@ class CXModel(mesa.Model):
         self.pay_multiple = population.pay_multiple(sc, org)
         self.customers, self.catchments, self.colleague_node = population.customers(
             sc, net, org, self.store_teams, rng)
+        self.congruity_centre = self._mean_congruity()
         steps, chain = chain_matrix(sc)
         self.process_steps = steps
         quality = np.array([sc.process.steps[s] for s in steps], dtype=float)
         self.process = Process(quality=quality, quality0=quality.copy(), chain=chain,
                                department_step=np.array(
                                    [steps.index(d) if d in steps else -1
-                                    for d in org.department_names], np.int64))
+                                    for d in org.department_names], np.int64),
+                               effective=quality.copy())
         self.org_graph = Graph(org.indptr, org.indices, weight=np.empty(0))
         self.net = Graph(net.indptr, net.indices, weight=np.empty(0))
         self.frontline_mask = org.role == FRONTLINE
         self.is_leader = org.role == LEADER
-        self.scoped: list[Scoped] = [
-            (sl.scope, scope_mask(sl.scope, org, f"scoped_levers[{i}].scope"), dict(sl.set))
-            for i, sl in enumerate(sc.scoped_levers)]
+        for i, sl in enumerate(sc.scoped_levers):  # checked against the organisation now
+            scope_mask(sl.scope, org, f"scoped_levers[{i}].scope")
+        self.scoped: list[Scoped] = [(sl.scope, dict(sl.set)) for sl in sc.scoped_levers]
         for i, ev in enumerate(sc.events):  # scopes of later events, checked before any step
             if getattr(ev, "scope", None) is not None:
                 scope_mask(ev.scope, org, f"events[{i}].scope")
@@ -236,25 +241,34 @@ class CXModel(mesa.Model):
                                     self.net.arrays(), CustomerDraws(*np.ones((4, net.n))).arrays(),
                                     self._params().customer)
 
+    def _mean_congruity(self) -> float:
+        """Mean similarity of every customer node's personality to its image of the brand:
+        the centre of `self_congruity`, which then changes who adopts and stays more than how
+        many."""
+        cus = self.customers
+        return float(similarity(cus.image, cus.personality,
+                                self.scenario.service.homophily_bandwidth).mean())
+
     def _staff_digital(self, on: bool) -> None:
         """Redeploy `digital_staff` to the digital channel while it is offered (back to the
         contact centre when it is withdrawn), and rebuild who can serve which channel."""
         ch = DIGITAL if on else CONTACT_CENTRE
         self.org.channel[self.digital_staff] = ch
         self.colleagues.channel[self.digital_staff] = ch
-        self.pools = population.service_pools(self.org)
+        self.pools = population.service_pools(self.org, self.colleagues.vacant)
         self._digital_on = on
 
     def colleague_levers(self) -> dict[str, np.ndarray]:
         """Each colleague's scopable levers now (c,): company-wide values, then scoped ones."""
-        return colleague_levers(self.levers, self.scoped, self.org.n)
+        return colleague_levers(self.levers, self.scoped, self.org)
 
     def _params(self, shock: ServiceFailure | None = None,
                 burn_in: bool = False) -> params.StepParams:
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
                             edge_kind=self.org.edge_kind, shock=shock,
                             colleague=self.colleague_levers(),
-                            control=self.management.control[self.org.team], burn_in=burn_in)
+                            control=self.management.control[self.org.team], burn_in=burn_in,
+                            congruity_centre=self.congruity_centre)
 
     @property
     def quality(self) -> np.ndarray:
@@ -266,9 +280,12 @@ class CXModel(mesa.Model):
         return similarity(self.colleagues.personality, np.array(self.scenario.brand.personality),
                           self.scenario.service.homophily_bandwidth)
 
-    def chain_quality(self) -> np.ndarray:
-        """Quality of each channel's process chain: the product of its steps' qualities."""
-        return np.prod(np.where(self.process.chain, self.process.quality[None, :], 1.0), axis=1)
+    def chain_quality(self, handoff_success: float | None = None) -> np.ndarray:
+        """Quality of each channel's process chain (3,): the product of what its steps deliver
+        this week, times the chance each hand-off between departments works (silos)."""
+        if handoff_success is None:
+            handoff_success = 1.0 - self.scenario.process.handoff_failure * self.levers.silo
+        return chain_quality(self.process.effective, self.process.chain, handoff_success)
 
     # -- events ----------------------------------------------------------------------------------
     @property
@@ -296,19 +313,20 @@ class CXModel(mesa.Model):
         change for that part of the organisation only (validated: ScenarioError).
         """
         if scope is not None:
-            mask = scope_mask(scope, self.org)
+            scope_mask(scope, self.org)  # a scope this organisation lacks is refused now
             for key, value in changes.items():
                 name = key.removeprefix("levers.")
                 if name not in SCOPABLE_LEVERS:
                     raise ScenarioError(f"{key!r} cannot be set for a scope; allowed: "
                                         + ", ".join(SCOPABLE_LEVERS))
                 Levers(**{name: value})  # validates the value like a company-wide change
-            self.scoped.append((scope, mask, dict(changes)))
+            self.scoped.append((scope, dict(changes)))
             return
         for key, value in changes.items():
             if key.startswith("process."):
                 s = self.process_steps.index(key.split(".", 1)[1])
                 self.process.quality[s] = self.process.quality0[s] = float(value)
+                self.process.effective[s] = float(value)  # the department moves it from here
             else:
                 setattr(self.levers, key.removeprefix("levers."), value)
 
@@ -350,8 +368,8 @@ class CXModel(mesa.Model):
             self._staff_digital(bool(self.levers.digital_channel))
         # the burn-in holds the customer base: size.customers are active at week 0
         p = self._params(self.shock, burn_in=not apply_events)
-        self._step_params = p
-        self.org_graph.weight = p.tie_weight
+        # a vacant post influences nobody (its ties carry no weight until the hire starts)
+        self.org_graph.weight = p.tie_weight * (self.colleagues.vacant[self.org.indices] == 0)
         with self._timed("culture"):
             self._culture(p)
         with self._timed("service"):
@@ -381,19 +399,21 @@ class CXModel(mesa.Model):
         """2. Who contacts the company, through which channel, who serves them, how it goes."""
         rng, cus, col = self.rng, self.customers, self.colleagues
         u = rng.random(out=self.draws.contact)
-        customer = self.engine.select_contacts(cus.status, u, p.contact.rate)
+        customer = self.engine.select_contacts(cus.status, cus.pending, u, p.contact)
         m = len(customer)
         con = Contacts.empty(m)
         con.customer = customer
-        draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m))
+        draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m),
+                             resolve=rng.random(m))
         self.engine.assign_contacts(con.arrays(), cus.arrays(), col.arrays(),
                                     self.pools.arrays(), draws.arrays(), p.contact)
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
-                            self.chain_quality(), p.service)
+                            self.chain_quality(p.handoff_success), p.service, p.resolution)
         levers = self.colleague_levers()
-        u_push, u_fit = rng.random((2, m))
+        u_push, u_fit, u_accept = rng.random((3, m))
         con.sold = selling.sales(con.colleague, levers["sales_incentive"],
-                                 levers["pay_alignment"], u_push, u_fit, self.scenario.selling)
+                                 levers["pay_alignment"], u_push, u_fit, u_accept,
+                                 self.scenario.selling)
         self.contacts = con
 
     def _perception(self, p: params.StepParams) -> np.ndarray:
@@ -420,15 +440,20 @@ class CXModel(mesa.Model):
         self.customers.swap_stories()
 
     def _staff(self, p: params.StepParams) -> None:
-        """6. Colleagues leave; posts are refilled by hires (for fit, from the catchment)."""
-        rng, n = self.rng, self.org.n
+        """6. Colleagues leave; posts stay vacant for weeks, then hires start (for fit, from
+        the catchment); the pools of who serves are rebuilt when a vacancy opens or closes."""
+        rng, n, col = self.rng, self.org.n, self.colleagues
         u_leave = rng.random(n)
         hire_noise = rng.standard_normal((n, 5))
         hire_customer = population.hire_sources(self.org, self.catchments, self.social.n,
                                                 rng.random(n))
-        draws = StaffDraws(u_leave, hire_noise, hire_customer)
-        self.engine.staff(self.colleagues.arrays(), draws.arrays(), self.customers.arrays(),
-                          p.staff)
+        vacancy = population.vacancy_weeks(self.org, self.scenario.staff.vacancy_weeks,
+                                           rng.random(n))
+        draws = StaffDraws(u_leave, hire_noise, hire_customer, vacancy)
+        was_filled = col.vacant == 0
+        self.engine.staff(col.arrays(), draws.arrays(), self.customers.arrays(), p.staff)
+        if not np.array_equal(was_filled, col.vacant == 0):
+            self.pools = population.service_pools(self.org, col.vacant)
 
     def _learning(self, complaint: np.ndarray, p: params.StepParams) -> None:
         """7. Complaints improve the process steps behind the channels that drew them."""
@@ -445,20 +470,23 @@ class CXModel(mesa.Model):
         leavers = int(np.count_nonzero(self.colleagues.left))
         levers = self.colleague_levers()
         cost = metrics.weekly_cost(sc, lv, levers, self.pay_multiple, con.by_channel(), leavers,
-                                   acquisitions, revenue)
+                                   acquisitions, revenue, sales)
         self.cumulative_profit += revenue - cost
         quality = self.process.quality
         col, team = self.colleagues, self.org.team
         last = self.customers.last_colleague
         control = self.management.control
+        filled = col.vacant == 0  # the pulse asks the people in post
         measured = self.surveys.week(
             self.customers.status, self.customers.ltr,
             lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
-            con.satisfaction, team[con.colleague], col.engagement, team, begging=control)
+            con.satisfaction, team[con.colleague], col.engagement[filled], team[filled],
+            begging=control)
+        fcr, failure_demand = metrics.resolution_figures(con)
         self.measured_nps.append(measured.nps)
         front = self.frontline_mask
-        p = self._step_params.engagement
-        asked_pressure = float(p.productivity_pressure[front].mean()) if front.any() else 0.0
+        asked_pressure = float(levers["productivity_pressure"][front].mean()) if front.any() \
+            else 0.0
         empowerment = float(levers["empowerment"][front].mean()) if front.any() else 0.0
         unit_control = float(control[team[front]].mean()) if front.any() else 0.0
         self.management.review(measured.nps, measured.unit_nps, _unit_mean(
@@ -471,7 +499,8 @@ class CXModel(mesa.Model):
             shock=float(self.shock.severity) if self.shock is not None else 0.0,
             productivity_pressure=asked_pressure, empowerment=empowerment,
             management_control=unit_control, sales=sales,
-            mis_sold=int(np.count_nonzero(con.sold == MISFIT)), measured=measured)
+            mis_sold=int(np.count_nonzero(con.sold == MISFIT)), measured=measured,
+            first_contact_resolution=fcr, failure_demand=failure_demand)
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 

@@ -18,9 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .constants import CHANNELS, CROSS_TEAM, WITHIN_TEAM
-from .scenario import Levers, Scenario, ServiceFailure
-from .scopes import colleague_levers
+from .constants import CHANNELS, CROSS_TEAM, NEUTRAL, WITHIN_TEAM
+from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ServiceFailure
 
 
 class CultureParams(NamedTuple):
@@ -54,6 +53,7 @@ class EngagementParams(NamedTuple):
     cx_metrics_weight: np.ndarray
     pay_alignment: np.ndarray
     co_creation: np.ndarray
+    control: np.ndarray
     headroom_pressure_loss: float
     training: np.ndarray
     training_cost_headroom: float
@@ -61,11 +61,13 @@ class EngagementParams(NamedTuple):
 
 
 class ContactParams(NamedTuple):
-    """Who contacts the company and who serves them."""
+    """Who contacts the company and who serves them; `recontact` is the weekly contact chance
+    of a customer whose issue is still open."""
 
     rate: float
     relationship: float
     digital_on: bool
+    recontact: float
 
 
 class ServiceParams(NamedTuple):
@@ -87,6 +89,24 @@ class ServiceParams(NamedTuple):
     shock_share: float
     shock_channel: int
     shock_severity: float
+
+
+class ResolutionParams(NamedTuple):
+    """Whether a contact resolves the issue (first-contact resolution), what an unresolved or
+    repeat contact costs the experience, and the learning curve of skill with tenure."""
+
+    fcr_intercept: float
+    fcr_skill: float
+    fcr_headroom: float
+    fcr_process: float
+    fcr_pressure: float
+    fcr_overload: float
+    fcr_repeat: float
+    unresolved_penalty: float
+    repeat_penalty: float
+    persistence: float
+    new_hire_skill: float
+    skill_weeks: float
 
 
 class PerceptionParams(NamedTuple):
@@ -113,6 +133,7 @@ class FeedbackParams(NamedTuple):
     complaint_threshold: float
     mirror_rate: float
     capacity: float
+    digital_effort: float
 
 
 class CustomerParams(NamedTuple):
@@ -157,6 +178,7 @@ class CustomerParams(NamedTuple):
     image_wom: float
     image_advertising: float
     self_congruity: float
+    congruity_centre: float
     bandwidth: float
     promise: np.ndarray
     brand: np.ndarray
@@ -174,10 +196,17 @@ class StaffParams(NamedTuple):
 
 
 class LearningParams(NamedTuple):
+    """Learning from complaints (`across`: the share that crosses the silo to the step's
+    department) and the internal service each department delivers."""
+
     intensity: float
     learning_rate: float
     decay: float
     engagement_lift: float
+    across: float
+    internal_engagement: float
+    internal_overload: float
+    backoffice_capacity: float
 
 
 class StepParams(NamedTuple):
@@ -187,12 +216,14 @@ class StepParams(NamedTuple):
     engagement: EngagementParams
     contact: ContactParams
     service: ServiceParams
+    resolution: ResolutionParams
     perception: PerceptionParams
     feedback: FeedbackParams
     customer: CustomerParams
     staff: StaffParams
     learning: LearningParams
     tie_weight: np.ndarray
+    handoff_success: float
 
 
 def tie_weights(edge_kind: np.ndarray, sc: Scenario, silo: float) -> np.ndarray:
@@ -221,16 +252,16 @@ def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray,
 def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
                       control: np.ndarray) -> EngagementParams:
     """Engagement weights and each colleague's levers; the unit manager's `control` (c,)
-    tightens the productivity pressure a colleague is asked to work under."""
+    tightens the pressure a colleague is asked to work under, after any softening by CX
+    metrics (a manager chasing scores is itself the CX-metrics regime gone wrong)."""
     cu = sc.culture
-    pressure = colleague["productivity_pressure"]
     return EngagementParams(
         rate=cu.engagement_rate, peers=cu.engagement_peers, base=cu.engagement_base,
         w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
         w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
         w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
         empowerment=colleague["empowerment"],
-        productivity_pressure=pressure + control * (1.0 - pressure),
+        productivity_pressure=colleague["productivity_pressure"], control=control,
         cx_metrics_weight=colleague["cx_metrics_weight"],
         pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],
         headroom_pressure_loss=cu.headroom_pressure_loss, training=colleague["training"],
@@ -252,6 +283,16 @@ def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> Se
         shock_severity=shock.severity if shock else 0.0)
 
 
+def resolution_params(sc: Scenario) -> ResolutionParams:
+    se, st = sc.service, sc.staff
+    return ResolutionParams(
+        fcr_intercept=se.fcr_intercept, fcr_skill=se.fcr_skill, fcr_headroom=se.fcr_headroom,
+        fcr_process=se.fcr_process, fcr_pressure=se.fcr_pressure,
+        fcr_overload=se.fcr_overload, fcr_repeat=se.fcr_repeat,
+        unresolved_penalty=se.unresolved_penalty, repeat_penalty=se.repeat_penalty,
+        persistence=se.persistence, new_hire_skill=st.new_hire_skill, skill_weeks=st.skill_weeks)
+
+
 def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
     pe = sc.perception
     return PerceptionParams(
@@ -265,7 +306,8 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         misselling_trust_loss=sc.selling.misselling_trust_loss)
 
 
-def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> CustomerParams:
+def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False,
+                    congruity_centre: float = NEUTRAL) -> CustomerParams:
     """The customer record; in the burn-in nobody adopts and nobody churns (`build`)."""
     pe, wm, ch, mo = sc.perception, sc.word_of_mouth, sc.churn, sc.money
     hold = 0.0 if burn_in else 1.0
@@ -288,7 +330,8 @@ def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False) -> Customer
         promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
         image_wom=sc.image.wom_weight,
         image_advertising=sc.image.advertising_weight * lv.advertising,
-        self_congruity=sc.image.self_congruity, bandwidth=sc.service.homophily_bandwidth,
+        self_congruity=sc.image.self_congruity, congruity_centre=congruity_centre,
+        bandwidth=sc.service.homophily_bandwidth,
         promise=np.array(sc.brand.promised()), brand=np.array(sc.brand.personality))
 
 
@@ -303,17 +346,23 @@ def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
 
 def learning_params(sc: Scenario, lv: Levers) -> LearningParams:
     """Learning from complaints runs at the intensity of complaints-first management, plus what
-    co-creation with the front line adds."""
+    co-creation with the front line adds; complaints reach the steps' departments through the
+    silos, which hold back a share `silo_learning` at full silo."""
     pr = sc.process
     intensity = min(1.0, lv.complaints_first + pr.co_creation_learning * lv.co_creation)
     return LearningParams(intensity=intensity, learning_rate=pr.learning_rate, decay=pr.decay,
-                          engagement_lift=pr.engagement_lift)
+                          engagement_lift=pr.engagement_lift,
+                          across=1.0 - pr.silo_learning * lv.silo,
+                          internal_engagement=pr.internal_engagement,
+                          internal_overload=pr.internal_overload,
+                          backoffice_capacity=pr.backoffice_capacity)
 
 
 def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndarray,
           shock: ServiceFailure | None = None,
           colleague: dict[str, np.ndarray] | None = None,
-          control: np.ndarray | None = None, burn_in: bool = False) -> StepParams:
+          control: np.ndarray | None = None, burn_in: bool = False,
+          congruity_centre: float = NEUTRAL) -> StepParams:
     """Every record of a step from the scenario, the levers in force and the current shock.
 
     Parameters
@@ -333,6 +382,9 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         company-wide levers for everyone.
     control : (c,) float, optional
         The control of each colleague's unit manager (`management`); default: none.
+    congruity_centre : float
+        The market's mean similarity between customers and their image of the brand at week 0
+        (`self_congruity` is centred on it).
     burn_in : bool
         A burn-in week: the customer base is held (adoption and churn hazards are zero, so
         `size.customers` are the active customers at week 0) while attitudes, word of mouth,
@@ -340,7 +392,7 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
     """
     n = len(is_leader)
     if colleague is None:
-        colleague = colleague_levers(lv, [], n)
+        colleague = {name: np.full(n, float(getattr(lv, name))) for name in SCOPABLE_LEVERS}
     if control is None:
         control = np.zeros(n)
     return StepParams(
@@ -348,13 +400,17 @@ def build(sc: Scenario, lv: Levers, *, is_leader: np.ndarray, edge_kind: np.ndar
         engagement=engagement_params(sc, colleague, control),
         contact=ContactParams(rate=sc.service.contact_rate,
                               relationship=sc.service.relationship,
-                              digital_on=bool(lv.digital_channel)),
+                              digital_on=bool(lv.digital_channel),
+                              recontact=sc.service.recontact_rate),
         service=service_params(sc, lv, shock),
+        resolution=resolution_params(sc),
         perception=perception_params(sc, lv),
         feedback=FeedbackParams(complaint_threshold=sc.perception.complaint_threshold,
                                 mirror_rate=sc.culture.mirror_rate,
-                                capacity=sc.service.capacity),
-        customer=customer_params(sc, lv, burn_in),
+                                capacity=sc.service.capacity,
+                                digital_effort=1.0 - sc.service.digital_self_service),
+        customer=customer_params(sc, lv, burn_in, congruity_centre),
         staff=staff_params(sc, lv),
         learning=learning_params(sc, lv),
-        tie_weight=tie_weights(edge_kind, sc, lv.silo))
+        tie_weight=tie_weights(edge_kind, sc, lv.silo),
+        handoff_success=1.0 - sc.process.handoff_failure * lv.silo)

@@ -66,7 +66,8 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
         tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),
         complaints=np.zeros(n, np.int64), satisfaction_sum=np.zeros(n),
         manager=org.manager.astype(np.int64), team=org.team.astype(np.int64),
-        channel=org.channel.astype(np.int64), department=org.department.astype(np.int64))
+        channel=org.channel.astype(np.int64), department=org.department.astype(np.int64),
+        vacant=np.zeros(n, np.int64))
 
 
 def _csr_groups(keys: np.ndarray, members: np.ndarray, n_groups: int) -> tuple[np.ndarray,
@@ -78,9 +79,10 @@ def _csr_groups(keys: np.ndarray, members: np.ndarray, n_groups: int) -> tuple[n
     return indptr, members[order].astype(np.int64)
 
 
-def service_pools(org: Organisation) -> Pools:
-    """Front-line colleagues by team (stores) and by channel."""
-    front = np.flatnonzero(org.role == FRONTLINE)
+def service_pools(org: Organisation, vacant: np.ndarray | None = None) -> Pools:
+    """Front-line colleagues in filled posts (`vacant` == 0) by team (stores) and by channel."""
+    filled = np.ones(org.n, np.bool_) if vacant is None else vacant == 0
+    front = np.flatnonzero((org.role == FRONTLINE) & filled)
     team_indptr, team_members = _csr_groups(org.team[front], front, org.n_teams)
     ch_indptr, ch_members = _csr_groups(org.channel[front], front, len(CHANNELS))
     return Pools(team_indptr=team_indptr, team_members=team_members, channel_indptr=ch_indptr,
@@ -144,7 +146,8 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
         speak=np.zeros(n, np.int8), heard_pos=np.zeros(n), heard_neg=np.zeros(n),
         adopted=np.zeros(n, np.bool_), churned=np.zeros(n, np.bool_), voice=np.zeros((n, 3)),
         image=brand_images(sc, n, rng), heard_image=np.zeros((n, 5)),
-        missold=np.zeros(n, np.bool_))
+        missold=np.zeros(n, np.bool_),
+        pending=np.zeros(n, np.int64), pending_channel=np.full(n, -1, np.int64))
     # some colleagues are customers too
     k = int(round(sc.social.colleague_members * org.n))
     active = np.flatnonzero(status == ACTIVE)
@@ -187,6 +190,21 @@ def hire_sources(org: Organisation, catchments: Catchments, n_nodes: int,
     pick = catchments.members[np.minimum(lo + (u * (hi - lo)).astype(np.int64),
                                          np.maximum(hi - 1, 0))]
     return np.where(local, pick, anyone)
+
+
+def vacancy_weeks(org: Organisation, mean: float, u: np.ndarray) -> np.ndarray:
+    """Weeks each post would stay vacant if its holder left now (int64), from one uniform draw
+    per post: geometric with mean `mean` weeks (1 or more; below 1, refilled at once), so
+    that a week's chance the post is filled is the same whatever its history. Leaders' and
+    managers' posts are covered at once (an interim or internal promotion)."""
+    if mean < 1.0:
+        return np.zeros(org.n, np.int64)
+    weeks = np.ones(org.n, np.int64)
+    if mean > 1.0:
+        q = 1.0 - 1.0 / mean  # weekly chance the post is still open
+        weeks += np.floor(np.log1p(-u) / np.log(q)).astype(np.int64)
+    covered = (org.role == LEADER) | (org.role == MANAGER)
+    return np.where(covered, 0, weeks)
 
 
 def digital_redeployment(sc: Scenario, org: Organisation) -> np.ndarray:

@@ -138,8 +138,10 @@ def speaker(status, ltr, u, p):
 
 def self_congruity(image, personality, p):
     """Pull of a brand image like oneself (Sirgy 1982): exp(self_congruity x (similarity of
-    image and personality - 0.5)); multiplies adoption, divides churn. Rows of (.., d)."""
-    return np.exp(p.self_congruity * (similarity(image, personality, p.bandwidth) - NEUTRAL))
+    image and personality - congruity_centre)), centred on the market's mean similarity at
+    the start; multiplies adoption, divides churn. Rows of (.., d)."""
+    return np.exp(p.self_congruity * (similarity(image, personality, p.bandwidth)
+                                      - p.congruity_centre))
 
 
 def adoption_hazard(share_pos, share_neg, churned, congruity, p):
@@ -193,6 +195,39 @@ def hire_trait(noise, fit_trait, p):
     market = p.market_centre + p.personality_spread * noise
     fit = fit_trait + p.hire_fit_noise * p.personality_spread * noise
     return np.clip((1 - p.hiring_for_fit) * market + p.hiring_for_fit * fit, 0, 1)
+
+
+def skill_level(tenure, p):
+    """Skill 0..1 of an experienced colleague's: `new_hire_skill` at hire, closing the gap
+    along an exponential learning curve with time constant `skill_weeks` (p:
+    ResolutionParams)."""
+    return p.new_hire_skill + (1 - p.new_hire_skill) * (1 - np.exp(-tenure / p.skill_weeks))
+
+
+def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt, p):
+    """Chance a contact resolves the issue: logistic in skill, headroom and process-chain
+    quality (up) and felt pressure, the share of the colleague's contacts beyond capacity
+    (overload / (1 + overload)) and earlier failed attempts (down)."""
+    z = (p.fcr_intercept + p.fcr_skill * skill + p.fcr_headroom * headroom
+         + p.fcr_process * chain_q - p.fcr_pressure * pressure
+         - p.fcr_overload * overload / (1 + overload) - p.fcr_repeat * attempt)
+    return 1 / (1 + np.exp(-z))
+
+
+def delivered_quality(quality, engagement, overload, p):
+    """Quality a step delivers: its process quality + internal_engagement x (department
+    engagement - 0.5) - internal_overload x department overload, within 0..1 (Heskett et al.
+    1994: internal service quality)."""
+    return np.clip(quality + p.internal_engagement * (engagement - NEUTRAL)
+                   - p.internal_overload * overload, 0, 1)
+
+
+def chain_quality(effective, chain, handoff_success):
+    """Quality of each channel's process chain (3,): the product of what its steps deliver,
+    times `handoff_success` for each step (each is a hand-off to another department, which
+    silos make fail more often). Both engines use this numpy rule (three numbers a week)."""
+    steps = np.where(chain, effective[None, :], 1.0)
+    return np.prod(steps, axis=1) * handoff_success ** chain.sum(axis=1)
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -316,6 +351,7 @@ def engagement_step(col, org, p, out):
         Receives the new engagement, 0..1.
     """
     asked = p.productivity_pressure * (1 - p.cx_metrics_weight)
+    asked = asked + p.control * (1 - asked)  # the unit manager's control, on top
     f = col.pressure + p.habit_rate * (asked - col.pressure)
     room = p.empowerment * (1 - p.headroom_pressure_loss * f) * (
         1 - p.training_cost_headroom * p.training)
@@ -336,40 +372,48 @@ def engagement_step(col, org, p, out):
 
 # -- 2. service ---------------------------------------------------------------------------------
 
-def select_contacts(status, u, contact_rate):
-    """Indices of active customers whose draw is under the contact rate (ascending)."""
-    return np.flatnonzero((status == ACTIVE) & (u < contact_rate))
+def select_contacts(status, pending, u, p):
+    """Indices of active customers who contact the company (ascending): draw under the contact
+    rate, or under `p.recontact` while an issue is open (failure demand)."""
+    rate = np.where(pending > 0, p.recontact, p.rate)
+    return np.flatnonzero((status == ACTIVE) & (u < rate))
 
 
 def assign_contacts(con, cus, col, pools, draws, p):
     """Channel of each contact (by the customer's preferences; digital only when offered; an
-    unstaffed channel falls back to the contact centre) and the colleague who serves it: the
-    last one with chance `p.relationship` when they serve that channel (and that store), else
-    a random member of the home store's team or of the channel's pool."""
+    issue digital failed to resolve comes back to the contact centre; an unstaffed channel
+    falls back to the contact centre) and the colleague who serves it: the last one with
+    chance `p.relationship` when they serve that channel (and that store) and the post is not
+    vacant, else a random member of the home store's team (of any store when all its posts are
+    vacant) or of the channel's pool. The pools hold only filled posts."""
     c = con.customer
     pr = cus.prefs[c]
     total = pr[:, 0] + pr[:, 1] + (pr[:, 2] if p.digital_on else 0.0)
     r = draws.channel * total
     ch = np.where(r < pr[:, 0], STORE, np.where(
         (r < pr[:, 0] + pr[:, 1]) | (not p.digital_on), CONTACT_CENTRE, DIGITAL))
+    bounced = (cus.pending[c] > 0) & (cus.pending_channel[c] == DIGITAL)
+    ch = np.where(bounced, CONTACT_CENTRE, ch)
     ptr, members = pools.channel_indptr, pools.channel_members
     ch = np.where(ptr[ch + 1] == ptr[ch], CONTACT_CENTRE, ch)
     last = cus.last_colleague[c]
     safe_last = np.maximum(last, 0)
     home = cus.home_store[c]
     keep = ((last >= 0) & (draws.relationship < p.relationship) & (col.channel[safe_last] == ch)
-            & ((ch != STORE) | (col.team[safe_last] == home)))
+            & (col.vacant[safe_last] == 0) & ((ch != STORE) | (col.team[safe_last] == home)))
     tptr = pools.team_indptr
+    size = tptr[home + 1] - tptr[home]
     store_pick = pools.team_members[np.minimum(
-        tptr[home] + (draws.pick * (tptr[home + 1] - tptr[home])).astype(np.int64),
-        len(pools.team_members) - 1)]
+        tptr[home] + (draws.pick * size).astype(np.int64),
+        max(len(pools.team_members) - 1, 0))] if len(pools.team_members) else np.zeros_like(c)
     pool_pick = members[np.minimum(
         ptr[ch] + (draws.pick * (ptr[ch + 1] - ptr[ch])).astype(np.int64), len(members) - 1)]
-    con.colleague[:] = np.where(keep, last, np.where(ch == STORE, store_pick, pool_pick))
+    con.colleague[:] = np.where(keep, last, np.where((ch == STORE) & (size > 0), store_pick,
+                                                     pool_pick))
     con.channel[:] = ch
 
 
-def service(con, draws, cus, col, chain_q, p):
+def service(con, draws, cus, col, chain_q, p, rp):
     """Experience of each contact, 0..1: the colleague's engagement, brand fit, headroom and
     similarity to the customer, the quality of the channel's process chain, less rushing under
     productivity pressure, plus noise; digital contacts depend mostly on the front end and the
@@ -377,18 +421,29 @@ def service(con, draws, cus, col, chain_q, p):
     personality each customer has met (`met_mean`) and its spread (`met_spread`, the
     inconsistency of touchpoints).
 
+    Each contact resolves the customer's issue with `resolution_probability` (of the
+    colleague's skill, headroom, felt pressure and overload, the chain's quality and the
+    earlier failed attempts); a digital contact mostly by self-service, which works as far as
+    both the front end and the process do. An unresolved contact loses `unresolved_penalty` of
+    experience and leaves the issue open (`cus.pending` counts the failed attempts) unless the
+    customer gives up on it (chance 1 - `persistence`, decided by the same draw: above `prob`
+    it is uniform again); a repeat contact loses `repeat_penalty` per earlier failed attempt
+    (the customer starts annoyed).
+
     Parameters
     ----------
     con : Contacts
-        customer, colleague, channel (m,) in; experience, homophily, inconsistency (m,) out.
+        customer, colleague, channel (m,) in; experience, homophily, inconsistency, attempt,
+        resolved (m,) out.
     draws : ContactDraws
-        noise (m,) standard normal, failure (m,) uniform.
+        noise (m,) standard normal, failure and resolve (m,) uniform.
     cus, col : CustomerState, ColleagueState (or records)
-        Personalities (n, d) and (c, d); engagement, headroom, pressure (c,); met_mean (n, d)
-        and met_spread (n,) updated in place.
+        Personalities (n, d) and (c, d); engagement, headroom, pressure, tenure, overload
+        (c,); met_mean (n, d), met_spread, pending and pending_channel (n,) updated in place.
     chain_q : (3,) float
         Quality of each channel's process chain, 0..1.
     p : ServiceParams
+    rp : ResolutionParams
     """
     c, j, channel, noise = con.customer, con.colleague, con.channel, draws.noise
     cp, kp = col.personality[j], cus.personality[c]
@@ -398,13 +453,28 @@ def service(con, draws, cus, col, chain_q, p):
     x = (p.w_engagement * col.engagement[j] + p.w_brand_fit * fit
          + p.w_empowerment * col.headroom[j] + p.w_homophily * h + p.w_process * q
          - p.rush_penalty * col.pressure[j] + p.noise * noise)
-    x = np.where(channel == DIGITAL, (1 - p.digital_self_service) * x + p.digital_self_service
-                 * (np.minimum(p.digital_front_end, q) + p.noise * noise), x)
+    a = cus.pending[c]
+    prob = resolution_probability(skill_level(col.tenure[j], rp), col.headroom[j], q,
+                                  col.pressure[j], col.overload[j], a, rp)
+    digital = channel == DIGITAL
+    self_service = np.minimum(p.digital_front_end, q)
+    x = np.where(digital, (1 - p.digital_self_service) * x + p.digital_self_service
+                 * (self_service + p.noise * noise), x)
+    prob = np.where(digital, (1 - p.digital_self_service) * prob
+                    + p.digital_self_service * self_service, prob)
     if p.shock_active:
         hit = (channel == p.shock_channel) | ((p.shock_channel < 0)
                                               & (draws.failure < p.shock_share))
         x = np.where(hit, x - p.shock_severity, x)
+    u = draws.resolve
+    ok = u < prob
+    chase = ~ok & (u - prob < rp.persistence * (1 - prob))
+    x = x - (rp.repeat_penalty * a + np.where(ok, 0.0, rp.unresolved_penalty))
     con.experience[:] = np.clip(x, 0, 1)
+    con.attempt[:] = a
+    con.resolved[:] = ok
+    cus.pending[c] = np.where(chase, a + 1, 0)
+    cus.pending_channel[c] = np.where(chase, channel, -1)
     con.homophily[:] = h
     first = cus.met_spread[c] < 0
     d = np.where(first, 0.0, distance(cp, cus.met_mean[c]))
@@ -469,8 +539,9 @@ def colleague_feedback(con, col, p) -> np.ndarray:
     numpy rule; it is a few bincounts over the m contacts).
 
     Fills `col.served`, `col.satisfaction_sum`, `col.complaints`; the mirror of those who
-    served moves toward the mean satisfaction they saw; overload is the load beyond capacity.
-    Returns the (m,) bool mask of contacts that were complaints.
+    served moves toward the mean satisfaction they saw; overload is the load beyond capacity,
+    where a digital contact takes only the staff's share of it (`digital_effort`: self-service
+    deflects the rest). Returns the (m,) bool mask of contacts that were complaints.
     """
     n = col.served.shape[0]
     col.served[:] = np.bincount(con.colleague, minlength=n)
@@ -480,7 +551,9 @@ def colleague_feedback(con, col, p) -> np.ndarray:
     served = col.served > 0
     col.mirror[served] += p.mirror_rate * (
         col.satisfaction_sum[served] / col.served[served] - col.mirror[served])
-    col.overload[:] = np.maximum(0.0, col.served / p.capacity - 1.0)
+    effort = np.where(con.channel == DIGITAL, p.digital_effort, 1.0)
+    load = np.bincount(con.colleague, weights=effort, minlength=n)
+    col.overload[:] = np.maximum(0.0, load / p.capacity - 1.0)
     return complaint
 
 
@@ -639,38 +712,47 @@ def customer_figures(cus, col, p, fig):
 
 # -- 6. staff -----------------------------------------------------------------------------------
 
-def team_engagement(engagement, team):
-    """Mean engagement of each team (teams numbered 0..max; 0 for an empty team)."""
-    count = np.bincount(team)
-    total = np.bincount(team, weights=engagement)
-    return np.divide(total, count, out=np.zeros(len(count)), where=count > 0)
+def filled_team_engagement(engagement, team, vacant):
+    """Mean engagement of the filled posts of each team (0 for a team with none)."""
+    filled = vacant == 0
+    n_teams = team.max() + 1
+    count = np.bincount(team[filled], minlength=n_teams)
+    total = np.bincount(team[filled], weights=engagement[filled], minlength=n_teams)
+    return np.divide(total, count, out=np.zeros(n_teams), where=count > 0)
 
 
 def staff(col, draws, cus, p):
-    """Colleagues leave with `attrition_probability`; each post is refilled at once by a hire
-    (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit) who takes on
-    the unit's engagement (its mean before this week's departures) plus the honeymoon
-    `onboarding_lift`, with zero tenure and a neutral mirror. Writes `col.left`.
+    """Colleagues in filled posts leave with `attrition_probability`; the post stays vacant
+    for `draws.vacancy` weeks (it serves nobody meanwhile), then a hire starts (`hire_trait`,
+    resembling customer `draws.hire_customer` under hiring for fit) who takes on the unit's
+    engagement (the mean of its filled posts before this week's departures) plus the honeymoon
+    `onboarding_lift`, with zero tenure (a new hire's skill) and a neutral mirror. Vacant posts
+    count down. Writes `col.left` (left this week) and `col.vacant`.
 
     Parameters
     ----------
     col : ColleagueState or its record
-        Reads engagement, team; updates tenure (weeks), personality, personality0,
-        engagement, mirror and left (c,) of leavers and stayers.
+        Reads engagement, team; updates tenure (weeks), vacant, personality, personality0,
+        engagement, mirror and left (c,).
     draws : StaffDraws
-        leave (c,) uniform, hire_noise (c, d) standard normal, hire_customer (c,) indices.
+        leave (c,) uniform, hire_noise (c, d) standard normal, hire_customer (c,) indices,
+        vacancy (c,) weeks.
     cus : CustomerState or its record
         personality (n, d) that hires for fit resemble.
     p : StaffParams
     """
-    mood = team_engagement(col.engagement, col.team)
-    leave = draws.leave < attrition_probability(col.engagement, col.tenure, p)
+    mood = filled_team_engagement(col.engagement, col.team, col.vacant)
+    was_vacant = col.vacant > 0
+    leave = ~was_vacant & (draws.leave < attrition_probability(col.engagement, col.tenure, p))
+    vacant = np.where(was_vacant, col.vacant - 1, np.where(leave, draws.vacancy, 0))
+    hire = (was_vacant | leave) & (vacant == 0)
     new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
-    col.personality[leave] = new[leave]
-    col.personality0[leave] = new[leave]
-    col.engagement[leave] = np.clip(mood[col.team[leave]] + p.onboarding_lift, 0, 1)
-    col.tenure[:] = np.where(leave, 0, col.tenure + 1)
-    col.mirror[leave] = NEUTRAL
+    col.personality[hire] = new[hire]
+    col.personality0[hire] = new[hire]
+    col.engagement[hire] = np.clip(mood[col.team[hire]] + p.onboarding_lift, 0, 1)
+    col.tenure[:] = np.where(leave | hire, 0, np.where(was_vacant, col.tenure, col.tenure + 1))
+    col.mirror[hire] = NEUTRAL
+    col.vacant[:] = vacant
     col.left[:] = leave
 
 
@@ -678,26 +760,46 @@ def staff(col, draws, cus, p):
 
 def learning(proc, complaints, contacts, col, p):
     """Each process step improves with the share of complaints among the contacts of the
-    channels that use it (at the learning intensity) and drifts back to its starting quality;
-    colleagues who handled complaints, or whose department runs a step that drew some, get an
-    engagement lift (being listened to).
+    channels that use it (at the learning intensity, less what silos hold back on the way to
+    the step's department: `p.across`) and drifts back to its starting quality; colleagues
+    who handled complaints, or whose department runs a step that drew some, get an engagement
+    lift (being listened to).
+
+    The quality each step delivers next week (`proc.effective`) is `delivered_quality` of its
+    process quality, the mean engagement of the filled posts of the department that runs it
+    and that department's overload: this week's contacts of the channels using the step beyond
+    what its filled posts handle (`backoffice_capacity` each); 0 when nobody runs a step that
+    has work; the process quality for steps no department runs.
 
     Parameters
     ----------
     proc : Process
-        quality (s,) updated; quality0 (s,), chain (3, s), department_step read.
+        quality and effective (s,) updated; quality0 (s,), chain (3, s), department_step read.
     complaints, contacts : (3,) float
         This step's complaints and contacts per channel.
     col : ColleagueState or its record
-        department, complaints (c,) read; engagement (c,) lifted in place.
+        department, complaints, vacant (c,) read; engagement (c,) read and lifted in place.
     p : LearningParams
     """
     chain = proc.chain.T.astype(float)
     c, t = chain @ complaints, chain @ contacts
     share = np.divide(c, t, out=np.zeros_like(c), where=t > 0)
-    q = proc.quality + p.learning_rate * p.intensity * share * (1 - proc.quality)
+    q = proc.quality + p.learning_rate * p.intensity * p.across * share * (1 - proc.quality)
     q = q + p.decay * (proc.quality0 - q)
     proc.quality[:] = np.clip(q, 0, 1)
+    filled = col.vacant == 0
+    n_dept = len(proc.department_step)
+    staffed = np.bincount(col.department[filled], minlength=n_dept).astype(float)
+    eng = np.bincount(col.department[filled], weights=col.engagement[filled], minlength=n_dept)
+    effective = proc.quality.copy()
+    for d in np.flatnonzero(proc.department_step >= 0):
+        s = proc.department_step[d]
+        if staffed[d] > 0:
+            over = max(0.0, t[s] / (staffed[d] * p.backoffice_capacity) - 1)
+            effective[s] = delivered_quality(proc.quality[s], eng[d] / staffed[d], over, p)
+        elif t[s] > 0:
+            effective[s] = 0.0
+    proc.effective[:] = effective
     if p.intensity <= 0 or p.engagement_lift <= 0:
         return
     s = proc.department_step[col.department]

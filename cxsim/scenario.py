@@ -165,6 +165,21 @@ class Process(_Section):
     decay: Unit = _f(0.002, "Weekly drift of process quality back toward its starting value")
     co_creation_learning: Unit = _f(0.5, "Learning from co-creation relative to complaints-first")
     engagement_lift: Unit = _f(0.02, "Engagement lift of colleagues involved in fixing complaints")
+    internal_engagement: float = _f(
+        0.3, "Change of a step's delivered quality per unit of its department's mean engagement "
+        "above 0.5 (internal service quality)", ge=0, le=5)
+    internal_overload: float = _f(
+        0.3, "Loss of a step's delivered quality per unit of its department's overload (cases "
+        "beyond capacity, as a share of capacity)", ge=0, le=5)
+    backoffice_capacity: float = _f(
+        150.0, "Cases (contacts whose channel runs through the step) a back-office colleague "
+        "handles per week without overload", gt=0, le=100_000)
+    handoff_failure: Unit = _f(
+        0.05, "Chance a hand-off between departments fails at full silo (each step of a chain "
+        "is one hand-off)")
+    silo_learning: Unit = _f(
+        0.5, "Share of learning from complaints lost at full silo (complaints reach the step's "
+        "owner in another department)")
 
 
 class Social(_Section):
@@ -251,6 +266,34 @@ class Service(_Section):
     preference_spread: float = _f(
         0.5, "Spread of customers' channel preferences around the mean (lognormal sigma)",
         ge=0, le=3)
+    fcr_intercept: float = _f(
+        -2.1, "First-contact resolution: log-odds with every factor at zero", ge=-20, le=20)
+    fcr_skill: float = _f(2.0, "First-contact resolution: log-odds per unit of skill", ge=0,
+                          le=20)
+    fcr_headroom: float = _f(2.0, "First-contact resolution: log-odds per unit of headroom",
+                             ge=0, le=20)
+    fcr_process: float = _f(
+        2.0, "First-contact resolution: log-odds per unit of process-chain quality", ge=0,
+        le=20)
+    fcr_pressure: float = _f(
+        2.0, "First-contact resolution: log-odds lost per unit of felt productivity pressure "
+        "(contacts cut short)", ge=0, le=20)
+    fcr_overload: float = _f(
+        2.0, "First-contact resolution: log-odds lost as the share of a colleague's contacts "
+        "handled beyond capacity (overload / (1 + overload)) goes from 0 to 1", ge=0, le=20)
+    fcr_repeat: float = _f(
+        0.3, "First-contact resolution: log-odds lost per earlier failed attempt at the same "
+        "issue (what is left is harder)", ge=0, le=20)
+    unresolved_penalty: Unit = _f(
+        0.1, "Experience lost when a contact leaves the customer's issue unresolved")
+    repeat_penalty: Unit = _f(
+        0.05, "Experience lost per earlier failed attempt: a repeat contact starts annoyed")
+    persistence: Unit = _f(
+        0.7, "Chance a customer whose contact failed keeps chasing the issue (else gives up on "
+        "it, unresolved)")
+    recontact_rate: Unit = _f(
+        0.5, "Weekly chance a customer whose issue is still open contacts the company again "
+        "(failure demand)")
 
 
 class Perception(_Section):
@@ -334,7 +377,7 @@ class Image(_Section):
     self_congruity: float = _f(
         1.0, "Preference for brands like oneself: log-change of the adoption hazard (and, "
         "reversed, of churn) per unit of similarity between one's personality and one's "
-        "image of the brand, around 0.5", ge=0, le=10)
+        "image of the brand, around the market's mean similarity at the start", ge=0, le=10)
     initial_spread: float = _f(
         0.1, "Spread (sd) of customers' brand images around the promise at the start",
         ge=0, le=1)
@@ -345,10 +388,12 @@ class Selling(_Section):
     push only what fits when pay is tied to customer outcomes (`levers.pay_alignment`)."""
 
     push_rate: Unit = _f(
-        0.3, "Share of contacts at which a colleague paid wholly on sales pushes a product")
+        0.3, "Share of contacts at which a colleague paid wholly on sales offers a product")
+    acceptance: Unit = _f(0.25, "Share of offers the customer takes")
     fit_share: Unit = _f(
-        0.5, "Share of pushed products that fit the customer when pay is not tied to customer "
-        "outcomes (pay alignment makes staff push only what fits)")
+        0.5, "Share of offered products that fit the customer (staff paid on customer "
+        "outcomes hold back, with the chance of their pay alignment, an offer that does not)")
+    commission: Unit = _f(0.1, "Share of a sale's revenue paid to the colleague as commission")
     misselling_trust_loss: Unit = _f(
         0.3, "Share of trust a customer loses on finding, at their next contact, that a "
         "product they were sold does not fit them")
@@ -385,6 +430,15 @@ class Staff(_Section):
         150.0, "Mean tenure (weeks) of colleagues at the start (exponential)", ge=0, le=5_000)
     hire_fit_noise: Unit = _f(
         0.25, "Personality spread of a hire for fit, relative to the labour market's")
+    new_hire_skill: Unit = _f(
+        0.55, "Skill of a new hire relative to an experienced colleague (learning curve start)")
+    skill_weeks: float = _f(
+        13.0, "Weeks of tenure in which a new hire closes 63% of the skill gap (exponential "
+        "learning curve)", gt=0, le=520)
+    vacancy_weeks: float = _f(
+        5.0, "Mean weeks a post of a leaver stays vacant before the hire starts (geometric; "
+        "below 1: refilled at once); leaders' and managers' posts are covered at once",
+        ge=0, le=104)
 
 
 class Measurement(_Section):
@@ -440,6 +494,7 @@ class Money(_Section):
     digital_fixed_cost: float = _f(8000.0, "Weekly cost of running the digital channel", ge=0)
     acquisition_cost: float = _f(60.0, "Marketing cost per acquisition", ge=0)
     sale_value: float = _f(60.0, "Revenue of one product sold at a contact (one-off)", ge=0)
+    advertising_cost: float = _f(5000.0, "Weekly cost of advertising at full reach", ge=0)
 
 
 #: levers that act through each colleague, so they can be set for part of the organisation

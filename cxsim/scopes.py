@@ -5,12 +5,16 @@ training, ...) are held per colleague. The company-wide lever sets every colleag
 scoped settings (`[[scoped_levers]]` in a scenario, a `set` event with a `scope`, or
 `CXModel.set_levers(..., scope=...)`) then override it for their colleagues, later ones
 winning where scopes overlap. A scoped setting stays until another scoped setting of the same
-lever and scope replaces it.
+lever and scope replaces it. Who a scope covers is worked out afresh each week: a channel's
+front line changes when staff are redeployed (a digital launch).
 
 >>> import numpy as np
+>>> from types import SimpleNamespace
 >>> from cxsim.scenario import Levers
->>> scoped = [("channel:store", np.array([True, False, False]), {"empowerment": 0.9})]
->>> colleague_levers(Levers(empowerment=0.4), scoped, 3)["empowerment"]
+>>> org = SimpleNamespace(channel=np.array([0, 1, -1]), department=np.zeros(3, int),
+...                       department_names=["store"], team=np.zeros(3, int), n=3)
+>>> colleague_levers(Levers(empowerment=0.4), [("channel:store", {"empowerment": 0.9})],
+...                  org)["empowerment"]
 array([0.9, 0.4, 0.4])
 """
 
@@ -23,8 +27,8 @@ import numpy as np
 from .constants import CHANNELS
 from .scenario import SCOPABLE_LEVERS, Levers, ScenarioError
 
-#: one scoped setting: the scope as written, which colleagues it covers, the levers it sets
-Scoped = tuple[str, np.ndarray, dict[str, float]]
+#: one scoped setting: the scope as written and the levers it sets
+Scoped = tuple[str, dict[str, float]]
 
 
 def scope_mask(scope: str, org: Any, where: str = "scope") -> np.ndarray:
@@ -60,11 +64,12 @@ def unit_labels(org: Any) -> list[str]:
     return [str(t) for t in range(org.n_teams)]
 
 
-def colleague_levers(levers: Levers, scoped: list[Scoped], n: int) -> dict[str, np.ndarray]:
+def colleague_levers(levers: Levers, scoped: list[Scoped], org: Any) -> dict[str, np.ndarray]:
     """Each scopable lever as a (c,) array: the company-wide value, then the scoped settings in
-    order."""
-    out = {name: np.full(n, float(getattr(levers, name))) for name in SCOPABLE_LEVERS}
-    for _, mask, changes in scoped:
+    order, each over the colleagues its scope covers now."""
+    out = {name: np.full(org.n, float(getattr(levers, name))) for name in SCOPABLE_LEVERS}
+    for scope, changes in scoped:
+        mask = scope_mask(scope, org)
         for key, value in changes.items():
             out[key.removeprefix("levers.")][mask] = float(value)
     return out

@@ -63,6 +63,18 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "process.decay": ("share per week", A),
     "process.co_creation_learning": ("ratio", A),
     "process.engagement_lift": ("engagement per week", A),
+    "process.internal_engagement": (
+        "quality per unit engagement", "study (form): internal service quality drives external "
+        "service, Heskett et al. 1994 (HBR, service-profit chain); value assumption"),
+    "process.internal_overload": ("quality per unit overload", A),
+    "process.backoffice_capacity": (
+        "cases per colleague per week", "assumption (the default back office runs below "
+        "capacity; vacancies and failure demand push it over)"),
+    "process.handoff_failure": (
+        "probability per hand-off at full silo", "study (sign): work fragmented between front "
+        "and back offices and by function creates failure demand, Seddon 2003 (Freedom from "
+        "Command and Control); value assumption"),
+    "process.silo_learning": ("share of learning", A),
     "social.kind": ("choice", A),
     "social.mean_degree": ("ties per customer", A),
     "social.triad_probability": ("probability",
@@ -130,6 +142,31 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "service.digital_self_service": ("share", A),
     "service.capacity": ("contacts per colleague per week", A),
     "service.preference_spread": ("lognormal sigma", A),
+    "service.fcr_intercept": (
+        "log-odds", "calibration: first_contact_resolution band (SQM Group 2022: the average "
+        "call centre resolves 72% of calls first time, 70-79% 'good'); the slopes are "
+        "assumptions"),
+    "service.fcr_skill": ("log-odds per unit skill", A),
+    "service.fcr_headroom": ("log-odds per unit headroom", A),
+    "service.fcr_process": ("log-odds per unit chain quality", A),
+    "service.fcr_pressure": (
+        "log-odds per unit pressure", "study (sign): handle-time targets cut contacts short "
+        "and raise repeat calls, Seddon 2003; value assumption"),
+    "service.fcr_overload": ("log-odds per unit overload", A),
+    "service.fcr_repeat": ("log-odds per failed attempt", A),
+    "service.unresolved_penalty": (
+        "experience units", "study (sign and size): SQM Group, satisfaction is about a third "
+        "higher when the issue is resolved in one contact and drops about 15% with each "
+        "further call; value assumption"),
+    "service.repeat_penalty": ("experience units per failed attempt",
+                               "study (sign): SQM Group, as unresolved_penalty; value "
+                               "assumption"),
+    "service.persistence": (
+        "probability per failed contact", "assumption (SQM Group: about 4 in 10 customers "
+        "contact more than once about the same issue)"),
+    "service.recontact_rate": (
+        "probability per week", "assumption; failure demand typically 40-60% of demand in "
+        "command-and-control service organisations (Seddon 2003) is an outcome, not set"),
     "perception.expectation_initial": ("0..1 experience units", A),
     "perception.expectation_adaptation": ("share per contact",
                                           "study: expectation-disconfirmation, Oliver 1980 "
@@ -224,6 +261,18 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
         "(socialisation); value assumption"),
     "staff.tenure_initial_mean": ("weeks", A),
     "staff.hire_fit_noise": ("share of the labour market's spread", A),
+    "staff.new_hire_skill": (
+        "share of an experienced colleague's skill", "study: new contact-centre agents are "
+        "about 53% as efficient in their first month as in their twelfth (learning curves of "
+        "1,800 agents in eight centres, Cinareo / Alpern)"),
+    "staff.skill_weeks": (
+        "weeks", "study: speed to proficiency 3-6 months for routine contact-centre work, "
+        "most of the gain in the first 30-60 days (WFM Labs, speed-to-proficiency curve); "
+        "value 13 weeks assumption"),
+    "staff.vacancy_weeks": (
+        "weeks", "study: time to hire 4.9 weeks on average in the UK (survey of 497 HR "
+        "managers, StandOut CV 2023); time to fill 35 days US and 40 days UK "
+        "(SmartRecruiters 2025), 34 days for customer-service jobs (Cinareo)"),
     "staff.tenure_protection": ("per week of tenure",
                                 "study: turnover falls with tenure, Griffeth, Hom & Gaertner "
                                 "2000 (J Management); value assumption"),
@@ -241,6 +290,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
         "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "
         "ch. on gaming; Fisher & Kordupleski 2019); value assumption"),
     "selling.push_rate": ("share of contacts", A),
+    "selling.acceptance": (
+        "share of offers", "assumption (cross-sell offers at service contacts convert in the "
+        "tens of per cent, not most of the time)"),
+    "selling.commission": ("share of sale revenue", A),
     "selling.fit_share": (
         "share of pushed products", "study (sign): sales incentives lead to unsuitable sales "
         "(UK payment protection insurance mis-selling, FCA 2017; Wells Fargo 2016 accounts, "
@@ -268,6 +321,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "money.acquisition_cost": ("money per acquisition", A),
     "money.currency": ("ISO 4217 code", RUN),
     "money.sale_value": ("money per sale", A + " (illustrative)"),
+    "money.advertising_cost": ("money per week", A + " (illustrative)"),
 }
 
 

@@ -100,6 +100,12 @@ class CustomerState(_Arrays):
         heard first-hand last step). Three slots of one node share a cache line, so a
         neighbour's voice costs one memory access (measured at 1M customers: 88 ms for the
         receipt pass against 141 ms with three separate arrays).
+    pending : (n,) int64
+        Failed contacts about the customer's open issue: 0 when none is open; a customer
+        with one contacts again (failure demand) until it is resolved.
+    pending_channel : (n,) int64
+        Channel of the last failed contact (-1 before any): an issue digital failed to
+        resolve comes back to the contact centre.
     """
 
     personality: np.ndarray
@@ -134,6 +140,8 @@ class CustomerState(_Arrays):
     image: np.ndarray
     heard_image: np.ndarray
     missold: np.ndarray
+    pending: np.ndarray
+    pending_channel: np.ndarray
 
     def swap_stories(self) -> None:
         """This step's stories become last step's (read by the second hop)."""
@@ -175,6 +183,9 @@ class ColleagueState(_Arrays):
     manager, team, channel, department : (c,) int64
         The organisation's columns the kernels read (manager -1 at the top, channel -1 off
         the front line).
+    vacant : (c,) int64
+        Weeks the post stays vacant before its new hire starts; 0 when filled. A vacant post
+        serves nobody, influences nobody and cannot leave.
     """
 
     personality: np.ndarray
@@ -195,6 +206,7 @@ class ColleagueState(_Arrays):
     team: np.ndarray
     channel: np.ndarray
     department: np.ndarray
+    vacant: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)
@@ -215,6 +227,11 @@ class Contacts(_Arrays):
         Satisfaction 0..1 (disconfirmation of expectation).
     sold : (m,) int8
         What was sold (`selling.NO_SALE`, `FIT`, `MISFIT`).
+    attempt : (m,) int64
+        Earlier failed contacts about the same issue: 0 for a first contact, more for a
+        repeat (failure demand).
+    resolved : (m,) bool
+        The contact resolved the customer's issue.
     """
 
     customer: np.ndarray
@@ -225,10 +242,13 @@ class Contacts(_Arrays):
     inconsistency: np.ndarray
     satisfaction: np.ndarray
     sold: np.ndarray
+    attempt: np.ndarray
+    resolved: np.ndarray
 
     @classmethod
     def empty(cls, m: int = 0) -> Contacts:
-        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)), np.zeros(m, np.int8))
+        return cls(*np.empty((3, m), np.int64), *np.empty((4, m)), sold=np.zeros(m, np.int8),
+                   attempt=np.zeros(m, np.int64), resolved=np.zeros(m, np.bool_))
 
     def by_channel(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Contacts per channel (3,) as floats, of all contacts or those in `mask`."""
@@ -259,23 +279,27 @@ class Graph(_Arrays):
 class Process(_Arrays):
     """The back-office process steps: quality now and at the start, and which channel uses
     which step (`chain[channel, step]`); `department_step` is the step each department runs
-    (-1 for none)."""
+    (-1 for none); `effective` (s,) the quality each step delivers this week, which its
+    department's engagement and workload move away from `quality` (internal service)."""
 
     quality: np.ndarray
     quality0: np.ndarray
     chain: np.ndarray
     department_step: np.ndarray
+    effective: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)
 class ContactDraws(_Arrays):
-    """Random numbers of the service phase, one per contact (uniform, but noise ~ N(0, 1))."""
+    """Random numbers of the service phase, one per contact (uniform, but noise ~ N(0, 1));
+    `resolve` decides whether the contact resolves the issue."""
 
     channel: np.ndarray
     relationship: np.ndarray
     pick: np.ndarray
     failure: np.ndarray
     noise: np.ndarray
+    resolve: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)
@@ -291,11 +315,13 @@ class CustomerDraws(_Arrays):
 @dataclasses.dataclass(eq=False)
 class StaffDraws(_Arrays):
     """Random numbers of the staff phase, per colleague: leaving (uniform), the hire's
-    personality noise (c, d standard normal) and the customer a hire for fit resembles."""
+    personality noise (c, d standard normal), the customer a hire for fit resembles and the
+    weeks the post would stay vacant if its holder left now (int64, 0 = refilled at once)."""
 
     leave: np.ndarray
     hire_noise: np.ndarray
     hire_customer: np.ndarray
+    vacancy: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)

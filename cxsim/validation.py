@@ -77,6 +77,11 @@ SOURCES: dict[str, str] = {
                   "Harvard Business Review, 73(2), 59-67.",
     "Slovic1993": "Slovic, P. (1993). Perceived risk, trust, and democracy. Risk Analysis, "
                   "13(6), 675-682.",
+    "SQM2022": "SQM Group (2022). Call center industry FCR benchmark: a good first call "
+               "resolution rate is 70-79% (post-call surveys of over 500 North American call "
+               "centres; average 72%). sqmgroup.com.",
+    "Seddon2003": "Seddon, J. (2003). Freedom from Command and Control: A Better Way to Make "
+                  "the Work Work. Buckingham: Vanguard Education.",
 }
 
 
@@ -116,6 +121,7 @@ SHORT: dict[str, str] = {
     "ReichheldSasser1990": "Reichheld & Sasser 1990", "Reichheld2003": "Reichheld 2003",
     "Batt2002": "Batt 2002", "BLS_JOLTS": "BLS JOLTS 2019-2024",
     "Damodaran2024": "Damodaran 2024", "Kotter1995": "Kotter 1995", "Slovic1993": "Slovic 1993",
+    "SQM2022": "SQM Group 2022", "Seddon2003": "Seddon 2003",
 }
 
 
@@ -179,6 +185,17 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("margin", "Operating margin of a service business", "company", "Damodaran2024", 2024,
             "profit / revenue over the simulated weeks", 0.02, 0.15,
             "money: cost of sales, salaries, contacts, hiring, acquisition"),
+    Pattern("first_contact_resolution", "About 70-80% of contacts are resolved first time",
+            "company", "SQM2022", 2022,
+            "resolved first contacts / first contacts about an issue, over the simulated weeks",
+            0.65, 0.80,
+            "resolution: skill, headroom and process chain against felt pressure and overload "
+            "(fcr_intercept is calibrated to this band)"),
+    Pattern("failure_demand", "A large share of demand is failure demand", "company",
+            "Seddon2003", 2003,
+            "repeat contacts about an open issue / all contacts, over the simulated weeks",
+            0.30, 0.60,
+            "capacity loop: unresolved contacts come back, load lowers resolution"),
     Pattern("pwom_share", "Positive WoM outnumbers negative about 3:1", "company", "East2007",
             2007, "positive speaker-weeks / all speaker-weeks", 0.60, 0.85,
             "word of mouth: talk rates by segment and amplification"),
@@ -214,10 +231,12 @@ def read_state(model: Any) -> dict[str, Any]:
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
+        "sales": float(np.count_nonzero(model.contacts.sold)),
         "levers": {"training": float(per["training"].mean()),
                    "pay_alignment": float(per["pay_alignment"].mean()),
                    "co_creation": float(per["co_creation"].mean()),
                    "board_cx_role": float(lv.board_cx_role),
+                   "advertising": float(lv.advertising),
                    "digital_channel": float(lv.digital_channel)},
     }
 
@@ -269,6 +288,7 @@ class Probe:
         row = {f"contacts_{c}": float(by_ch[i]) for i, c in enumerate(CHANNELS)}
         row.update(s["levers"])
         row.update(leavers=float(np.count_nonzero(s["left"])), pay_units=s["pay_units"],
+                   sales=s["sales"],
                    n_colleagues=float(s["n_colleagues"]),
                    churned_value=float(s["value"][s["churned"]].sum()))
         self.weekly.append(row)
@@ -378,11 +398,16 @@ def quartile_gap(years: pd.DataFrame, x: str = "engagement", y: str = "csat") ->
 
 
 def company_rates(ts: pd.DataFrame, n_colleagues: int) -> dict[str, float]:
-    """NPS, annual customer churn, annual staff attrition and margin from one run's weeks."""
+    """NPS, annual customer churn, annual staff attrition, margin, first-contact resolution and
+    failure demand from one run's weeks (the last two nan when the table lacks them)."""
     weeks = len(ts)
     active = float(ts["active_customers"].mean())
     rev = float(ts["revenue"].sum())
+    nan = float("nan")
     return {
+        "first_contact_resolution": float(ts["first_contact_resolution"].mean())
+        if "first_contact_resolution" in ts else nan,
+        "failure_demand": float(ts["failure_demand"].mean()) if "failure_demand" in ts else nan,
         "nps": float(ts["nps_measured"].mean() if "nps_measured" in ts else ts["nps"].mean()),
         "customer_churn": float(ts["churned"].sum()) / max(active, 1.0) * WEEKS_PER_YEAR / weeks,
         "staff_attrition": float(ts["staff_attrition"].sum()) / max(n_colleagues, 1)
@@ -670,7 +695,8 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
     else:
         ts = ctx["timeseries"]["reference"]
         col = {"nps": "nps", "customer_churn": "churned", "staff_attrition": "staff_attrition",
-               "margin": "profit"}.get(k, "nps")
+               "margin": "profit", "first_contact_resolution": "first_contact_resolution",
+               "failure_demand": "failure_demand"}.get(k, "nps")
         bx.plot(ts.groupby("step")[col].mean(), color="tab:blue")
         bx.set_xlabel("week")
         bx.set_ylabel(f"{col} (weekly, mean over reps)")

@@ -88,10 +88,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def net_env(tmp: Path) -> dict[str, str]:
+def net_env(tmp: Path, extra: str = "") -> dict[str, str]:
     hook = tmp / "nethook"
     hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(NET_HOOK)
+    (hook / "sitecustomize.py").write_text(NET_HOOK + extra)
     log = tmp / "net.log"
     log.touch()
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
@@ -101,9 +101,9 @@ def net_env(tmp: Path) -> dict[str, str]:
 class Server:
     """`cxsim serve` in its own process group, its output in a log file."""
 
-    def __init__(self, tmp: Path, name: str, *args: str):
+    def __init__(self, tmp: Path, name: str, *args: str, hook: str = ""):
         self.port = free_port()
-        self.env = {**os.environ, **net_env(tmp)}
+        self.env = {**os.environ, **net_env(tmp, hook)}
         self.net_log = Path(self.env["CXSIM_NET_LOG"])
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"serve-{name}.log"
@@ -295,6 +295,14 @@ def check_layout(page, size: str) -> None:
         "els => els.filter(e => e.textContent.trim()).map("
         "e => parseFloat(getComputedStyle(e).fontSize))")
     assert sizes and min(sizes) >= 14, f"{size}: chart text down to {min(sizes)} px"
+    # no chart text spills out of its chart (a long event label once pushed titles off screen)
+    spills = page.locator(".cx-chart").evaluate_all(
+        "els => els.flatMap(c => { const r = c.getBoundingClientRect();"
+        " return [...c.querySelectorAll('svg.marks text')].filter(t => t.textContent.trim())"
+        ".map(t => [t.textContent, t.getBoundingClientRect()])"
+        ".filter(([, b]) => b.left < r.left - 2 || b.right > r.right + 2)"
+        ".map(([s]) => s); })")
+    assert not spills, f"{size}: chart text outside its chart: {spills[:5]}"
     body = page.locator("body").inner_text()
     for dev in DEV_CONTROLS:
         assert dev.lower() not in body.lower(), f"{size}: developer control {dev!r} shown"
@@ -475,3 +483,100 @@ def test_stress_clicks_and_drags_while_playing(server, chromium):
     for bad in ("Traceback", "Error", "Exception"):
         assert bad not in log, f"server log has {bad}: {log[-2000:]}"
     assert not rec.external
+
+
+MAP_PIXELS = """() => { const c = document.querySelector('.cx-map canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const out = new Uint32Array(d.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = (d[4*i] << 16) | (d[4*i+1] << 8) | d[4*i+2];
+  window.__cxMap = window.__cxMap || [];
+  window.__cxMap.push(out);
+  return out.length; }"""
+MAP_CHANGED = """() => { const [a, b] = window.__cxMap.slice(-2); let n = 0;
+  for (let i = 0; i < a.length; i++) n += a[i] !== b[i];
+  return n / a.length; }"""
+
+
+def map_data(page) -> dict:
+    return page.locator(".cx-map").first.evaluate("e => Object.assign({}, e.dataset)")
+
+
+def map_settled(page, week: int) -> dict:
+    """The map's data once it shows `week` and its lines have finished growing."""
+    return wait_until(page, lambda: map_data(page),
+                      lambda d: d.get("week") == str(week) and d.get("animating") == "no")
+
+
+def test_network_map_shows_contacts_word_of_mouth_and_a_crisis(server, chromium):
+    """Change visible at a glance: each week redraws the contacts and word of mouth (a few
+    percent of the map's pixels change), and a service failure turns the contact lines red."""
+    ctx, page, rec = open_page(chromium, server.url)
+    try:
+        w0 = week(page)
+        d0 = map_settled(page, w0)
+        assert "a sample of" in text(page, ".cx-map-summary")
+        calm = []
+        for k in (1, 2):
+            page.evaluate(MAP_PIXELS)
+            page.locator(".cx-step-button").click()
+            d = map_settled(page, w0 + k)
+            page.evaluate(MAP_PIXELS)
+            changed = page.evaluate(MAP_CHANGED)
+            assert changed >= 0.01, f"only {changed:.2%} of the map changed in a week"
+            assert int(d["contacts"]) > 0 and int(d["womGood"]) + int(d["womBad"]) > 0
+            assert int(d["draws"]) > int(d0["draws"])
+            calm.append(int(d["bad"]) / int(d["contacts"]))
+        page.locator(".cx-event-failure").first.click()
+        wait_until(page, lambda: text(page, ".cx-events-log"), lambda s: "service failure" in s)
+        page.locator(".cx-step-button").click()
+        d = map_settled(page, w0 + 3)
+        crisis = int(d["bad"]) / int(d["contacts"])
+        assert crisis > max(calm) + 0.15, f"bad contacts {calm} -> {crisis}"
+        page.locator(".cx-network").first.screenshot(path=str(IMG / "network-map.png"))
+        # a reload shows the same week's map (sent whole to the new page)
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_selector(".cx-map", timeout=60_000)
+        again = map_settled(page, w0 + 3)
+        assert again["contacts"] == d["contacts"] and again["bad"] == d["bad"]
+    finally:
+        ctx.close()
+    assert not rec.external
+
+
+# a stand-in for the perceived brand image "Model v2" keeps per customer (n x 5), where the
+# model has none yet: the running mean of the personalities each customer has met at contacts
+IMAGE_HOOK = """
+import dataclasses as _dc
+import cxsim.state as _state
+if "image" not in {f.name for f in _dc.fields(_state.CustomerState)}:
+    _state.CustomerState.image = property(lambda self: self.met_mean)
+"""
+
+
+def test_network_map_brand_image_mode_with_a_stand_in(tmp_path, chromium):
+    """Where customers hold an image of the brand, the map offers to colour them by its
+    distance from the intended brand; the switch redraws the customers at once. (The model's
+    own image where it has one, else the stand-in.)"""
+    srv = Server(tmp_path, "image", "baseline", "--customers", "1000", hook=IMAGE_HOOK)
+    try:
+        ctx, page, rec = open_page(chromium, srv.url)
+        page.locator(".cx-step-button").click()
+        d = map_settled(page, 1)
+        assert d["mode"] == "attitude"
+        assert "from the brand" in text(page, ".cx-map-summary")
+        page.evaluate(MAP_PIXELS)
+        page.locator(".cx-map-mode-image").first.click()
+        wait_until(page, lambda: map_data(page)["mode"], lambda m: m == "image")
+        page.wait_for_timeout(100)  # the redraw is synchronous; one frame for the canvas
+        page.evaluate(MAP_PIXELS)
+        changed = page.evaluate(MAP_CHANGED)
+        assert changed >= 0.005, f"only {changed:.2%} of the map changed with the colouring"
+        assert "far from the brand" in text(page, ".cx-map-legend")
+        page.locator(".cx-network").first.screenshot(path=str(IMG / "network-map-image.png"))
+        page.locator(".cx-map-mode-attitude").first.click()
+        wait_until(page, lambda: map_data(page)["mode"], lambda m: m == "attitude")
+        ctx.close()
+        assert not rec.external
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log_path.read_text()

@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 import pytest
 
-from cxsim import engine, kernels, params, reference
+from cxsim import engine, kernels, params, population, reference
 from cxsim.constants import ACTIVE, CHURNED, PROSPECT
 from cxsim.scenario import ServiceFailure
 from cxsim.state import (
@@ -31,7 +31,8 @@ RTOL, ATOL = 1e-12, 1e-12
 RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_probability",
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
-         "attrition_probability", "hire_trait", "team_engagement")
+         "attrition_probability", "hire_trait", "skill_level",
+         "resolution_probability", "delivered_quality", "filled_team_engagement")
 
 
 def close(a, b, name=""):
@@ -120,6 +121,8 @@ def test_rules_equal_twins_elementwise(warm_model):
     rng = np.random.default_rng(12)
     p = step_params(warm_model, social_amplification=1.3).customer
     sp = step_params(warm_model, hiring_for_fit=0.6).staff
+    rp = step_params(warm_model).resolution
+    lp = step_params(warm_model, silo=0.7).learning
     n = 200
     x = {"memory": rng.normal(0, 0.5, n), "peak": rng.normal(0, 1, n), "trust": rng.random(n),
          "empathy": rng.random(n), "disposition": rng.standard_normal(n),
@@ -145,6 +148,10 @@ def test_rules_equal_twins_elementwise(warm_model):
         "spend": (x["value"], x["ltr"], p),
         "attrition_probability": (x["trust"], x["tenure"], sp),
         "hire_trait": (x["noise"], x["trust"], sp),
+        "skill_level": (x["tenure"], rp),
+        "resolution_probability": (x["trust"], x["empathy"], x["share"], x["u"],
+                                   x["share"][::-1] * 3, x["tenure"] % 4, rp),
+        "delivered_quality": (x["trust"], x["empathy"], x["share"] * 2, lp),
     }
     for name, args in cases.items():
         twin = np.broadcast_to(getattr(reference, name)(*args), (n,))
@@ -174,7 +181,8 @@ def test_engagement_step(warm_model):
     col.overload[:] = rng.random(m.org.n) * 0.5
     p = step_params(m, training=0.5)
     org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
-    run_both("engagement_step", col, org, p.engagement._replace(training_cost_headroom=0.3),
+    run_both("engagement_step", col, org, p.engagement._replace(
+        training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5),
              np.zeros(m.org.n))
 
 
@@ -187,7 +195,24 @@ def _contacts(m, rng, share=0.5) -> Contacts:
 
 
 def _draws(rng, m_: int) -> ContactDraws:
-    return ContactDraws(*rng.random((4, m_)), noise=rng.standard_normal(m_))
+    return ContactDraws(*rng.random((4, m_)), noise=rng.standard_normal(m_),
+                        resolve=rng.random(m_))
+
+
+def _open_issues(m, rng):
+    """Customers (a copy) with open issues, some of them left by a failed digital contact."""
+    cus = copy.deepcopy(m.customers)
+    n = m.social.n
+    cus.pending[:] = np.where(rng.random(n) < 0.3, rng.integers(1, 4, n), 0)
+    cus.pending_channel[:] = np.where(cus.pending > 0, rng.integers(0, 3, n), -1)
+    return cus
+
+
+def _with_vacancies(m, rng, share=0.2):
+    """Colleagues (a copy) with some posts vacant, and the pools of the filled ones."""
+    col = copy.deepcopy(m.colleagues)
+    col.vacant[:] = np.where(rng.random(m.org.n) < share, rng.integers(1, 6, m.org.n), 0)
+    return col, population.service_pools(m.org, col.vacant)
 
 
 @pytest.mark.parametrize("digital_on", [True, False])
@@ -197,9 +222,14 @@ def test_assign_contacts(warm_model, digital_on):
     con = _contacts(m, rng)
     assert (m.customers.last_colleague[con.customer] >= 0).any()  # relationships to keep
     p = step_params(m, digital_channel=digital_on).contact._replace(relationship=0.5)
-    _, _, (out, *_) = run_both("assign_contacts", con, m.customers, m.colleagues, m.pools,
+    cus = _open_issues(m, rng)
+    col, pools = _with_vacancies(m, rng)
+    _, _, (out, *_) = run_both("assign_contacts", con, cus, col, pools,
                                _draws(rng, len(con.customer)), p)
     assert len(np.unique(out.channel)) == (3 if digital_on else 2)
+    assert (col.vacant[out.colleague] == 0).all()  # a vacant post serves nobody
+    bounced = (cus.pending[out.customer] > 0) & (cus.pending_channel[out.customer] == 2)
+    assert bounced.any() and (out.channel[bounced] == 1).all()  # failed digital -> centre
 
 
 def _assigned(m, rng) -> tuple[Contacts, ContactDraws]:
@@ -216,12 +246,24 @@ def test_service(warm_model, shock):
     m = warm_model
     rng = np.random.default_rng(4)
     con, draws = _assigned(m, rng)
-    cus = copy.deepcopy(m.customers)
+    cus = _open_issues(m, rng)
     cus.met_spread[con.customer[::7]] = -1.0  # some first touchpoints
+    col = copy.deepcopy(m.colleagues)
+    col.tenure[::3] = rng.integers(0, 10, len(col.tenure[::3]))  # some new hires
+    col.overload[:] = rng.random(m.org.n)
     ev = ServiceFailure(type="service_failure", step=0, **shock) if shock else None
-    _, _, (out, *_) = run_both("service", con, draws, cus, m.colleagues, m.chain_quality(),
-                               step_params(m, ev).service)
+    p = step_params(m, ev, digital_channel=True)
+    con.channel[::5] = 2  # some digital contacts
+    _, _, (out, _, cus_out, *_) = run_both("service", con, draws, cus, col, m.chain_quality(),
+                                           p.service, p.resolution)
     assert 0.0 < out.experience.mean() < 1.0
+    assert 0.0 < out.resolved.mean() < 1.0 and (out.attempt > 0).any()
+    np.testing.assert_array_equal(out.attempt, cus.pending[out.customer])
+    assert (cus_out.pending[out.customer[out.resolved]] == 0).all()
+    gave_up = ~out.resolved & (cus_out.pending[out.customer] == 0)
+    chased = ~out.resolved & ~gave_up
+    assert gave_up.any() and chased.any()
+    np.testing.assert_array_equal(cus_out.pending[out.customer[chased]], out.attempt[chased] + 1)
 
 
 def test_perception(warm_model):
@@ -317,10 +359,17 @@ def test_staff(warm_model, fit):
     rng = np.random.default_rng(9)
     n = m.org.n
     draws = StaffDraws(rng.random(n), rng.standard_normal((n, 5)),
-                       rng.integers(0, m.social.n, n))
+                       rng.integers(0, m.social.n, n),
+                       population.vacancy_weeks(m.org, 3.0, rng.random(n)))
     p = step_params(m, hiring_for_fit=fit).staff._replace(attrition_base=0.2)
-    _, _, (col, *_) = run_both("staff", m.colleagues, draws, m.customers, p)
+    before, _ = _with_vacancies(m, rng)
+    _, _, (col, *_) = run_both("staff", before, draws, m.customers, p)
     assert 0 < col.left.sum() < n
+    was = before.vacant > 0
+    assert not col.left[was].any()  # a vacant post cannot leave
+    np.testing.assert_array_equal(col.vacant[was], before.vacant[was] - 1)
+    np.testing.assert_array_equal(col.vacant[col.left], draws.vacancy[col.left])
+    assert (col.vacant[col.left] > 0).any() and (col.tenure[col.left] == 0).all()
 
 
 @pytest.mark.parametrize("intensity", [0.0, 0.6])
@@ -331,15 +380,39 @@ def test_learning(warm_model, intensity):
     complaints = np.floor(contacts * rng.random(3) * 0.4)
     proc = copy.deepcopy(m.process)
     proc.quality *= 0.9
-    col = copy.deepcopy(m.colleagues)
+    col, _ = _with_vacancies(m, rng)
     col.complaints[:] = rng.poisson(0.5, m.org.n)
-    p = step_params(m).learning._replace(intensity=intensity, learning_rate=0.05)
+    p = step_params(m, silo=0.6).learning._replace(intensity=intensity, learning_rate=0.05,
+                                                   backoffice_capacity=20.0)
     _, _, (out, *_) = run_both("learning", proc, complaints, contacts, col, p)
     assert not np.allclose(out.quality, proc.quality)
+    assert not np.allclose(out.effective, out.quality)  # departments move what steps deliver
 
 
 def test_select_contacts():
     rng = np.random.default_rng(1)
     status = rng.integers(0, 3, 5000).astype(np.int8)
+    pending = np.where(rng.random(5000) < 0.2, 1, 0).astype(np.int64)
     u = rng.random(5000)
-    close(kernels.select_contacts(status, u, 0.2), reference.select_contacts(status, u, 0.2))
+    p = params.ContactParams(rate=0.2, relationship=0.3, digital_on=True, recontact=0.6)
+    k = kernels.select_contacts(status, pending, u, p)
+    close(k, reference.select_contacts(status, pending, u, p))
+    # customers with an open issue come back more often (failure demand)
+    active = status == ACTIVE
+    chosen = np.zeros(5000, bool)
+    chosen[k] = True
+    assert chosen[active & (pending > 0)].mean() > 2 * chosen[active & (pending == 0)].mean()
+
+
+def test_filled_team_engagement():
+    rng = np.random.default_rng(2)
+    team = rng.integers(0, 7, 300)
+    team[:7] = np.arange(7)
+    engagement = rng.random(300)
+    vacant = np.where(rng.random(300) < 0.3, 2, 0).astype(np.int64)
+    vacant[team == 6] = 3  # a team with every post vacant
+    k = kernels.filled_team_engagement(engagement, team, vacant)
+    close(k, reference.filled_team_engagement(engagement, team, vacant))
+    filled = vacant == 0
+    assert k[0] == pytest.approx(engagement[(team == 0) & filled].mean())
+    assert k[6] == 0.0

@@ -10,19 +10,22 @@ from cxsim.scenario import Selling
 from cxsim.selling import FIT, MISFIT, NO_SALE, sales
 
 
-def test_sales_pay_pushes_products_and_outcome_pay_pushes_only_what_fits():
+def test_sales_pay_offers_products_and_outcome_pay_holds_back_what_does_not_fit():
     rng = np.random.default_rng(0)
     m = 200_000
     colleague = np.zeros(m, np.int64)
-    u_push, u_fit = rng.random((2, m))
-    s = Selling(push_rate=0.3, fit_share=0.5)
+    u = rng.random((3, m))
+    s = Selling(push_rate=0.3, fit_share=0.5, acceptance=0.5)
     share = {}
-    for inc, pay in ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)):
-        sold = sales(colleague, np.array([inc]), np.array([pay]), u_push, u_fit, s)
+    for inc, pay in ((0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0)):
+        sold = sales(colleague, np.array([inc]), np.array([pay]), *u, s)
         share[inc, pay] = [float(np.mean(sold == k)) for k in (NO_SALE, FIT, MISFIT)]
     assert share[0.0, 0.0] == [1.0, 0.0, 0.0]
-    assert share[1.0, 0.0] == pytest.approx([0.7, 0.15, 0.15], abs=0.005)
-    assert share[1.0, 1.0] == pytest.approx([0.7, 0.3, 0.0], abs=0.005)
+    # 30% offered, half taken, half of those fit
+    assert share[1.0, 0.0] == pytest.approx([0.85, 0.075, 0.075], abs=0.004)
+    # outcome pay holds back misfit offers (half of them at 0.5): fewer sales, not better ones
+    assert share[1.0, 0.5] == pytest.approx([0.8875, 0.075, 0.0375], abs=0.004)
+    assert share[1.0, 1.0] == pytest.approx([0.925, 0.075, 0.0], abs=0.004)
 
 
 @pytest.mark.slow

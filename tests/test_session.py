@@ -269,3 +269,51 @@ def test_serve_refuses_a_file_that_is_not_a_saved_model(tmp_path):
     res = CliRunner().invoke(app, ["serve", "--state", str(bad)])
     assert res.exit_code == 2
     assert "--state" in res.output and "not a cxsim state file" in res.output
+
+
+def test_dashboard_models_fork_from_the_burn_in_cache(tmp_path, monkeypatch):
+    """The page's model comes from the burn-in cache (the first page at 100k no longer waits
+    for a burn-in run before), with the same numbers as a model built from scratch, and with
+    Mesa's agent views made on first use."""
+    from cxsim.model import CXModel
+    from cxsim.viz import session as sess
+
+    monkeypatch.setattr(sess, "CACHE", str(tmp_path))
+    monkeypatch.setattr(sess, "STATE", None)
+    sc = load_scenario("baseline").with_overrides(
+        {"size.customers": 600, "size.prospects": 300, "size.colleagues": 40, "burn_in": 4})
+    first = sess._build_model(sc, 9)
+    assert len(list(tmp_path.glob("*.cxstate"))) == 1  # built once, saved
+    second = sess._build_model(sc, 9)  # forked from the saved state
+    fresh = CXModel(sc, seed=9, create_agents=False)
+    for m in (first, second, fresh):
+        m.run(3)
+    for k in ("nps", "engagement", "active_customers", "profit"):
+        assert first.kpis[k] == second.kpis[k] == fresh.kpis[k], k
+    assert len(second.agents) == sc.size.customers + sc.size.prospects + second.org.n
+    assert second._viz_map is not None  # the network map is ready with the model
+
+
+def test_charts_are_sent_only_the_rows_that_changed(session):
+    """A new week sends the new rows of each curve (and the one-row sources that changed),
+    not the whole series again; a view that asks gets everything."""
+    from cxsim.viz.widgets import Opaque, VegaView
+
+    snap = ready(session)
+    (_, _, spec, rows), *_ = charts.panel_specs(snap)
+    w = VegaView(spec_in=Opaque(spec), data_in=Opaque(rows))
+    assert w.patch["full"] and w.patch["replace"]["main"] == rows["main"]
+    session.step()
+    snap = until(session, lambda s: s.week == snap.week + 1, timeout=120)
+    (_, _, spec2, rows2), *_ = charts.panel_specs(snap)
+    w.data_in = Opaque(rows2)
+    p = w.patch
+    assert not p["full"] and (p["seq"], p["base"]) == (2, 1)
+    assert p["append"]["main"] == rows2["main"][-1:]  # one new week
+    assert set(p["replace"]) == {"last"}  # the marked last point moved; events unchanged
+    w.data_in = Opaque(rows2)  # the same rows again: nothing sent
+    assert w.patch["seq"] == 2
+    w.data_in = Opaque({**rows2, "main": rows2["main"][:1]})  # a reset: shorter, replaced
+    assert w.patch["replace"]["main"] == rows2["main"][:1]
+    w.vue_resend()
+    assert w.patch["full"] and w.patch["replace"]["main"] == rows2["main"][:1]

@@ -129,6 +129,12 @@ def test_company_rates_from_a_timeseries():
     assert r["customer_churn"] == pytest.approx(104 / 1000)
     assert r["staff_attrition"] == pytest.approx(1.0)
     assert r["margin"] == pytest.approx(0.1)
+    assert np.isnan(r["first_contact_resolution"]) and np.isnan(r["failure_demand"])
+    ts["first_contact_resolution"] = [0.6, 0.8] * 26
+    ts["failure_demand"] = 0.4
+    r = company_rates(ts, n_colleagues=52)
+    assert r["first_contact_resolution"] == pytest.approx(0.7)
+    assert r["failure_demand"] == pytest.approx(0.4)
 
 
 def test_timing_statistics():

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
 
 import solara
 
 from ..scenario import Levers, builtin_scenarios
-from . import charts, draw
+from . import charts, profile
 from .session import SPEEDS, Session, Snapshot, get_session, load_storyboard, prebuild
-from .widgets import VegaView
+from .widgets import NetworkMap, Opaque, VegaView
 
 DEFAULT_SCENARIO = os.environ.get("CXSIM_SCENARIO", "baseline")
 DEFAULT_CUSTOMERS = int(os.environ.get("CXSIM_CUSTOMERS", "2000"))
@@ -135,10 +134,11 @@ def kpi_tiles(snap: Snapshot, s: dict | None = None) -> list[tuple[str, str, str
 
 
 @solara.component
-def Chart(spec: dict[str, Any], datasets: dict[str, Any], classes: list[str]) -> solara.Element:
-    """A Vega-Lite view drawn by the browser; a new week sends only the new rows."""
+def Chart(spec: Opaque, datasets: Opaque, classes: list[str]) -> solara.Element:
+    """A Vega-Lite view drawn by the browser; a new week swaps the rows into the live view.
+    Spec and rows come wrapped (`Opaque`): reacton would walk and copy them every render."""
     with solara.Div(classes=["cx-chart", *classes]) as div:
-        VegaView.element(spec=spec, datasets=datasets)
+        VegaView.element(spec_in=spec, data_in=datasets)
     return div
 
 
@@ -217,7 +217,7 @@ def deltas(snap: Snapshot) -> dict[str, str]:
 
 @solara.component
 def Now(session: Session, snap: Snapshot) -> None:
-    """The week counter, headline numbers, the caption of the moment and the events."""
+    """The week counter, headline numbers and the caption of the moment."""
     diff = deltas(snap)
     with solara.Div(classes=["cx-box"]):
         solara.Text(f"Week {snap.week}", classes=["cx-step"])
@@ -232,6 +232,19 @@ def Now(session: Session, snap: Snapshot) -> None:
     cap = snap.caption_now()
     if cap:
         solara.Text(cap, classes=["cx-caption"])
+
+
+def events_ahead(snap: Snapshot) -> tuple[str, ...]:
+    """Scheduled events and storyboard captions still to come, in order."""
+    ahead = sorted([(e.step, e.caption or e.label) for e in snap.planned if e.step >= snap.week]
+                   + [(t, c) for t, c in snap.captions.items() if t >= snap.week])
+    return tuple(f"week {t}: {what}" for t, what in ahead)
+
+
+@solara.component
+def Events(session: Session, snap: Snapshot) -> None:
+    """The event buttons, the events so far and those scheduled. A panel of its own: it
+    re-renders when these change, not every week (widgets left alone cost no server time)."""
     with solara.Div(classes=["cx-box"]):
         solara.Text("Events (take effect in the next week)", classes=["cx-box-title"])
         with solara.Div(classes=["cx-events"]):
@@ -243,10 +256,7 @@ def Now(session: Session, snap: Snapshot) -> None:
         fired = [f"week {t}: {cap or lab}" for t, lab, cap in snap.fired[-4:]]
         solara.Text("So far: " + ("; ".join(fired) if fired else "none yet"),
                     classes=["cx-log", "cx-events-log"])
-        ahead = sorted([(e.step, e.caption or e.label) for e in snap.planned
-                        if e.step >= snap.week]
-                       + [(t, c) for t, c in snap.captions.items() if t >= snap.week])
-        ahead = [f"week {t}: {what}" for t, what in ahead]
+        ahead = events_ahead(snap)
         solara.Text("Scheduled: " + ("; ".join(ahead) if ahead else "nothing ahead"),
                     classes=["cx-planned"])
 
@@ -287,19 +297,25 @@ def Pictures(session: Session, snap: Snapshot) -> None:
         return
     with solara.Div(classes=["cx-curves"]):
         for key, _title, spec, data in charts.panel_specs(snap):
-            Chart(spec, data, classes=[f"cx-curve-{key}"])
-    model = session.model
-    if model is not None and snap.network is not None:
-        lay = draw.layout_of(model)
-        spec, data = charts.network_spec(snap, lay, model.org.role[lay.col_idx])
-        Chart(spec, data, classes=["cx-network"])
+            Chart(Opaque(spec), Opaque(data), classes=[f"cx-curve-{key}"])
+    if snap.map_layout is not None and snap.network is not None:
+        NetworkPanel(snap)
+
+
+@solara.component
+def NetworkPanel(snap: Snapshot) -> solara.Element:
+    """The network map: positions sent once per model, then each week only what changed."""
+    with solara.Div(classes=["cx-box", "cx-network"]) as div:
+        NetworkMap.element(layout_in=Opaque(snap.map_layout.to_json()), week_frame=snap.network)
+    return div
 
 
 def _new_session() -> Session:
     return Session(DEFAULT_SCENARIO, DEFAULT_CUSTOMERS, DEFAULT_SEED, captions=STORYBOARD)
 
 
-def use_snapshot(session: Session, key=lambda snap: snap.version) -> Snapshot:
+def use_snapshot(session: Session, key=lambda snap: snap.version, kind: str = "panel"
+                 ) -> Snapshot:
     """The session's newest snapshot, re-rendering this component only when `key` changes.
 
     Why: a step should redraw the counter and the curves, not the eleven levers; each panel
@@ -315,7 +331,8 @@ def use_snapshot(session: Session, key=lambda snap: snap.version) -> Snapshot:
                 changed = key(new) != key(last)
                 last = new
                 if changed:
-                    set_snap(new)
+                    with profile.timed(f"render_{kind}"):  # solara renders in this thread
+                        set_snap(new)
 
     solara.use_thread(follow, dependencies=[session], intrusive_cancel=False)
     return snap
@@ -341,7 +358,16 @@ def HeaderPanel(session: Session) -> None:
 
 @solara.component
 def NowPanel(session: Session) -> None:
-    Now(session, use_snapshot(session))
+    Now(session, use_snapshot(session, kind="now"))
+
+
+def _events_key(s: Snapshot) -> tuple:
+    return (s.building, s.fired[-4:], events_ahead(s))
+
+
+@solara.component
+def EventsPanel(session: Session) -> None:
+    Events(session, use_snapshot(session, _events_key, kind="events"))
 
 
 @solara.component
@@ -351,7 +377,7 @@ def Levers_(session: Session) -> None:
 
 @solara.component
 def PicturesPanel(session: Session) -> None:
-    Pictures(session, use_snapshot(session))
+    Pictures(session, use_snapshot(session, kind="pictures"))
 
 
 @solara.component
@@ -364,6 +390,7 @@ def Page() -> None:
         with solara.Div(classes=["cx-main"]):
             with solara.Div(classes=["cx-left"]):
                 NowPanel(session)
+                EventsPanel(session)
                 Levers_(session)
             with solara.Div(classes=["cx-right"]):
                 PicturesPanel(session)

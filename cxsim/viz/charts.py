@@ -15,10 +15,7 @@ from typing import Any
 
 import altair as alt
 import numpy as np
-import pandas as pd
 
-from ..kernels import ACTIVE, CHURNED
-from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER
 from .session import Snapshot
 
 FONT = 16  # axis labels and titles (px); chart text never below 14 px
@@ -164,11 +161,15 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
         .encode(x=x, color=color),
     ]
-    mid = (xdom[0] + xdom[1]) / 2  # labels in the right half read leftwards, never clipped
-    for side, test, dx in (("left", f"datum.week <= {mid}", 4),
-                           ("right", f"datum.week > {mid}", -4)):
+    # labels in the right half read leftwards; each is cut (with an ellipsis) at the edge of
+    # the plot, so a long label near the middle never spills past the axis and shifts the chart
+    mid = (xdom[0] + xdom[1]) / 2
+    for side, test, dx, room in (
+            ("left", f"datum.week <= {mid}", 4, "width - scale('x', datum.week) - 6"),
+            ("right", f"datum.week > {mid}", -4, "scale('x', datum.week) - 6")):
         layers.append(alt.Chart(alt.NamedData("labels")).transform_filter(test).mark_text(
-            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold").encode(
+            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold",
+            limit=alt.expr(room)).encode(
             x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color))
     chart = alt.layer(*layers).properties(
         width="container", height=190,
@@ -181,81 +182,3 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
     spec["$schema"] = VL_SCHEMA
     spec["usermeta"] = EMBED
     return spec
-
-
-ROLE_SHAPES = {LEADER: "diamond", MANAGER: "square", FRONTLINE: "circle",
-               BACKOFFICE: "triangle-up"}
-ROLE_NAMES = {LEADER: "leader", MANAGER: "manager", FRONTLINE: "front line",
-              BACKOFFICE: "back office"}
-
-
-def network_spec(snap: Snapshot, lay: Any,
-                 roles: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(spec, datasets): colleagues (brand fit, by role) and a sample of customers (promoter /
-    passive / detractor, prospects grey, churned crosses) at positions fixed by the layout."""
-    tmpl = getattr(lay, "_vl_template", None)
-    if tmpl is None:
-        tmpl = _network_template(lay)
-        lay._vl_template = tmpl
-    net = snap.network or {}
-    fit = np.round(net.get("fit", np.zeros(len(lay.col_idx))), 3)
-    status = net.get("status", np.zeros(len(lay.cus_idx), int))
-    seg = net.get("segment", np.zeros(len(lay.cus_idx), int))
-    kind = np.where(status == CHURNED, "churned", np.where(
-        status != ACTIVE, "prospect", np.array(["detractor", "passive", "promoter"])[seg]))
-    cx, cy = np.round(lay.col_xy, 3).T.tolist()
-    ux, uy = np.round(lay.cus_xy, 3).T.tolist() if len(lay.cus_xy) else ([], [])
-    return tmpl, {
-        "colleagues": [{"x": a, "y": b, "fit": f, "role": ROLE_NAMES[int(r)]}
-                       for a, b, f, r in zip(cx, cy, fit.tolist(), roles, strict=True)],
-        "customers": [{"x": a, "y": b, "kind": k}
-                      for a, b, k in zip(ux, uy, kind.tolist(), strict=True)]}
-
-
-def _network_template(lay: Any) -> dict[str, Any]:
-    """The network view without the colours (built once per layout; edges are static)."""
-    def edges(segs: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({"x": segs[:, 0, 0], "y": segs[:, 0, 1], "x2": segs[:, 1, 0],
-                             "y2": segs[:, 1, 1]}).round(3) if len(segs) else pd.DataFrame(
-            columns=["x", "y", "x2", "y2"])
-
-    sx = alt.Scale(domain=[-1.3, 1.3], nice=False)
-    xx, yy = alt.X("x:Q", scale=sx, axis=None), alt.Y("y:Q", scale=sx, axis=None)
-    kinds = ["promoter", "passive", "detractor", "prospect", "churned"]
-    org = alt.layer(
-        alt.Chart(edges(lay.col_edges)).mark_rule(color="#bbbbbb").encode(
-            x=xx, y=yy, x2="x2", y2="y2"),
-        alt.Chart(alt.NamedData("colleagues")).mark_point(
-            filled=True, size=220, stroke="#333", strokeWidth=0.6, opacity=1).encode(
-            x=xx, y=yy, shape=alt.Shape("role:N", scale=alt.Scale(
-                domain=list(ROLE_NAMES.values()), range=list(ROLE_SHAPES.values())),
-                legend=alt.Legend(title=None, orient="bottom", labelFontSize=14)),
-            color=alt.Color("fit:Q", scale=alt.Scale(scheme="redyellowgreen",
-                                                     domain=[0.2, 0.8], clamp=True),
-                            legend=alt.Legend(title="brand fit", orient="right",
-                                              labelFontSize=14, titleFontSize=14))),
-        alt.Chart(pd.DataFrame({"x": [a for _, a, _ in lay.dept_labels],
-                                "y": [b for _, _, b in lay.dept_labels],
-                                "t": [n.replace("_", " ") for n, _, _ in lay.dept_labels]}))
-        .mark_text(fontSize=14, color="#444").encode(x=xx, y=yy, text="t:N"),
-    ).properties(width=330, height=330, title=alt.TitleParams(
-        "Colleagues: brand fit", fontSize=18, anchor="start"))
-    cus_chart = alt.layer(
-        alt.Chart(edges(lay.cus_edges)).mark_rule(color="#d0d0d0").encode(
-            x=xx, y=yy, x2="x2", y2="y2"),
-        alt.Chart(alt.NamedData("customers")).mark_point(size=60, filled=True, opacity=1)
-        .encode(x=xx, y=yy,
-                color=alt.Color("kind:N", scale=alt.Scale(
-                    domain=kinds, range=["#1a9850", "#fdae61", "#d73027", "#cfcfcf",
-                                         "#222222"]),
-                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
-                                      columns=5)),
-                shape=alt.Shape("kind:N", scale=alt.Scale(
-                    domain=kinds, range=["circle", "circle", "circle", "circle", "cross"]),
-                    legend=alt.Legend(title=None, orient="bottom", labelFontSize=14,
-                                      columns=5))),
-    ).properties(width=330, height=330, title=alt.TitleParams(
-        f"Customers (a sample of {len(lay.cus_idx)})", fontSize=18, anchor="start"))
-    return alt.hconcat(org, cus_chart).resolve_scale(
-        color="independent", shape="independent").configure_view(stroke=None) \
-        .to_dict(validate=False) | {"$schema": VL_SCHEMA, "usermeta": EMBED_CANVAS}

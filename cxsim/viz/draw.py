@@ -26,6 +26,7 @@ from matplotlib.colors import Normalize  # noqa: E402
 
 from ..constants import ACTIVE, CHURNED, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
 from ..networks import BACKOFFICE, FRONTLINE, LEADER, MANAGER  # noqa: E402
+from .network import colleague_layout  # noqa: E402
 
 SEGMENT_COLOURS = {"promoter": "#1a9850", "passive": "#fdae61", "detractor": "#d73027"}
 ROLE_MARKERS = {LEADER: "*", MANAGER: "s", FRONTLINE: "o", BACKOFFICE: "^"}
@@ -51,43 +52,14 @@ def compute_layout(model, max_colleagues: int = 400, max_customers: int = 300,
                    seed: int = 7) -> Layout:
     """The stable layout of a model's networks (a few hundred nodes at most, seeded)."""
     rng = np.random.default_rng(seed)
-    org = model.org
-    n = org.n
-    col_idx = np.arange(n) if n <= max_colleagues else np.sort(
-        rng.choice(n, max_colleagues, replace=False))
-    n_dept = len(org.department_names)
-    heads = np.bincount(org.department[col_idx], minlength=n_dept).astype(float)
-    edges_a = np.concatenate([[0.0], np.cumsum(heads / heads.sum()) * 2 * np.pi])
-    radius = {LEADER: 0.22, MANAGER: 0.55, FRONTLINE: 0.9, BACKOFFICE: 0.9}
-    xy = np.zeros((len(col_idx), 2))
-    labels = []
-    for d in range(n_dept):
-        members = col_idx[org.department[col_idx] == d]
-        a0, a1 = edges_a[d], edges_a[d + 1]
-        pad = 0.08 * (a1 - a0)
-        mid = (a0 + a1) / 2
-        labels.append((org.department_names[d], 1.22 * np.cos(mid), 1.22 * np.sin(mid)))
-        for role in (LEADER, MANAGER, FRONTLINE, BACKOFFICE):
-            who = members[org.role[members] == role]
-            who = who[np.argsort(org.team[who], kind="stable")]
-            if not len(who):
-                continue
-            angles = np.linspace(a0 + pad, a1 - pad, len(who) + 2)[1:-1]
-            r = radius[role] + (0.12 * (np.arange(len(who)) % 3) / 2 if role in
-                                (FRONTLINE, BACKOFFICE) else 0.0)
-            pos = np.searchsorted(col_idx, who)
-            xy[pos, 0] = r * np.cos(angles)
-            xy[pos, 1] = r * np.sin(angles)
-    where = np.full(n, -1)
-    where[col_idx] = np.arange(len(col_idx))
-    segs = []
-    for i in col_idx:
-        m = org.manager[i]
-        if m >= 0 and where[m] >= 0:
-            segs.append((xy[where[i]], xy[where[m]]))
-    col_edges = np.array(segs).reshape(-1, 2, 2)
+    col_idx, xy, labels, col_edges = colleague_layout(model.org, max_colleagues, rng)
+    cus_idx, cus_xy, cus_edges = _customer_sample(model, max_customers, rng, seed)
+    return Layout(col_idx, xy, col_edges, labels, cus_idx, cus_xy, cus_edges)
 
-    # customers: a connected snowball sample of the social network, spring layout once
+
+def _customer_sample(model, max_customers: int, rng: np.random.Generator, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A connected snowball sample of the social network, spring layout once."""
     net = model.social
     order: list[int] = []
     seen = np.zeros(net.n, bool)
@@ -122,7 +94,7 @@ def compute_layout(model, max_colleagues: int = 400, max_customers: int = 300,
     if len(cus_xy):
         cus_xy = (cus_xy - cus_xy.mean(0)) / max(np.abs(cus_xy).max(), 1e-9)
     cus_edges = np.array([(cus_xy[a], cus_xy[b]) for a, b in g.edges()]).reshape(-1, 2, 2)
-    return Layout(col_idx, xy, col_edges, labels, cus_idx, cus_xy, cus_edges)
+    return cus_idx, cus_xy, cus_edges
 
 
 def layout_of(model) -> Layout:

@@ -33,7 +33,11 @@ from ..scenario import (
     SetEvent,
     load_scenario,
 )
+from . import profile
+from .network import frame_of, map_of
 
+#: the burn-in cache the dashboard's models are forked from (`cxsim serve --no-cache`: "0")
+CACHE: bool = os.environ.get("CXSIM_CACHE", "1") != "0"
 #: a saved model (`cxsim serve --state FILE`) that the start-up model continues from, and a
 #: reset to the start-up settings returns to
 STATE = os.environ.get("CXSIM_STATE") or None
@@ -83,11 +87,12 @@ class Snapshot:
     fired: tuple[tuple[int, str, str | None], ...]  # (step, label, caption)
     planned: tuple[PlannedEvent, ...]
     captions: dict[int, str]
-    network: dict[str, np.ndarray] | None
+    network: Any  # network.MapFrame of this week, None while building
     error: str | None = None
     compare: str | None = None  # the scenario run beside, in lock step
     currency: str = "£"  # symbol of the scenario's money
     series_b: dict[str, tuple[float, ...]] | None = None
+    map_layout: Any = None  # network.MapLayout of the running model (positions, sent once)
 
     @property
     def weeks(self) -> tuple[int, ...]:
@@ -335,9 +340,10 @@ class Session:
                     for kind in events:
                         self._apply_event(kind)
                     if stepping:
-                        self.model.step()
-                        if self.model_b is not None:
-                            self.model_b.step()
+                        with profile.timed("step"):
+                            self.model.step()
+                            if self.model_b is not None:
+                                self.model_b.step()
                         self._record()
                 self._error = None
             except Exception:  # keep the session alive; show the error on the page
@@ -388,7 +394,8 @@ class Session:
                 self._series_b[name].append(float(kb.get(name, np.nan)))
 
     def _publish(self, building: bool = False) -> None:
-        snap = self._make_snapshot(building=building or self.model is None)
+        with profile.timed("snapshot"):
+            snap = self._make_snapshot(building=building or self.model is None)
         with self._cond:
             self._snapshot = snap
             self._cond.notify_all()
@@ -404,7 +411,7 @@ class Session:
         fired: tuple[tuple[int, str, str | None], ...] = ()
         kpis: dict[str, float] = {}
         levers: dict[str, float | bool] = {}
-        network = None
+        network = map_layout = None
         week = 0
         if m is not None and not building:
             week = int(m.t)
@@ -414,7 +421,8 @@ class Session:
                           else float(getattr(lv, n))) for n in LEVER_NAMES}
             fired = tuple((t, _fired_label(what), self._caption_for(t, what))
                           for t, what in m.events_log)
-            network = network_state(m)
+            map_layout = map_of(m)
+            network = frame_of(m, map_layout, week)
         return Snapshot(
             version=self._version, week=week,
             scenario=sc.name if sc is not None else name, scenario_source=name,
@@ -423,7 +431,8 @@ class Session:
             speed=self._speed, kpis=kpis,
             series={k: tuple(v) for k, v in self._series.items()} if not building else {},
             levers=levers, fired=fired, planned=planned, captions=dict(self.captions),
-            network=network, error=self._error, currency=currency_symbol(sc),
+            network=network, map_layout=map_layout, error=self._error,
+            currency=currency_symbol(sc),
             compare=self._sc_b_name() if not building else None,
             series_b={k: tuple(v) for k, v in self._series_b.items()}
             if self.model_b is not None and not building else None)
@@ -451,18 +460,6 @@ def _matches(ev: Any, what: str) -> bool:
     return what.startswith("set ")
 
 
-def network_state(model: Any) -> dict[str, np.ndarray]:
-    """The network view's colours, copied for the drawn sample (a few hundred nodes)."""
-    from .draw import layout_of, segments
-
-    lay = layout_of(model)
-    return {
-        "fit": np.asarray(model.brand_fit())[lay.col_idx].astype(float).copy(),
-        "status": np.asarray(model.customers.status)[lay.cus_idx].copy(),
-        "segment": segments(np.asarray(model.customers.ltr)[lay.cus_idx]).copy(),
-    }
-
-
 def series_of(model: Any) -> dict[str, list[float]]:
     """The curves of a new model: week 0 only, or every week so far for a loaded one."""
     past = model.timeseries() if model.t else None
@@ -485,13 +482,12 @@ def _from_state(sc: Scenario, seed: int) -> Any:
 
 
 def _build_model(sc: Scenario, seed: int) -> Any:
-    from ..model import CXModel
-    from .draw import layout_of
+    from ..cache import start_model
 
     model = _from_state(sc, seed) if STATE else None
-    if model is None:
-        model = CXModel(sc, seed=seed)
-    layout_of(model)  # the network layout too, so the first snapshot does not wait for it
+    if model is None:  # forked from the burn-in cache: at 100k the burn-in is most of a build
+        model, _ = start_model(sc, seed, cache=CACHE, create_agents="lazy")
+    map_of(model)  # the network map too, so the first snapshot does not wait for it
     return model
 
 
@@ -505,6 +501,13 @@ def prebuild(scenario: str, customers: int, seed: int) -> None:
     Why: at 100,000 customers a model takes several seconds to build; the facilitator starts
     the server before the room arrives, so the first page should not pay for it.
     """
+    # the modules the build needs are imported here, before the thread starts: imported by
+    # the thread while the first page renders, pandas was once seen half-initialised by
+    # solara's render ("partially initialized module 'pandas' has no attribute 'DataFrame'")
+    import pandas  # noqa: F401
+
+    from .. import cache, checkpoint, model  # noqa: F401
+
     sc = build_scenario(scenario, customers)
     fut: Future = Future()
     with _PREBUILT_LOCK:
@@ -512,7 +515,8 @@ def prebuild(scenario: str, customers: int, seed: int) -> None:
 
     def work() -> None:
         try:
-            fut.set_result(_build_model(sc, int(seed)))
+            with profile.timed("prebuild"):
+                fut.set_result(_build_model(sc, int(seed)))
         except Exception as exc:  # the session builds its own and reports the error
             fut.set_exception(exc)
 
