@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -64,21 +66,32 @@ def one_size(customers: int, steps: int, mesa_steps: int, twin: bool,
         CXModel("baseline", overrides=overrides(2000, 2), parallel=par, create_agents=False).run()
     warm_s = time.perf_counter() - t0
     rss_before = max_rss_mb()
-    # headless build first (agent views and networkx view left to first use), then the full one
+    # headless build first (agent views and networkx view left to first use), then the full
+    # one; above --eager-max only the lazy build (a Python object per agent would not fit)
     t0 = time.perf_counter()
     lazy = CXModel("baseline", overrides=overrides(customers, steps), create_agents="lazy")
     lazy_s = time.perf_counter() - t0
-    del lazy
-    t0 = time.perf_counter()
-    create = {"eager": True, "lazy": "lazy", "none": False}[agents]
-    model = CXModel("baseline", overrides=overrides(customers, steps), create_agents=create)
-    build_s = time.perf_counter() - t0
+    lazy_parts = dict(lazy.build_seconds)
+    rss_lazy_build = max_rss_mb()
+    if agents == "lazy":
+        model, build_s = lazy, lazy_s
+    else:
+        del lazy
+        t0 = time.perf_counter()
+        model = CXModel("baseline", overrides=overrides(customers, steps),
+                        create_agents={"eager": True, "none": False}[agents])
+        build_s = time.perf_counter() - t0
     rec: dict[str, Any] = {
         "customers": customers, "nodes": model.social.n, "colleagues": model.org.n,
         "edges": int(model.social.indices.shape[0] // 2), "import_s": import_s,
         "kernel_load_s": warm_s, "build_s": build_s, "build_lazy_s": lazy_s,
-        "build_parts_s": dict(model.build_seconds),
-        "agents": agents, "n_agents": len(model.agents) if agents != "none" else 0}
+        "build_parts_s": dict(model.build_seconds), "build_lazy_parts_s": lazy_parts,
+        "rss_after_lazy_build_mb": rss_lazy_build,
+        "index_dtype": str(model.social.indices.dtype),
+        "networkx_view_built": model.social._graph is not None,
+        "agents": agents,
+        # counting lazy views would create them: only the eager build reports its agents
+        "n_agents": len(model.agents) if agents == "eager" else 0}
     model.step()  # first step touches every array once
     net = model.social
     x = np.random.default_rng(0).random(net.n)
@@ -93,6 +106,7 @@ def one_size(customers: int, steps: int, mesa_steps: int, twin: bool,
         st["step_in_sweeps"] = st["step_min_s"] / sw
         modes["parallel" if par else "serial"] = st
     rec["modes"] = modes
+    rec["agent_views_created"] = not model._agents_pending and agents != "none"
     rec["peak_rss_mb"] = max_rss_mb()
     rec["rss_before_build_mb"] = rss_before
     if mesa_steps:
@@ -130,6 +144,10 @@ def main() -> None:
     ap.add_argument("--mesa-steps", type=int, default=2)
     ap.add_argument("--agents", choices=("eager", "lazy", "none"), default="eager",
                     help="Mesa agent views: built in the build (eager), on first use, or none")
+    ap.add_argument("--eager-max", type=int, default=1_000_000,
+                    help="above this many customers the model is built with lazy views only")
+    ap.add_argument("--min-free-gb", type=float, default=3.0,
+                    help="stop a size's process if the machine's available memory drops below")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", default="scale")
     a = ap.parse_args()
@@ -139,23 +157,76 @@ def main() -> None:
         print(json.dumps(rec))
         return
     records = []
+    load_before = machine()["loadavg"]
     for n in a.sizes:
+        agents = a.agents if n <= a.eager_max else "lazy"
         cmd = [sys.executable, __file__, "--one", str(n), "--steps", str(a.steps),
                "--mesa-max", str(a.mesa_max), "--mesa-steps", str(a.mesa_steps),
-               "--agents", a.agents]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            print(res.stderr, file=sys.stderr)
-            raise SystemExit(f"size {n} failed")
-        rec = json.loads(res.stdout.strip().splitlines()[-1])
+               "--agents", agents]
+        rc, out, err = _run_guarded(cmd, a.min_free_gb)
+        if rc != 0:
+            print(err, file=sys.stderr)
+            raise SystemExit(f"size {n} failed (exit {rc})")
+        rec = json.loads(out.strip().splitlines()[-1])
+        rec["loadavg_after"] = list(os.getloadavg())
         records.append(rec)
         print(summary_line(rec), flush=True)
-    data = {"machine": machine(), "records": records}
+    data = {"machine": machine(), "loadavg_before": load_before, "records": records,
+            "scaling": scaling(records)}
     path = save(a.out, data)
     print(f"saved {path}")
     from plot import plot_scale
 
     print(f"saved {plot_scale(data, path.with_suffix('.png'))}")
+
+
+def _available_gb() -> float:
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    return float("inf")  # pragma: no cover
+
+
+def _run_guarded(cmd: list[str], min_free_gb: float) -> tuple[int, str, str]:
+    """Run one size's process; stop it if the machine runs short of memory (other sessions
+    share it), rather than let the kernel's OOM killer pick a victim."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        low = None
+        while proc.poll() is None:
+            free = _available_gb()
+            if free < min_free_gb:
+                low = free
+                proc.kill()
+                proc.wait()
+                break
+            time.sleep(0.5)
+        out.seek(0)
+        err.seek(0)
+        text_err = err.read()
+        if low is not None:
+            text_err += f"\nstopped: available memory {low:.1f} GB < {min_free_gb} GB"
+        return proc.returncode, out.read(), text_err
+
+
+def scaling(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each size against the previous one: how step time, build time and memory grew against
+    the number of edges (goal: step time no faster than the edges)."""
+    rows = []
+    for a, b in zip(records, records[1:], strict=False):
+        edges = b["edges"] / a["edges"]
+        row = {"from": a["customers"], "to": b["customers"], "edges_ratio": edges,
+               "build_lazy_ratio": b["build_lazy_s"] / a["build_lazy_s"],
+               "peak_rss_ratio": b["peak_rss_mb"] / a["peak_rss_mb"]}
+        for mode in ("serial", "parallel"):
+            st = b["modes"][mode]["step_min_s"] / a["modes"][mode]["step_min_s"]
+            row[f"step_ratio_{mode}"] = st
+            row[f"step_per_edge_ratio_{mode}"] = st / edges
+            sw = b["modes"][mode]["sweep_s"] / a["modes"][mode]["sweep_s"]
+            row[f"sweep_ratio_{mode}"] = sw
+        rows.append(row)
+    return rows
 
 
 def summary_line(r: dict[str, Any]) -> str:

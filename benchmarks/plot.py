@@ -48,6 +48,7 @@ def plot_scale(data: dict[str, Any], path: Path) -> Path:
     ax = axes[1]
     ns = [r["customers"] for r in recs]
     ax.loglog(ns, [r["build_s"] for r in recs], "o-", label="model build (s)")
+    ax.loglog(ns, [r["build_lazy_s"] for r in recs], "o--", label="build, lazy views (s)")
     ax.loglog(ns, [r["peak_rss_mb"] / 1e3 for r in recs], "s-", label="peak memory (GB)")
     mesa = [r for r in recs if "plain_mesa" in r]
     if mesa:

@@ -300,7 +300,11 @@ def delivered_quality(quality, engagement, overload, p):
 
 @njit(cache=True)
 def csr_from_edges(n, src, dst):
-    """Counting sort of directed edges by source (stable): (indptr, indices, order)."""
+    """Counting sort of directed edges by source (stable): (indptr, indices, order).
+
+    `indices` and `order` take the dtype of `dst` (int32 where the sizes allow: half the bytes
+    of the network's largest arrays); `indptr` is int64.
+    """
     m = src.shape[0]
     indptr = np.zeros(n + 1, np.int64)
     for e in range(m):
@@ -308,14 +312,20 @@ def csr_from_edges(n, src, dst):
     for i in range(n):
         indptr[i + 1] += indptr[i]
     fill = indptr[:-1].copy()
-    indices = np.empty(m, np.int64)
-    order = np.empty(m, np.int64)
+    indices = np.empty(m, dst.dtype)
+    order = np.empty(m, dst.dtype)
     for e in range(m):
         pos = fill[src[e]]
         indices[pos] = dst[e]
         order[pos] = e
         fill[src[e]] += 1
     return indptr, indices, order
+
+
+@njit(cache=True, inline="always")
+def _wrap(k, nu):
+    """`k % nu` without the division while the draws last (the usual case): same index."""
+    return k if k < nu else k % nu
 
 
 @njit(cache=True)
@@ -353,7 +363,7 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
     frac = half_degree - base_m
     for v in range(n):
         m_v = base_m
-        if u[k_u % nu] < frac:
+        if u[_wrap(k_u, nu)] < frac:
             m_v += 1
         k_u += 1
         if m_v > slots:
@@ -364,29 +374,29 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
             for _attempt in range(8):
                 cand = -1
                 triad = False
-                r = u[k_u % nu]
+                r = u[_wrap(k_u, nu)]
                 k_u += 1
                 if last >= 0 and r < triad_p:
-                    j = int(u[k_u % nu] * slots)
+                    j = int(u[_wrap(k_u, nu)] * slots)
                     k_u += 1
                     cand = targets[last, j]
                     triad = True
                 else:
-                    r2 = u[k_u % nu]
+                    r2 = u[_wrap(k_u, nu)]
                     k_u += 1
                     t = tribe[v]
                     if r2 < homophily and pos[v] > 0:
-                        base = members[count[t] + int(u[k_u % nu] * pos[v])]
+                        base = members[count[t] + int(u[_wrap(k_u, nu)] * pos[v])]
                         k_u += 1
                     elif v > 0:
-                        base = int(u[k_u % nu] * v)
+                        base = int(u[_wrap(k_u, nu)] * v)
                         k_u += 1
                     else:
                         break
-                    if u[k_u % nu] < 0.5:
+                    if u[_wrap(k_u, nu)] < 0.5:
                         cand = base
                     else:
-                        cand = targets[base, int(u[(k_u + 1) % nu] * slots)]
+                        cand = targets[base, int(u[_wrap(k_u + 1, nu)] * slots)]
                         if cand < 0:
                             cand = base
                     k_u += 2
@@ -394,7 +404,7 @@ def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
                     continue
                 if triad and tribe[cand] != tribe[v]:
                     # a triangle across tribes is kept only as often as homophily allows
-                    accept = u[k_u % nu] < 1.0 - homophily
+                    accept = u[_wrap(k_u, nu)] < 1.0 - homophily
                     k_u += 1
                     if not accept:
                         continue
@@ -628,7 +638,7 @@ def _service(con, draws, cus, col, chain_q, p, rp):
                 p.digital_front_end, chain_q[ch])
         if p.shock_active and (ch == p.shock_channel or (p.shock_channel < 0
                                                            and failure[k] < p.shock_share)):
-            x -= p.shock_severity
+            x = min(x, 1.0) - p.shock_severity  # severity is lost from a 0..1 experience
         u = u_resolve[k]
         ok = u < prob
         # one draw: resolved below prob; above it, (u - prob) / (1 - prob) is uniform again

@@ -237,7 +237,7 @@ def csr_from_edges(n, src, dst):
     order = np.argsort(src, kind="stable")
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst[order].astype(np.int64), order.astype(np.int64)
+    return indptr, dst[order], order.astype(dst.dtype)
 
 
 def tribal_powerlaw_cluster(tribe, slots, half_degree, triad_p, homophily, u):
@@ -468,7 +468,7 @@ def service(con, draws, cus, col, chain_q, p, rp):
     if p.shock_active:
         hit = (channel == p.shock_channel) | ((p.shock_channel < 0)
                                               & (draws.failure < p.shock_share))
-        x = np.where(hit, x - p.shock_severity, x)
+        x = np.where(hit, np.minimum(x, 1.0) - p.shock_severity, x)
     u = draws.resolve
     ok = u < prob
     chase = ~ok & (u - prob < rp.persistence * (1 - prob))

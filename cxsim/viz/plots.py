@@ -66,6 +66,11 @@ def kpi_dashboard(ts: pd.DataFrame, path: str | os.PathLike, title: str = "cxsim
     plt.close(fig)
 
 
+def close_figure(fig: plt.Figure) -> None:
+    """Release a figure made here (pyplot keeps every figure until it is closed)."""
+    plt.close(fig)
+
+
 def dashboard_figure(ts: pd.DataFrame, title: str = "cxsim", events=(),
                      currency: str = "GBP") -> plt.Figure:
     """The figure of kpi_dashboard, unsaved (tests read its axes)."""
