@@ -78,6 +78,17 @@ PATHS: dict[str, tuple[str, dict[str, Any]]] = {
                             {"__drop_responses__": True}),
 }
 
+#: the paths that run through what colleagues do (not the levers' own arithmetic: headroom and
+#: rushing follow the levers by habit); switched off together as one more path, so that their
+#: joint share is measured, not summed over paths that overlap
+COLLEAGUE_PATHS = ("engagement_to_experience", "levers_to_engagement", "mirror", "brand_fit",
+                   "homophily", "capacity_to_resolution", "workload_to_engagement",
+                   "internal_service")
+PATHS["colleague_behaviour"] = (
+    "everything that runs through what colleagues do, switched off together: engagement and "
+    "what moves it, the mirror, brand fit, similarity, resolution under load, internal service",
+    {k: v for p in COLLEAGUE_PATHS for k, v in PATHS[p][1].items()})
+
 #: (column of the run summary, label, unit)
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("nps", "NPS (last 13 weeks)", "points"),
