@@ -537,9 +537,9 @@ def _close(client: Any, scheduler: str | None) -> None:
     nanny.setLevel(logging.ERROR)
     try:
         cluster = getattr(client, "cluster", None)
-        client.close()
+        client.close(timeout=20)  # after Ctrl-C workers may be mid-simulation: do not wait
         if cluster is not None and scheduler is None:
-            cluster.close()
+            cluster.close(timeout=20)
     finally:
         nanny.setLevel(level)
 
