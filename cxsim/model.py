@@ -268,11 +268,12 @@ class CXModel(mesa.Model):
         """Each colleague's scopable levers now (c,): company-wide values, then scoped ones."""
         return colleague_levers(self.levers, self.scoped, self.org)
 
-    def _params(self, shock: ServiceFailure | None = None,
-                burn_in: bool = False) -> params.StepParams:
+    def _params(self, shock: ServiceFailure | None = None, burn_in: bool = False,
+                colleague: dict[str, np.ndarray] | None = None) -> params.StepParams:
+        if colleague is None:
+            colleague = self.colleague_levers()
         return params.build(self.scenario, self.levers, is_leader=self.is_leader,
-                            edge_kind=self.org.edge_kind, shock=shock,
-                            colleague=self.colleague_levers(),
+                            edge_kind=self.org.edge_kind, shock=shock, colleague=colleague,
                             control=self.management.control[self.org.team], burn_in=burn_in,
                             congruity_centre=self.congruity_centre)
 
@@ -373,13 +374,15 @@ class CXModel(mesa.Model):
         if bool(self.levers.digital_channel) != self._digital_on:
             self._staff_digital(bool(self.levers.digital_channel))
         # the burn-in holds the customer base: size.customers are active at week 0
-        p = self._params(self.shock, burn_in=not apply_events)
+        # each colleague's levers for the week: the step's records, selling and costs share them
+        levers = self.colleague_levers()
+        p = self._params(self.shock, burn_in=not apply_events, colleague=levers)
         # a vacant post influences nobody (its ties carry no weight until the hire starts)
         self.org_graph.weight = p.tie_weight * (self.colleagues.vacant[self.org.indices] == 0)
         with self._timed("culture"):
             self._culture(p)
         with self._timed("service"):
-            self._service(p)
+            self._service(p, levers)
         with self._timed("perception"):
             complaint = self._perception(p)
         with self._timed("customers"):
@@ -389,7 +392,7 @@ class CXModel(mesa.Model):
         with self._timed("learning"):
             self._learning(complaint, p)
         with self._timed("money"):
-            self._record()
+            self._record(levers)
         self.week_index += 1
 
     def _culture(self, p: params.StepParams) -> None:
@@ -402,7 +405,7 @@ class CXModel(mesa.Model):
         self.engine.engagement_step(col.arrays(), org, p.engagement, new_e)
         col.engagement[:] = new_e
 
-    def _service(self, p: params.StepParams) -> None:
+    def _service(self, p: params.StepParams, levers: dict[str, np.ndarray]) -> None:
         """2. Who contacts the company, through which channel, who serves them, how it goes."""
         rng, cus, col = self.rng, self.customers, self.colleagues
         customer = self.engine.select_contacts(cus.status, cus.pending, self._keys().contact,
@@ -416,7 +419,6 @@ class CXModel(mesa.Model):
                                     self.pools.arrays(), draws.arrays(), p.contact)
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),
                             self.chain_quality(p.handoff_success), p.service, p.resolution)
-        levers = self.colleague_levers()
         u_push, u_fit, u_accept = rng.random((3, m))
         con.sold = selling.sales(con.colleague, levers["sales_incentive"],
                                  levers["pay_alignment"], u_push, u_fit, u_accept,
@@ -465,14 +467,13 @@ class CXModel(mesa.Model):
         self.engine.learning(self.process.arrays(), con.by_channel(complaint), con.by_channel(),
                              self.colleagues.arrays(), p.learning)
 
-    def _record(self) -> None:
+    def _record(self, levers: dict[str, np.ndarray]) -> None:
         """8. Money and the week's figures."""
         sc, lv, con, fig = self.scenario, self.levers, self.contacts, self.figures
         sales = int(np.count_nonzero(con.sold))
         revenue = float(fig.sums[S_REVENUE]) + sc.money.sale_value * sales
         acquisitions = int(np.count_nonzero(self.customers.adopted))
         leavers = int(np.count_nonzero(self.colleagues.left))
-        levers = self.colleague_levers()
         cost = metrics.weekly_cost(sc, lv, levers, self.pay_multiple, con.by_channel(), leavers,
                                    acquisitions, revenue, sales)
         self.cumulative_profit += revenue - cost
