@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 #: kernels with a parallel (prange) build and a ``_serial`` one
-PARALLEL_KERNELS = ("culture", "engagement_step", "service", "perception", "customer_pass_a",
-                    "customer_hear", "customer_pass_b")
+PARALLEL_KERNELS = ("culture", "practice", "engagement_step", "service", "perception",
+                    "customer_pass_a", "customer_hear", "customer_pass_b")
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Engine:
     name: str
     parallel: bool
     culture: Any
+    practice: Any
     engagement_step: Any
     select_contacts: Any
     assign_contacts: Any

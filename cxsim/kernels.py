@@ -235,11 +235,16 @@ def lifted_expectation(expectation, share_pos, p):
 
 
 @_rule
-def churn_probability(feeling, trust, congruity, p):
-    """Weekly chance an active customer leaves: falls with affect, with trust and with a
-    brand image like oneself (`self_congruity`)."""
+def churn_probability(feeling, trust, disposition, congruity, p):
+    """Weekly chance an active customer leaves: falls with affect, with trust, with the
+    customer's stable attitude to the brand (the attitude share of `disposition`, weighted as
+    emotional memory of the same weight in likelihood to recommend; centred, so it sorts who
+    leaves without changing the average) and with a brand image like oneself
+    (`self_congruity`)."""
+    k = p.churn_disposition
     return p.churn_base * math.exp(-p.memory_sensitivity * feeling
-                                   - p.trust_sensitivity * (trust - NEUTRAL)) / congruity
+                                   - p.trust_sensitivity * (trust - NEUTRAL)
+                                   - k * disposition - 0.5 * k * k) / congruity
 
 
 @_rule
@@ -466,15 +471,68 @@ culture = _jit(_culture, parallel=True)
 culture_serial = _jit(_culture)
 
 
-def _engagement_step(col, org, p, out):
-    """How colleagues work moves toward what the levers ask (habit), and engagement toward a
-    target set by it, the customers served and peers.
+@_rule
+def asked_pressure(pressure, cx_weight, control):
+    """The pressure a colleague is asked to work under: productivity pressure not offset by CX
+    metrics, tightened by the unit manager's control (a manager chasing scores is itself the
+    CX-metrics regime gone wrong)."""
+    asked = pressure * (1.0 - cx_weight)
+    return asked + control * (1.0 - asked)
 
-    Writes each colleague's felt pressure (`col.pressure`) and headroom in use
-    (`col.headroom`), both moving a share `habit_rate` of the way each week toward what the
-    metric regime and empowerment now imply; the new engagement goes into `out` (c,)."""
-    engagement = col.engagement
+
+@_rule
+def headroom_target(empowerment, felt, training, aptitude, p):
+    """The headroom a colleague would use: empowerment less what felt pressure and training
+    time take, times aptitude, within 0..1 (p: EngagementParams)."""
+    room = empowerment * (1.0 - p.headroom_pressure_loss * felt) * (
+        1.0 - p.training_cost_headroom * training)
+    return min(1.0, max(0.0, room * aptitude))
+
+
+def _practice(col, p, felt_out, headroom_out):
+    """How each colleague works (habit, role modelling): felt pressure and headroom in use move
+    a share `habit_rate` of the way each week toward what the levers now ask, shifted by how far
+    the colleague's own manager still works the old way last week (`role_modelling` of the
+    manager's lag), so a change made at the top reaches the front line level by level.
+
+    Reads `col.pressure`, `col.headroom` (last week); writes this week's into `felt_out` and
+    `headroom_out` (c,)."""
+    felt = col.pressure
+    headroom = col.headroom
     aptitude = col.aptitude
+    manager = col.manager
+    pressure = p.productivity_pressure
+    cx_weight = p.cx_metrics_weight
+    control = p.control
+    empowerment = p.empowerment
+    training = p.training
+    n = felt.shape[0]
+    for i in prange(n):
+        target_f = asked_pressure(pressure[i], cx_weight[i], control[i])
+        m = manager[i]
+        lag_f = 0.0
+        lag_h = 0.0
+        if m >= 0:
+            lag_f = felt[m] - asked_pressure(pressure[m], cx_weight[m], control[m])
+            lag_h = headroom[m] - headroom_target(empowerment[m], felt[m], training[m],
+                                                  aptitude[m], p)
+        target_f = min(1.0, max(0.0, target_f + p.role_modelling * lag_f))
+        f = felt[i] + p.habit_rate * (target_f - felt[i])
+        target_h = headroom_target(empowerment[i], f, training[i], aptitude[i], p)
+        target_h = min(1.0, max(0.0, target_h + p.role_modelling * lag_h))
+        felt_out[i] = f
+        headroom_out[i] = headroom[i] + p.habit_rate * (target_h - headroom[i])
+
+
+practice = _jit(_practice, parallel=True)
+practice_serial = _jit(_practice)
+
+
+def _engagement_step(col, org, p, out):
+    """Engagement moves toward a target set by how colleagues work (felt pressure and headroom
+    in use, `practice`), pay, co-creation, their manager, the customers served and overload,
+    and toward peers' (emotional contagion). Writes the new engagement into `out` (c,)."""
+    engagement = col.engagement
     manager = col.manager_quality
     headroom = col.headroom
     felt = col.pressure
@@ -484,24 +542,11 @@ def _engagement_step(col, org, p, out):
     indices = org.indices
     weight = org.weight
     n = engagement.shape[0]
-    pressure = p.productivity_pressure
-    cx_weight = p.cx_metrics_weight
-    training = p.training
-    empowerment = p.empowerment
     pay = p.pay_alignment
     co_creation = p.co_creation
-    control = p.control
     for i in prange(n):
-        asked = pressure[i] * (1.0 - cx_weight[i])
-        asked += control[i] * (1.0 - asked)
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
-        f = felt[i] + p.habit_rate * (asked - felt[i])
-        felt[i] = f
-        room = empowerment[i] * (1.0 - p.headroom_pressure_loss * f) * (
-            1.0 - p.training_cost_headroom * training[i])
-        h = headroom[i] + p.habit_rate * (min(1.0, max(0.0, room * aptitude[i])) - headroom[i])
-        headroom[i] = h
-        target = base + manager[i] - p.w_pressure * f + p.w_empowerment * h \
+        target = base + manager[i] - p.w_pressure * felt[i] + p.w_empowerment * headroom[i] \
             + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
@@ -851,6 +896,7 @@ def _customer_pass_b(cus, col, net, keys, step, p, fig):
     norm = cus.norm
     trust = cus.trust
     empathy = cus.empathy
+    disposition = cus.disposition
     ltr = cus.ltr
     value = cus.value
     heard_pos = cus.heard_pos
@@ -924,7 +970,8 @@ def _customer_pass_b(cus, col, net, keys, step, p, fig):
             left = False
             tr = trust[i]
             if was_active and acquired_step[i] != step:
-                prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, congruity, p)
+                prob = churn_probability(affect(mem, peak[i], p.peak_weight), tr, disposition[i],
+                                         congruity, p)
                 left = uniform(churn_key, i) < prob
                 if left:  # rare
                     st = CHURNED

@@ -396,11 +396,16 @@ class CXModel(mesa.Model):
         self.week_index += 1
 
     def _culture(self, p: params.StepParams) -> None:
-        """1. Personalities move (manager, peers, brand); engagement moves to its target."""
+        """1. Personalities move (manager, peers, brand); how colleagues work moves toward what the
+        levers and their manager ask (habit, role modelling); engagement moves to its target."""
         col, org = self.colleagues, self.org_graph.arrays()
         new_p = np.empty_like(col.personality)
         self.engine.culture(col.arrays(), org, p.culture, new_p)
         col.personality[:] = new_p
+        felt, headroom = np.empty_like(col.pressure), np.empty_like(col.headroom)
+        self.engine.practice(col.arrays(), p.engagement, felt, headroom)
+        col.pressure[:] = felt
+        col.headroom[:] = headroom
         new_e = np.empty_like(col.engagement)
         self.engine.engagement_step(col.arrays(), org, p.engagement, new_e)
         col.engagement[:] = new_e

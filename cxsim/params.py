@@ -58,6 +58,7 @@ class EngagementParams(NamedTuple):
     training: np.ndarray
     training_cost_headroom: float
     habit_rate: float
+    role_modelling: float
 
 
 class ContactParams(NamedTuple):
@@ -173,6 +174,7 @@ class CustomerParams(NamedTuple):
     churn_base: float
     memory_sensitivity: float
     trust_sensitivity: float
+    churn_disposition: float
     promoter_premium: float
     detractor_discount: float
     image_wom: float
@@ -266,7 +268,7 @@ def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
         pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],
         headroom_pressure_loss=cu.headroom_pressure_loss, training=colleague["training"],
         training_cost_headroom=cu.training_cost_headroom,
-        habit_rate=cu.habit_rate)
+        habit_rate=cu.habit_rate, role_modelling=cu.role_modelling)
 
 
 def service_params(sc: Scenario, lv: Levers, shock: ServiceFailure | None) -> ServiceParams:
@@ -327,6 +329,8 @@ def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False,
         empathy_initial=pe.empathy_initial,
         churn_base=hold * ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,
+        churn_disposition=ch.memory_sensitivity * ch.attitude_share * pe.ltr_spread / pe.ltr_memory
+        if pe.ltr_memory > 0 else 0.0,
         promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
         image_wom=sc.image.wom_weight,
         image_advertising=sc.image.advertising_weight * lv.advertising,

@@ -171,11 +171,13 @@ def lifted_expectation(expectation, share_pos, p):
     return np.minimum(1, expectation + p.expectation_weight * share_pos)
 
 
-def churn_probability(feeling, trust, congruity, p):
-    """Weekly chance an active customer leaves: base x exp(-affect, -trust above neutral),
-    divided by the pull of a brand image like oneself (`self_congruity`)."""
+def churn_probability(feeling, trust, disposition, congruity, p):
+    """Weekly chance an active customer leaves: base x exp(-affect, -trust above neutral,
+    -the stable attitude k x disposition, centred by -k^2/2 so its mean factor over customers
+    is 1), divided by the pull of a brand image like oneself (`self_congruity`)."""
+    k = p.churn_disposition
     return p.churn_base * np.exp(-p.memory_sensitivity * feeling - p.trust_sensitivity
-                                 * (trust - NEUTRAL)) / congruity
+                                 * (trust - NEUTRAL) - k * disposition - 0.5 * k * k) / congruity
 
 
 def spend(value, ltr, p):
@@ -328,22 +330,66 @@ def culture(col, org, p, out):
     out[:] = p.stubbornness * col.personality0 + (1 - p.stubbornness) * acc / wsum[:, None]
 
 
-def engagement_step(col, org, p, out):
-    """Habit, then engagement.
+def asked_pressure(pressure, cx_weight, control):
+    """Pressure asked: productivity pressure not offset by CX metrics, tightened by control."""
+    asked = pressure * (1 - cx_weight)
+    return asked + control * (1 - asked)
 
-    How colleagues work moves a share `habit_rate` of the way each week toward what the levers
-    ask (Lally et al. 2010: habits form over weeks to months): felt pressure (`col.pressure`)
-    toward productivity pressure not offset by CX metrics, headroom in use (`col.headroom`)
-    toward empowerment less what felt pressure and training time take, times aptitude.
-    Engagement (into `out`, (c,)) then moves at `rate` toward a target set by headroom, felt
-    pressure, pay, co-creation, the satisfaction mirrored by customers served and overload, and
-    toward the mean of peers (emotional contagion).
+
+def headroom_target(empowerment, felt, training, aptitude, p):
+    """Headroom a colleague would use: empowerment less felt pressure and training time."""
+    room = empowerment * (1 - p.headroom_pressure_loss * felt) * (
+        1 - p.training_cost_headroom * training)
+    return np.clip(room * aptitude, 0, 1)
+
+
+def practice(col, p, felt_out, headroom_out):
+    """How colleagues work: habit and role modelling.
+
+    Felt pressure and headroom in use move a share `habit_rate` of the way each week (Lally et
+    al. 2010: habits form over weeks to months) toward what the levers ask: felt pressure toward
+    productivity pressure not offset by CX metrics and tightened by the unit manager's control,
+    headroom toward empowerment less what felt pressure and training time take, times aptitude.
+    Each target is shifted by `role_modelling` times how far the colleague's manager still lags
+    behind what is asked of the manager (last week): people work as their manager does (the
+    "falling dominoes" of Bass et al. 1987), so a change made at the top reaches the front line
+    level by level.
 
     Parameters
     ----------
     col : ColleagueState or its record
-        Reads engagement, aptitude, manager_quality, mirror, overload (c,); updates pressure
-        and headroom (c,) in place.
+        Reads pressure, headroom (last week), aptitude, manager (c,).
+    p : EngagementParams
+        `habit_rate`, `role_modelling` and each colleague's levers in force (c,).
+    felt_out, headroom_out : (c,) float
+        Receive this week's felt pressure and headroom in use, 0..1.
+    """
+    m = col.manager
+    has = m >= 0
+    mm = np.where(has, m, 0)
+    lag_f = np.where(has, col.pressure[mm] - asked_pressure(
+        p.productivity_pressure[mm], p.cx_metrics_weight[mm], p.control[mm]), 0.0)
+    lag_h = np.where(has, col.headroom[mm] - headroom_target(
+        p.empowerment[mm], col.pressure[mm], p.training[mm], col.aptitude[mm], p), 0.0)
+    target_f = np.clip(asked_pressure(p.productivity_pressure, p.cx_metrics_weight, p.control)
+                       + p.role_modelling * lag_f, 0, 1)
+    f = col.pressure + p.habit_rate * (target_f - col.pressure)
+    target_h = np.clip(headroom_target(p.empowerment, f, p.training, col.aptitude, p)
+                       + p.role_modelling * lag_h, 0, 1)
+    felt_out[:] = f
+    headroom_out[:] = col.headroom + p.habit_rate * (target_h - col.headroom)
+
+
+def engagement_step(col, org, p, out):
+    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by how colleagues
+    work (headroom in use and felt pressure, `practice`), pay, co-creation, the manager, the
+    satisfaction mirrored by customers served and overload, and toward the mean of peers
+    (emotional contagion).
+
+    Parameters
+    ----------
+    col : ColleagueState or its record
+        Reads engagement, pressure, headroom, manager_quality, mirror, overload (c,).
     org : Graph
         The organisation's ties (CSR) with this step's `weight` per tie.
     p : EngagementParams
@@ -351,14 +397,9 @@ def engagement_step(col, org, p, out):
     out : (c,) float
         Receives the new engagement, 0..1.
     """
-    asked = p.productivity_pressure * (1 - p.cx_metrics_weight)
-    asked = asked + p.control * (1 - asked)  # the unit manager's control, on top
-    f = col.pressure + p.habit_rate * (asked - col.pressure)
-    room = p.empowerment * (1 - p.headroom_pressure_loss * f) * (
-        1 - p.training_cost_headroom * p.training)
-    h = col.headroom + p.habit_rate * (np.clip(room * col.aptitude, 0, 1) - col.headroom)
     base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
-    target = np.clip(base + col.manager_quality - p.w_pressure * f + p.w_empowerment * h
+    target = np.clip(base + col.manager_quality - p.w_pressure * col.pressure
+                     + p.w_empowerment * col.headroom
                      + p.w_mirror * (col.mirror - NEUTRAL) - p.w_workload * col.overload, 0, 1)
     engagement = col.engagement
     a = _matrix(org.indptr, org.indices, org.weight)
@@ -366,8 +407,6 @@ def engagement_step(col, org, p, out):
     peer_mean = np.divide(a @ engagement, ws, out=engagement.copy(), where=ws > 0)
     new = engagement + p.rate * (target - engagement) + np.where(
         ws > 0, p.rate * p.peers * (peer_mean - engagement), 0.0)
-    col.pressure[:] = f
-    col.headroom[:] = h
     out[:] = np.clip(new, 0, 1)
 
 
@@ -669,8 +708,8 @@ def customer_pass_b(cus, col, net, keys, step, p, fig):
     cus.expectation[new] = lifted_expectation(cus.norm[new], share_pos[new], p)
     cus.trust[new] = p.trust_initial
     cus.empathy[new] = p.empathy_initial
-    prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust, congruity,
-                             p)
+    prob = churn_probability(affect(cus.memory, cus.peak, p.peak_weight), cus.trust,
+                             cus.disposition, congruity, p)
     leave = active & (cus.acquired_step != step) & (uniform_array(keys.churn, nodes) < prob)
     cus.status[leave] = CHURNED
     cus.churned[:] = leave

@@ -235,6 +235,10 @@ class Culture(_Section):
     habit_rate: Unit = _f(
         0.28, "Weekly share of the gap closed between how colleagues work (headroom in use, "
         "pressure felt) and what the levers now ask (habit)")
+    role_modelling: Unit = _f(
+        1.0, "How far colleagues work the way their own manager still does: the share of the "
+        "manager's lag behind what the levers ask that is passed down (1 = a change reaches the "
+        "front line level by level; 0 = everyone follows the levers at once)")
     engagement_initial: Unit = _f(0.55, "Mean engagement of colleagues at the start")
     engagement_initial_spread: float = _f(
         0.1, "Spread (sd) of colleagues' engagement at the start", ge=0, le=1)
@@ -416,10 +420,15 @@ class Churn(_Section):
                                    le=50)
     trust_sensitivity: float = _f(2.5, "Churn reduction per unit of trust above 0.5", ge=0,
                                   le=50)
+    attitude_share: Unit = _f(
+        0.25, "Share of customers' individual spread of likelihood to recommend "
+        "(`perception.ltr_spread`) that is a stable attitude to the brand and lowers churn as "
+        "emotional memory of the same weight does; the rest is how they use the answer scale "
+        "(response style)")
 
 
 class Staff(_Section):
-    attrition_base: Unit = _f(0.0045, "Weekly leaving chance at engagement 0.5")
+    attrition_base: Unit = _f(0.0075, "Weekly leaving chance at engagement 0.5")
     attrition_engagement: float = _f(4.0, "Attrition change per unit of engagement", ge=0, le=50)
     onboarding_lift: float = _f(
         0.05, "A new hire's engagement above the unit's mean engagement (honeymoon)", ge=-1,

@@ -106,6 +106,11 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.habit_rate": (
         "share per week", "study: Lally et al. 2010 (Eur J Social Psych), habits plateau after "
         "a median 66 days: 95% of the way in ~9.4 weeks, about 0.28 per week"),
+    "culture.role_modelling": (
+        "share of the manager's lag", "study (mechanism): Bass, Waldman, Avolio & Bebb 1987 "
+        "(Group & Organization Studies), leaders' behaviour is modelled one level down (the "
+        "falling dominoes effect); Mayer et al. 2009 (OBHDP), ethical leadership trickles down "
+        "from top managers through supervisors; value 1 (all of it) an assumption"),
     "culture.engagement_initial": ("0..1 engagement", A),
     "culture.engagement_initial_spread": ("sd of engagement", A),
     "culture.aptitude_spread": ("sd of aptitude", A),
@@ -250,8 +255,17 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
                                  "study: satisfaction lowers churn, Gustafsson et al. 2005; "
                                  "value assumption (churn_by_segment pattern)"),
     "churn.trust_sensitivity": ("hazard change per unit trust", A),
+    "churn.attitude_share": (
+        "share of the individual spread", "study (mechanism): rated satisfaction predicts "
+        "repurchase across customers, with response thresholds that differ by customer, Mittal "
+        "& Kamakura 2001 (JMR); response styles, Baumgartner & Steenkamp 2001 (JMR); value: "
+        "calibration to the churn_by_segment pattern (detractors churn 2-3 times as often as "
+        "promoters, Reichheld 2003): 0.5 gave 7.5 times and a first-year NPS drift of +12 "
+        "points in the baseline, 0.25 gives about 3"),
     "staff.attrition_base": ("probability per week",
-                             "calibration: staff_attrition band (Batt 2002; BLS JOLTS)"),
+                             "calibration: staff_attrition band (Batt 2002; BLS JOLTS), set "
+                             "for about 24% a year (0.0045 gave 14% once vacancies and skill "
+                             "with tenure were built)"),
     "staff.attrition_engagement": ("hazard change per unit engagement",
                                    "study: engaged units lose fewer staff, Harter et al. 2002; "
                                    "value assumption (unit_eng_turnover_r pattern)"),

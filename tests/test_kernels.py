@@ -32,7 +32,8 @@ RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_prob
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
          "attrition_probability", "hire_trait", "skill_level",
-         "resolution_probability", "delivered_quality", "filled_team_engagement")
+         "resolution_probability", "delivered_quality", "filled_team_engagement",
+         "asked_pressure", "headroom_target")
 
 
 def close(a, b, name=""):
@@ -123,6 +124,7 @@ def test_rules_equal_twins_elementwise(warm_model):
     sp = step_params(warm_model, hiring_for_fit=0.6).staff
     rp = step_params(warm_model).resolution
     lp = step_params(warm_model, silo=0.7).learning
+    ep = step_params(warm_model).engagement
     n = 200
     x = {"memory": rng.normal(0, 0.5, n), "peak": rng.normal(0, 1, n), "trust": rng.random(n),
          "empathy": rng.random(n), "disposition": rng.standard_normal(n),
@@ -142,7 +144,8 @@ def test_rules_equal_twins_elementwise(warm_model):
                             x["congruity"], p),
         "heard_shift": (x["share"], x["share"][::-1], p),
         "lifted_expectation": (x["trust"], x["share"], p),
-        "churn_probability": (x["memory"], x["trust"], x["congruity"], p),
+        "churn_probability": (x["memory"], x["trust"], x["disposition"], x["congruity"],
+                              p._replace(churn_disposition=0.4)),
         "image_shift": (x["trust"], x["share"], x["speakers"] * x["share"][::-1],
                         x["speakers"], x["deg"], p._replace(image_advertising=0.1)),
         "spend": (x["value"], x["ltr"], p),
@@ -152,6 +155,9 @@ def test_rules_equal_twins_elementwise(warm_model):
         "resolution_probability": (x["trust"], x["empathy"], x["share"], x["u"],
                                    x["share"][::-1] * 3, x["tenure"] % 4, rp),
         "delivered_quality": (x["trust"], x["empathy"], x["share"] * 2, lp),
+        "asked_pressure": (x["trust"], x["empathy"], x["share"]),
+        "headroom_target": (x["trust"], x["empathy"], x["share"], x["congruity"],
+                            ep._replace(training_cost_headroom=0.3)),
     }
     for name, args in cases.items():
         twin = np.broadcast_to(getattr(reference, name)(*args), (n,))
@@ -171,6 +177,19 @@ def test_culture(warm_model):
     _, _, (_, _, _, out) = run_both("culture", m.colleagues, org, p.culture,
                                     np.zeros_like(m.colleagues.personality))
     assert not np.allclose(out, m.colleagues.personality)  # the step moved someone
+
+
+def test_practice(warm_model):
+    m = warm_model
+    rng = np.random.default_rng(3)
+    col = copy.deepcopy(m.colleagues)
+    col.pressure[:] = rng.random(m.org.n)
+    col.headroom[:] = rng.random(m.org.n)
+    p = step_params(m, training=0.5)
+    _, _, (_, _, f, h) = run_both("practice", col, p.engagement._replace(
+        training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5, role_modelling=0.7),
+        np.zeros(m.org.n), np.zeros(m.org.n))
+    assert np.all((f >= 0) & (f <= 1)) and np.all((h >= 0) & (h <= 1))
 
 
 def test_engagement_step(warm_model):
