@@ -94,6 +94,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("nps", "NPS (last 13 weeks)", "points"),
     ("churn", "Annual customer churn", "share"),
     ("profit", "Cumulative profit", "money"),
+    ("csat", "CSAT (last 13 weeks)", "points"),
+    ("engagement", "Engagement (last 13 weeks)", "0..1"),
 )
 EXPLAIN_COLUMNS = ("path", "metric", "effect", "share", "ci_low", "ci_high", "description")
 
@@ -169,7 +171,9 @@ def _metrics(ts: pd.DataFrame) -> dict[str, float]:
     return {"nps": float(ts["nps"].iloc[-13:].mean()),
             "churn": float(ts["churned"].sum()) / max(float(ts["active_customers"].mean()), 1.0)
             * 52 / weeks,
-            "profit": float(ts["cumulative_profit"].iloc[-1])}
+            "profit": float(ts["cumulative_profit"].iloc[-1]),
+            "csat": float(ts["csat"].iloc[-13:].mean()),
+            "engagement": float(ts["engagement"].iloc[-13:].mean())}
 
 
 def _task(args: tuple) -> tuple[str, str, int, dict[str, float], dict[str, float] | None]:
@@ -193,7 +197,7 @@ class Explanation:
     seed: int
     paths: list[str]
     table: pd.DataFrame  # EXPLAIN_COLUMNS
-    runs: pd.DataFrame  # side, path, rep, nps, churn, profit
+    runs: pd.DataFrame  # side, path, rep and one column per metric (METRICS)
     costs: pd.DataFrame  # driver, a, b, diff, ci_low, ci_high
     wall_s: float = 0.0
 
@@ -287,6 +291,8 @@ def _num(x: float, metric: str) -> str:
         return f"{100 * x:+.1f} pts"
     if metric == "profit":
         return f"{x:+,.0f}"
+    if metric == "engagement":
+        return f"{x:+.3f}"
     return f"{x:+.1f}"
 
 
@@ -344,7 +350,7 @@ def waterfall(e: Explanation, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(15, 4.8))
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(5 * len(METRICS), 4.8))
     for ax, (m, label, _) in zip(axes, METRICS, strict=True):
         sub = e.table[e.table["metric"] == m]
         a_val = float(e.runs[(e.runs.side == "A") & (e.runs.path == "")][m].mean())

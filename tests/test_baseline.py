@@ -48,9 +48,11 @@ def test_annual_customer_churn(years):
 def test_annual_staff_attrition(years):
     total = sum(ts["staff_attrition"].sum() for _, ts in years)
     colleagues = sum(m.org.n for m, _ in years)
-    assert 0.05 <= total / colleagues <= 0.30  # pooled: 60 colleagues per run is lumpy
+    # the band of the staff_attrition pattern (Batt 2002; BLS JOLTS), pooled: 60 colleagues
+    # per run is lumpy
+    assert 0.15 <= total / colleagues <= 0.50
     for m, ts in years:
-        assert ts["staff_attrition"].sum() / m.org.n <= 0.30
+        assert ts["staff_attrition"].sum() / m.org.n <= 0.50
 
 
 def test_profitable_and_stable(years):
@@ -69,14 +71,18 @@ def test_profitable_and_stable(years):
 def test_nps_settled_after_burn_in():
     """The 104-week burn-in (customer base held, issue 12) leaves attitudes in their steady
     state: running it twice as long changes the NPS of the first 13 reported weeks by a few
-    points at most per seed (the noise of a 13-week mean at 3000 customers is about 2 points)
-    and by under 2.5 points on average over 8 seeds (standard error about 1).
+    points at most per seed (the noise of a 13-week mean at 3000 customers is about 2 points,
+    so the difference of two has an sd of about 2.8: the bound, 9, is about 3 sd; a 6-point
+    bound, 2 sd, failed one seed in 8 by chance) and by under 2.5 points on average over 8
+    seeds (standard error about 1).
 
     After week 0 the base grows toward the market's equilibrium, and NPS with it, as the
-    newcomers are won by promoters' word of mouth: that drift (about +4.5 points over 104 weeks
-    on Model v2, scripts/calibrate.py) is the market moving, not an unsettled burn-in, so it is
-    reported in docs/model.md and printed here, not bounded. While the burn-in let the base grow
-    to its equilibrium, this test bounded that drift instead (mean about -0.6)."""
+    newcomers are won by promoters' word of mouth, and as churn sorts out the customers whose
+    stable attitude is low (`churn.attitude_share`): that drift (about +4 to +9 points over 104
+    weeks, mean +7, on Model v2's third round) is the market moving, not an unsettled
+    burn-in, so it is reported in docs/model.md and printed here, not bounded. While the
+    burn-in let the base grow to its equilibrium, this test bounded that drift instead (mean
+    about -0.6)."""
     gaps, drifts = [], []
     for seed in rep_seeds(7, 8):
         nps = {}
@@ -90,5 +96,5 @@ def test_nps_settled_after_burn_in():
         drifts.append(nps[104][-13:].mean() - nps[104][:13].mean())
     print(f"  NPS, 208 minus 104 weeks of burn-in: {[round(g, 1) for g in gaps]}")
     print(f"  NPS drift over the 104 weeks after week 0: {[round(d, 1) for d in drifts]}")
-    assert all(abs(g) < 6 for g in gaps)
+    assert all(abs(g) < 9 for g in gaps)
     assert abs(sum(gaps) / len(gaps)) < 2.5

@@ -45,12 +45,13 @@ def test_effects_arithmetic_on_synthetic_runs():
         noise = 0.1 * k
         for side, base in (("A", 0.0), ("B", 10.0 + noise)):
             rows.append({"side": side, "path": "", "rep": k, "nps": base, "churn": base / 100,
-                         "profit": base * 1000})
+                         "profit": base * 1000, "csat": base, "engagement": base / 10})
             rows.append({"side": side, "path": "engagement_to_experience", "rep": k,
                          "nps": base - 6 * (side == "B"), "churn": base / 100,
-                         "profit": base * 1000})
+                         "profit": base * 1000, "csat": base, "engagement": base / 10})
             rows.append({"side": side, "path": "mirror", "rep": k, "nps": base,
-                         "churn": base / 100, "profit": base * 1000})
+                         "churn": base / 100, "profit": base * 1000, "csat": base,
+                         "engagement": base / 10})
     t = effects_table(pd.DataFrame(rows), ["engagement_to_experience", "mirror"])
     assert list(t.columns) == list(EXPLAIN_COLUMNS)
     n = t[t.metric == "nps"].set_index("path")
@@ -84,10 +85,10 @@ def test_explain_end_to_end_writes_its_files(tmp_path):
     write_explain(tmp_path, e)
     t = pd.read_csv(tmp_path / "explain.csv")
     assert list(t.columns) == list(EXPLAIN_COLUMNS)
-    assert set(t["metric"]) == {"nps", "churn", "profit"}
+    assert set(t["metric"]) == {"nps", "churn", "profit", "csat", "engagement"}
     assert set(e.paths) <= set(t["path"])
     # the effects and the rest add up to the total, replication by replication and on average
-    for m in ("nps", "churn", "profit"):
+    for m in ("nps", "churn", "profit", "csat", "engagement"):
         s = t[t.metric == m].set_index("path")["effect"]
         assert s.drop("total (B - A)").sum() == pytest.approx(s["total (B - A)"], rel=1e-6,
                                                                abs=1e-9)
@@ -132,3 +133,19 @@ def test_culture_first_works_mostly_through_what_colleagues_do():
     joint = nps.loc["colleague_behaviour"]
     assert joint["effect"] >= 0.5 * total, nps["effect"].round(2).to_dict()
     assert joint["ci_low"] > 0
+
+
+@pytest.mark.slow
+def test_digital_bolt_on_story_runs_through_failure_demand():
+    """Issue 11: the digital bolt-on (a channel and training while productivity targets
+    tighten) lowers engagement, and part of its CSAT loss comes back through the capacity
+    loop: switching failure demand off removes a clear share of it (3 paired replications at
+    the scenario's size)."""
+    e = run_explain(load_scenario("baseline"), load_scenario("digital_bolt_on"), reps=3,
+                    seed=42)
+    t = e.table.set_index(["metric", "path"])
+    assert t.loc[("engagement", "total (B - A)"), "ci_high"] < 0
+    csat = t.loc[("csat", "total (B - A)")]
+    assert csat["effect"] < 0
+    fd = t.loc[("csat", "failure_demand")]
+    assert fd["ci_high"] < 0 and fd["effect"] <= 0.2 * csat["effect"], fd.to_dict()
