@@ -251,6 +251,16 @@ def culture_params(sc: Scenario, lv: Levers, is_leader: np.ndarray,
                          top_down=top_down, brand_pull=brand_pull)
 
 
+def churn_disposition(sc: Scenario) -> float:
+    """How strongly churn sorts customers by their disposition (log-hazard per sd): the
+    attitude share of the individual spread of likelihood to recommend, weighted as emotional
+    memory of the same weight in the score is (`churn.attitude_share`)."""
+    pe, ch = sc.perception, sc.churn
+    if pe.ltr_memory <= 0:
+        return 0.0
+    return ch.memory_sensitivity * ch.attitude_share * pe.ltr_spread / pe.ltr_memory
+
+
 def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
                       control: np.ndarray) -> EngagementParams:
     """Engagement weights and each colleague's levers; the unit manager's `control` (c,)
@@ -329,8 +339,7 @@ def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False,
         empathy_initial=pe.empathy_initial,
         churn_base=hold * ch.base, memory_sensitivity=ch.memory_sensitivity,
         trust_sensitivity=ch.trust_sensitivity,
-        churn_disposition=ch.memory_sensitivity * ch.attitude_share * pe.ltr_spread / pe.ltr_memory
-        if pe.ltr_memory > 0 else 0.0,
+        churn_disposition=churn_disposition(sc),
         promoter_premium=mo.promoter_premium, detractor_discount=mo.detractor_discount,
         image_wom=sc.image.wom_weight,
         image_advertising=sc.image.advertising_weight * lv.advertising,

@@ -25,6 +25,7 @@ from .constants import (
     STORE,
 )
 from .networks import Organisation, SocialNetwork
+from .params import churn_disposition
 from .scenario import Scenario
 from .state import ColleagueState, CustomerState, Pools
 
@@ -130,6 +131,10 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
                        sc.social.store_locality)
     catchments = Catchments(*_csr_groups(home, np.arange(n), org.n_teams))
     disposition = rng.standard_normal(n)
+    # the customers of a going concern have been sorted by churn for years: with hazard
+    # proportional to exp(-k x disposition) and newcomers drawn N(0, 1), the stationary
+    # dispositions of the base are N(k, 1); prospects are newcomers
+    disposition[status == ACTIVE] += churn_disposition(sc)
     # local markets differ: what competitors offer near each store sets what its customers expect
     market = pe.market_spread * rng.standard_normal(org.n_teams)
     norm = np.clip(pe.expectation_initial + market[home], 0, 1)

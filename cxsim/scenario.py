@@ -332,7 +332,7 @@ class Perception(_Section):
                            le=100)
     ltr_trust: float = _f(2.0, "Likelihood to recommend: weight of trust", ge=0, le=100)
     ltr_empathy: float = _f(3.0, "Likelihood to recommend: weight of empathy", ge=0, le=100)
-    ltr_bias: float = _f(4.3, "Likelihood to recommend: offset", ge=-100, le=100)
+    ltr_bias: float = _f(3.2, "Likelihood to recommend: offset", ge=-100, le=100)
     ltr_spread: float = _f(2.5, "Individual spread of likelihood to recommend (points)", ge=0,
                            le=10)
     colleague_advocacy: Unit = _f(

@@ -208,7 +208,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "perception.ltr_memory": ("0-10 points per unit memory", TUNED),
     "perception.ltr_trust": ("0-10 points per unit trust", TUNED),
     "perception.ltr_empathy": ("0-10 points per unit empathy", TUNED),
-    "perception.ltr_bias": ("0-10 points", "calibration: nps pattern (Reichheld 2003)"),
+    "perception.ltr_bias": ("0-10 points", "calibration: nps pattern (Reichheld 2003); 4.3 "
+                            "less 1.1 since the base's dispositions are sorted by churn "
+                            "(`churn.attitude_share`: +0.45 sd x 2.5 points), which keeps the "
+                            "base's mean likelihood to recommend where it was calibrated"),
     "perception.ltr_spread": ("0-10 points (sd)",
                               TUNED + "; drives the top_box_10 failure (Peterson & Wilson 1992)"),
     "perception.colleague_advocacy": ("weight", A),

@@ -255,3 +255,21 @@ def test_scoped_levers_change_only_their_part_of_the_organisation():
         CXModel("baseline", overrides={"size.customers": 600, "size.prospects": 300,
                                        "size.colleagues": 60, "burn_in": 0, "scoped_levers": [
             {"scope": "unit:nope", "set": {"empowerment": 0.9}}]}, create_agents=False)
+
+
+def test_the_base_starts_sorted_by_churn_and_prospects_do_not():
+    """The active customers of a going concern have been sorted by churn: their dispositions
+    start N(k, 1), k the churn's log-hazard per sd of disposition; prospects N(0, 1); with
+    no attitude share there is nothing to sort."""
+    from cxsim.params import churn_disposition
+
+    for share in (0.25, 0.0):
+        sc = load_scenario("baseline", {"size.customers": 4000, "size.prospects": 4000,
+                                        "churn.attitude_share": share})
+        m = CXModel(sc, seed=5, create_agents=False)
+        d, active = m.customers.disposition, m.customers.status == ACTIVE
+        k = churn_disposition(sc)
+        assert k == pytest.approx(2.5 * share * 2.5 / 3.5)
+        # at week 0 the base's dispositions are those drawn (the burn-in does not change them)
+        assert abs(d[active].mean() - k) < 0.06 and abs(d[~active].mean()) < 0.06
+        assert abs(d[active].std() - 1.0) < 0.05
