@@ -589,6 +589,22 @@ def select_contacts(status, pending, key, p):
     return buf[:m].copy()
 
 
+@_rule
+def staffed_channel(ch, indptr):
+    """The channel that serves a contact asked of channel `ch`: `ch` itself when any of its
+    front-line posts is filled (`indptr`: the channel pools' CSR offsets), else the contact
+    centre, else the stores, else digital; -1 when no front-line post is filled at all."""
+    if indptr[ch + 1] > indptr[ch]:
+        return ch
+    if indptr[CONTACT_CENTRE + 1] > indptr[CONTACT_CENTRE]:
+        return CONTACT_CENTRE
+    if indptr[STORE + 1] > indptr[STORE]:
+        return STORE
+    if indptr[DIGITAL + 1] > indptr[DIGITAL]:
+        return DIGITAL
+    return -1
+
+
 @njit(cache=True)
 def assign_contacts(con, cus, col, pools, draws, p):
     """Pick each contact's channel (by preference) and the colleague who serves it.
@@ -597,7 +613,8 @@ def assign_contacts(con, cus, col, pools, draws, p):
     (any store when every post of it is vacant); with probability `p.relationship` the
     customer is served by the same colleague as last time when that colleague serves the
     channel (and the store) and the post is not vacant. An issue that digital failed to
-    resolve comes back to the contact centre. The pools hold only filled posts.
+    resolve comes back to the contact centre. The pools hold only filled posts; a channel with
+    none passes its contacts on (`staffed_channel`).
     """
     prefs = cus.prefs
     for k in range(con.customer.shape[0]):
@@ -612,8 +629,11 @@ def assign_contacts(con, cus, col, pools, draws, p):
             ch = DIGITAL
         if cus.pending[c] > 0 and cus.pending_channel[c] == DIGITAL:
             ch = CONTACT_CENTRE
-        if pools.channel_indptr[ch + 1] == pools.channel_indptr[ch]:
-            ch = CONTACT_CENTRE
+        ch = staffed_channel(ch, pools.channel_indptr)
+        if ch < 0:  # every front-line post vacant: the first colleague (a leader) answers
+            con.colleague[k] = 0
+            con.channel[k] = CONTACT_CENTRE
+            continue
         last = cus.last_colleague[c]
         t = cus.home_store[c]
         size = pools.team_indptr[t + 1] - pools.team_indptr[t]

@@ -421,13 +421,23 @@ def select_contacts(status, pending, key, p):
     return np.flatnonzero((status == ACTIVE) & (u < rate))
 
 
+def staffed_channel(ch, indptr):
+    """The channel that serves a contact asked of `ch`: itself when any of its posts is
+    filled, else the contact centre, else the stores, else digital; -1 when none is."""
+    ch = np.asarray(ch)
+    filled = indptr[1:] > indptr[:-1]
+    fallback = next((alt for alt in (CONTACT_CENTRE, STORE, DIGITAL) if filled[alt]), -1)
+    return np.where(filled[ch], ch, fallback)
+
+
 def assign_contacts(con, cus, col, pools, draws, p):
     """Channel of each contact (by the customer's preferences; digital only when offered; an
     issue digital failed to resolve comes back to the contact centre; an unstaffed channel
     falls back to the contact centre) and the colleague who serves it: the last one with
     chance `p.relationship` when they serve that channel (and that store) and the post is not
     vacant, else a random member of the home store's team (of any store when all its posts are
-    vacant) or of the channel's pool. The pools hold only filled posts."""
+    vacant) or of the channel's pool. The pools hold only filled posts: a channel with none
+    passes its contacts on (`staffed_channel`)."""
     c = con.customer
     pr = cus.prefs[c]
     total = pr[:, 0] + pr[:, 1] + (pr[:, 2] if p.digital_on else 0.0)
@@ -437,7 +447,9 @@ def assign_contacts(con, cus, col, pools, draws, p):
     bounced = (cus.pending[c] > 0) & (cus.pending_channel[c] == DIGITAL)
     ch = np.where(bounced, CONTACT_CENTRE, ch)
     ptr, members = pools.channel_indptr, pools.channel_members
-    ch = np.where(ptr[ch + 1] == ptr[ch], CONTACT_CENTRE, ch)
+    ch = staffed_channel(ch, ptr)
+    nobody = ch < 0  # every front-line post vacant: the first colleague (a leader) answers
+    ch = np.where(nobody, CONTACT_CENTRE, ch)
     last = cus.last_colleague[c]
     safe_last = np.maximum(last, 0)
     home = cus.home_store[c]
@@ -449,9 +461,10 @@ def assign_contacts(con, cus, col, pools, draws, p):
         tptr[home] + (draws.pick * size).astype(np.int64),
         max(len(pools.team_members) - 1, 0))] if len(pools.team_members) else np.zeros_like(c)
     pool_pick = members[np.minimum(
-        ptr[ch] + (draws.pick * (ptr[ch + 1] - ptr[ch])).astype(np.int64), len(members) - 1)]
-    con.colleague[:] = np.where(keep, last, np.where((ch == STORE) & (size > 0), store_pick,
-                                                     pool_pick))
+        ptr[ch] + (draws.pick * (ptr[ch + 1] - ptr[ch])).astype(np.int64), len(members) - 1)] \
+        if len(members) else np.zeros_like(c)
+    chosen = np.where(keep, last, np.where((ch == STORE) & (size > 0), store_pick, pool_pick))
+    con.colleague[:] = np.where(nobody, 0, chosen)
     con.channel[:] = ch
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from cxsim import engine, kernels, params, population, reference
-from cxsim.constants import ACTIVE, CHURNED, PROSPECT
+from cxsim.constants import ACTIVE, CHURNED, CONTACT_CENTRE, DIGITAL, PROSPECT, STORE
 from cxsim.scenario import ServiceFailure
 from cxsim.state import (
     ContactDraws,
@@ -33,7 +33,7 @@ RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_prob
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
          "attrition_probability", "hire_trait", "skill_level",
          "resolution_probability", "delivered_quality", "filled_team_engagement",
-         "asked_pressure", "headroom_target")
+         "asked_pressure", "headroom_target", "staffed_channel")
 
 
 def close(a, b, name=""):
@@ -249,6 +249,30 @@ def test_assign_contacts(warm_model, digital_on):
     assert (col.vacant[out.colleague] == 0).all()  # a vacant post serves nobody
     bounced = (cus.pending[out.customer] > 0) & (cus.pending_channel[out.customer] == 2)
     assert bounced.any() and (out.channel[bounced] == 1).all()  # failed digital -> centre
+
+
+@pytest.mark.parametrize("empty", [(CONTACT_CENTRE,), (CONTACT_CENTRE, DIGITAL),
+                                   (STORE, CONTACT_CENTRE, DIGITAL)])
+def test_assign_contacts_when_whole_channels_are_vacant(warm_model, empty):
+    """A channel whose every post is vacant passes its contacts on (contact centre, then
+    stores, then digital), and nobody is served by a post out of range or vacant: with the
+    contact centre empty the kernel once read past its pool (a colleague index beyond the
+    organisation, found at 1,000 customers, seed 42)."""
+    m = warm_model
+    rng = np.random.default_rng(5)
+    con = _contacts(m, rng)
+    col = copy.deepcopy(m.colleagues)
+    col.vacant[np.isin(col.channel, empty)] = 3
+    pools = population.service_pools(m.org, col.vacant)
+    p = step_params(m, digital_channel=True).contact._replace(relationship=0.5)
+    _, _, (out, *_) = run_both("assign_contacts", con, _open_issues(m, rng), col, pools,
+                               _draws(rng, len(con.customer)), p)
+    assert ((out.colleague >= 0) & (out.colleague < m.org.n)).all()
+    if len(empty) < 3:
+        assert (col.vacant[out.colleague] == 0).all()
+        assert not np.isin(out.channel, empty).any()
+    else:  # no front-line post filled: the first colleague answers at the contact centre
+        assert (out.colleague == 0).all() and (out.channel == CONTACT_CENTRE).all()
 
 
 def _assigned(m, rng) -> tuple[Contacts, ContactDraws]:
