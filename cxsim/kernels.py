@@ -777,7 +777,7 @@ def _perception(con, cus, col, p):
         else:
             t -= t * min(1.0, p.trust_loss * p.negativity_bias * (-d))
         gap = distance(col_personality[j], image[c])
-        t -= t * min(1.0, p.trust_gain * p.inconsistency_penalty * gap)
+        t -= t * min(1.0, p.inconsistency_penalty * gap)
         if missold[c]:  # found out: what they were sold does not fit
             t -= t * p.misselling_trust_loss
         missold[c] = sold[k] == MISFIT

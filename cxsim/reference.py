@@ -577,7 +577,7 @@ def perception(con, cus, col, p):
                  t - t * np.minimum(1, p.trust_loss * p.negativity_bias * -d))
     met = col.personality[con.colleague]
     gap = distance(met, cus.image[c])
-    t = t - t * np.minimum(1, p.trust_gain * p.inconsistency_penalty * gap)
+    t = t - t * np.minimum(1, p.inconsistency_penalty * gap)
     t = np.where(cus.missold[c], t - t * p.misselling_trust_loss, t)
     cus.missold[c] = con.sold == MISFIT
     cus.trust[c] = np.clip(t, 0, 1)

@@ -318,8 +318,9 @@ class Perception(_Section):
     trust_loss: Unit = _f(0.3, "Share of trust lost after a bad experience, times its badness")
     trust_initial: Unit = _f(0.5, "Trust of a new customer")
     inconsistency_penalty: float = _f(
-        2.0, "Trust lost per unit of distance between the personality of the colleague met and "
-        "the customer's image of the brand (inconsistency; the say-do gap)", ge=0, le=10)
+        0.2, "Share of trust lost at a contact per unit of distance between the personality of "
+        "the colleague met and the customer's image of the brand (inconsistency; the say-do "
+        "gap)", ge=0, le=5)
     consistency_rate: Unit = _f(0.3, "Weight of the latest touchpoint in the personality met")
     empathy_rate: Unit = _f(0.15, "How fast felt empathy moves toward what was felt")
     empathy_initial: Unit = _f(0.45, "Felt empathy of a new customer")

@@ -196,7 +196,8 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "perception.inconsistency_penalty": (
         "trust per unit distance", "study (sign): say-do gaps and inconsistent touchpoints cost "
         "trust (Sirdeshmukh, Singh & Sabol 2002, J Marketing: operational competence and "
-        "benevolence build trust); value assumption"),
+        "benevolence build trust); value assumption (0.2: what trust_gain x 2 gave when the "
+        "rule shared trust_gain, which tied the say-do gap to the speed of trust building)"),
     "perception.consistency_rate": ("share per contact", A),
     "perception.empathy_rate": ("share per contact", A),
     "perception.empathy_initial": ("0..1 empathy", A),
