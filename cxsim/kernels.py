@@ -569,6 +569,8 @@ def assign_contacts(con, cus, col, pools, draws, p):
             ch = CONTACT_CENTRE
         if pools.channel_indptr[ch + 1] == pools.channel_indptr[ch]:
             ch = CONTACT_CENTRE
+        if pools.channel_indptr[ch + 1] == pools.channel_indptr[ch]:
+            ch = STORE  # every contact-centre post vacant too: the customer goes to a store
         last = cus.last_colleague[c]
         t = cus.home_store[c]
         size = pools.team_indptr[t + 1] - pools.team_indptr[t]

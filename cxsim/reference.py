@@ -385,10 +385,11 @@ def select_contacts(status, pending, key, p):
 def assign_contacts(con, cus, col, pools, draws, p):
     """Channel of each contact (by the customer's preferences; digital only when offered; an
     issue digital failed to resolve comes back to the contact centre; an unstaffed channel
-    falls back to the contact centre) and the colleague who serves it: the last one with
-    chance `p.relationship` when they serve that channel (and that store) and the post is not
-    vacant, else a random member of the home store's team (of any store when all its posts are
-    vacant) or of the channel's pool. The pools hold only filled posts."""
+    falls back to the contact centre, an unstaffed contact centre to the stores) and the
+    colleague who serves it: the last one with chance `p.relationship` when they serve that
+    channel (and that store) and the post is not vacant, else a random member of the home
+    store's team (of any store when all its posts are vacant) or of the channel's pool. The
+    pools hold only filled posts."""
     c = con.customer
     pr = cus.prefs[c]
     total = pr[:, 0] + pr[:, 1] + (pr[:, 2] if p.digital_on else 0.0)
@@ -399,6 +400,7 @@ def assign_contacts(con, cus, col, pools, draws, p):
     ch = np.where(bounced, CONTACT_CENTRE, ch)
     ptr, members = pools.channel_indptr, pools.channel_members
     ch = np.where(ptr[ch + 1] == ptr[ch], CONTACT_CENTRE, ch)
+    ch = np.where(ptr[ch + 1] == ptr[ch], STORE, ch)  # the centre unstaffed too: a store
     last = cus.last_colleague[c]
     safe_last = np.maximum(last, 0)
     home = cus.home_store[c]

@@ -232,6 +232,24 @@ def test_assign_contacts(warm_model, digital_on):
     assert bounced.any() and (out.channel[bounced] == 1).all()  # failed digital -> centre
 
 
+def test_assign_contacts_with_the_contact_centre_and_digital_unstaffed(warm_model):
+    """Every contact-centre and digital post vacant (a small client's few posts can all be
+    between hires): contacts go to stores, served by filled posts, the same on both engines
+    (the kernel once read past its pool and served contacts by colleagues who do not exist)."""
+    m = warm_model
+    rng = np.random.default_rng(5)
+    con = _contacts(m, rng)
+    col = copy.deepcopy(m.colleagues)
+    col.vacant[:] = np.where(m.org.channel == 0, 0, 3)  # only store posts are filled
+    pools = population.service_pools(m.org, col.vacant)
+    p = step_params(m, digital_channel=True).contact._replace(relationship=0.5)
+    _, _, (out, *_) = run_both("assign_contacts", con, _open_issues(m, rng), col, pools,
+                               _draws(rng, len(con.customer)), p)
+    assert (out.channel == 0).all()
+    assert (out.colleague >= 0).all() and (out.colleague < m.org.n).all()
+    assert (col.vacant[out.colleague] == 0).all()
+
+
 def _assigned(m, rng) -> tuple[Contacts, ContactDraws]:
     con = _contacts(m, rng, 0.6)
     draws = _draws(rng, len(con.customer))
