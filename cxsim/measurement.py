@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import ACTIVE, DETRACTOR_MAX, LTR_MID, PROMOTER_MIN
-from .rng import ASK, stream_key, uniform_array
+from .rng import uniform_array
 from .scenario import Measurement
 
 #: per-unit sums of one week's answers: respondents, promoters, detractors (relationship);
@@ -139,17 +139,16 @@ class Measured:
 class Surveys:
     """Runs the week's surveys and pools the last `window` weeks of answers."""
 
-    def __init__(self, m: Measurement, n_units: int, rng: np.random.Generator, seed: int = 0):
+    def __init__(self, m: Measurement, n_units: int, rng: np.random.Generator):
         self.m = m
         self.n_units = n_units
         self.rng = rng
-        self.seed = seed  # of the counter-based draws of who is asked for the score
         self.weeks: deque[dict[str, np.ndarray]] = deque(maxlen=m.window)
 
     def week(self, status: np.ndarray, ltr: np.ndarray, customer_unit,
              satisfaction: np.ndarray, contact_unit: np.ndarray, engagement: np.ndarray,
              colleague_unit: np.ndarray, begging: np.ndarray | None = None,
-             week: int = 0) -> Measured:
+             ask_key: int = 0) -> Measured:
         """Survey this week's sample and return the pooled figures.
 
         Parameters
@@ -167,20 +166,20 @@ class Surveys:
             The chance, 0..1, that each unit's staff asked a customer they served for the
             score: an asked respondent's answer is lifted by `score_begging` points (NPS), an
             asked contact's rating by a tenth of that (CSAT); not what anyone feels.
-        week : int
-            The week of the run (the counter of the draws of who was asked).
+        ask_key : np.uint64 or int
+            This week's key of the draws of who was asked,
+            ``rng.stream_key(seed, week, rng.ASK)``.
         """
         m, rng, nu = self.m, self.rng, self.n_units
         ask = np.zeros(nu + 1) if begging is None else np.append(begging, 0.0)
         who = respondents(status, ltr, m, rng)
         unit = customer_unit(who)
-        key = stream_key(self.seed, week, ASK)
         # even counters: respondents by customer node; odd: this week's contacts by row
-        asked = was_asked(key, 2 * who, ask[np.where(unit >= 0, unit, nu)])
+        asked = was_asked(ask_key, 2 * who, ask[np.where(unit >= 0, unit, nu)])
         y = answers(ltr[who] + m.score_begging * asked, rng.standard_normal(len(who)), m)
         rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
-        rated = was_asked(key, 2 * np.arange(len(satisfaction)) + 1, ask[contact_unit])
+        rated = was_asked(ask_key, 2 * np.arange(len(satisfaction)) + 1, ask[contact_unit])
         rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * rated,
                             contact_unit, m.csat_response_rate, m.csat_noise)
         rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)

@@ -8,6 +8,7 @@ import pytest
 from cxsim.constants import ACTIVE, PROSPECT
 from cxsim.measurement import Surveys, answers, margin, nps_of, respondents, response_chance
 from cxsim.model import CXModel
+from cxsim.rng import ASK, stream_key
 from cxsim.scenario import Measurement
 
 SMALL = {"size.customers": 2000, "size.prospects": 500, "burn_in": 4, "steps": 10}
@@ -153,10 +154,10 @@ def test_staff_of_a_chased_unit_ask_some_respondents_for_the_score_and_lift_only
     unit = np.arange(n) % 2
     lifts, wants, csat = [], [], []
     for seed in range(5):
-        s = Surveys(m, 2, np.random.default_rng(seed), seed=seed)
+        s = Surveys(m, 2, np.random.default_rng(seed))
         got = s.week(np.full(n, ACTIVE, np.int8), np.full(n, 6.5), lambda who: unit[who],
                      np.full(n, 0.5), unit, np.full(4, 0.5), np.zeros(4, np.int64),
-                     begging=np.array([0.0, control]), week=3)
+                     begging=np.array([0.0, control]), ask_key=stream_key(seed, 3, ASK))
         assert got.unit_nps[0] == -100.0  # nobody asked: every answer is the feeling, 6
         promoted = (got.unit_nps[1] / 100.0 + 1.0) / 2.0  # 9s; the rest answered 6
         assert 0.3 < promoted < 0.5  # about the control: some lifted, most not
@@ -169,7 +170,6 @@ def test_staff_of_a_chased_unit_ask_some_respondents_for_the_score_and_lift_only
 
 def test_who_is_asked_is_a_counter_based_draw_of_seed_week_and_customer():
     from cxsim.measurement import was_asked
-    from cxsim.rng import ASK, stream_key
 
     who = np.arange(0, 200_000, 2)
     chance = np.full(len(who), 0.3)
