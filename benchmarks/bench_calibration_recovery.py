@@ -38,17 +38,9 @@ from cxsim.io import write_json
 from cxsim.targets import Target, write_targets
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SMALL = """extends = "baseline"
-name = "small_client"
-burn_in = 40
-steps = 26
-[size]
-customers = 800
-prospects = 400
-colleagues = 40
-[calibration]
-weeks = 26
-"""
+#: the small synthetic client tests/test_calibrate.py uses too
+SMALL = (Path(__file__).resolve().parents[1] / "examples" / "small_client"
+         / "scenario.toml").read_text()
 PRIORS = {"levers.empowerment": (0.0, 1.0), "churn.base": (0.0005, 0.008)}
 METRICS = ["nps", "csat", "engagement", "annual_churn"]
 SPEED_PARAMS = ("levers.empowerment,levers.productivity_pressure,churn.base=0.0005:0.006,"

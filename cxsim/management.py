@@ -6,7 +6,8 @@ included) with the company's. A unit that lags is chased: its control rises towa
 back as the gap closes. Control tightens targets, scripts and monitoring: it adds to the
 productivity pressure the unit's colleagues are asked to work under (which by habit removes
 headroom and engagement, `kernels.engagement_step`), and the chased staff ask customers for
-the score (`measurement.score_begging`), which lifts the measured score and not the true one.
+the score, each with chance equal to the control (`measurement.score_begging`), which lifts the
+measured answers of those asked and not what anyone feels.
 Managers only ever see measured figures. Both engines run this numpy rule (a few operations
 per unit).
 

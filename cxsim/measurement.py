@@ -15,6 +15,13 @@ Measured figures pool the answers of the last `window` weeks, company-wide and p
 Survey draws come from their own random stream (`survey_rng`), so how a company measures never
 changes what its customers and colleagues do, only what it sees.
 
+Staff of a unit its manager chases for the score ask customers for it (score begging): each
+surveyed customer of such a unit was asked with chance equal to the unit's control, and an asked
+customer's answer is lifted by `score_begging` points (a rated contact's CSAT by a tenth of
+that); customers not asked answer what they feel. Who was asked is a counter-based draw
+(`cxsim.rng`, stream `ASK`) of the seed, the week and the customer (or contact), so it is the
+same on any engine and does not depend on the order of the other survey draws.
+
 >>> import numpy as np
 >>> nps_of(np.array([10, 9, 8, 3]))
 25.0
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import ACTIVE, DETRACTOR_MAX, LTR_MID, PROMOTER_MIN
+from .rng import uniform_array
 from .scenario import Measurement
 
 #: per-unit sums of one week's answers: respondents, promoters, detractors (relationship);
@@ -93,6 +101,17 @@ def respondents(status: np.ndarray, ltr: np.ndarray, m: Measurement,
     return cand[keep]
 
 
+def was_asked(key: np.uint64, counter: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """Whether staff asked each customer for the score, each with its unit's `chance`.
+
+    A counter-based draw (`cxsim.rng`): the same customer in the same week of the same run is
+    asked or not whatever else was drawn, and nothing is drawn where no unit is chased.
+    """
+    if not np.any(chance > 0):
+        return np.zeros(len(counter), bool)
+    return uniform_array(key, counter) < chance
+
+
 def margin(p: float, d: float, n: int) -> float:
     """95% margin of error of an NPS from n answers with shares p promoters, d detractors."""
     if n == 0:
@@ -128,7 +147,8 @@ class Surveys:
 
     def week(self, status: np.ndarray, ltr: np.ndarray, customer_unit,
              satisfaction: np.ndarray, contact_unit: np.ndarray, engagement: np.ndarray,
-             colleague_unit: np.ndarray, begging: np.ndarray | None = None) -> Measured:
+             colleague_unit: np.ndarray, begging: np.ndarray | None = None,
+             ask_key: int = 0) -> Measured:
         """Survey this week's sample and return the pooled figures.
 
         Parameters
@@ -143,19 +163,24 @@ class Surveys:
         engagement, colleague_unit : (c,) arrays
             Colleagues' engagement and unit.
         begging : (units,) array, optional
-            How much each unit's staff ask customers for the score, 0..1: it lifts the
-            answers of the customers it served by up to `score_begging` points (NPS) and a
-            tenth of that (CSAT), and not what they feel.
+            The chance, 0..1, that each unit's staff asked a customer they served for the
+            score: an asked respondent's answer is lifted by `score_begging` points (NPS), an
+            asked contact's rating by a tenth of that (CSAT); not what anyone feels.
+        ask_key : np.uint64 or int
+            This week's key of the draws of who was asked,
+            ``rng.stream_key(seed, week, rng.ASK)``.
         """
         m, rng, nu = self.m, self.rng, self.n_units
         ask = np.zeros(nu + 1) if begging is None else np.append(begging, 0.0)
         who = respondents(status, ltr, m, rng)
         unit = customer_unit(who)
-        lift = m.score_begging * ask[np.where(unit >= 0, unit, nu)]
-        y = answers(ltr[who] + lift, rng.standard_normal(len(who)), m)
+        # even counters: respondents by customer node; odd: this week's contacts by row
+        asked = was_asked(ask_key, 2 * who, ask[np.where(unit >= 0, unit, nu)])
+        y = answers(ltr[who] + m.score_begging * asked, rng.standard_normal(len(who)), m)
         rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
-        rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * ask[contact_unit],
+        rated = was_asked(ask_key, 2 * np.arange(len(satisfaction)) + 1, ask[contact_unit])
+        rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * rated,
                             contact_unit, m.csat_response_rate, m.csat_noise)
         rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)
         self.weeks.append(rec)

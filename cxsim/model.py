@@ -52,6 +52,7 @@ from .networks import (
     service_graph,
 )
 from .reference import chain_quality, colleague_feedback, similarity
+from .rng import ASK, stream_key
 from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ScenarioError, ServiceFailure
 from .scenario import load_scenario as _load
 from .scopes import Scoped, colleague_levers, scope_mask
@@ -491,7 +492,7 @@ class CXModel(mesa.Model):
             self.customers.status, self.customers.ltr,
             lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
             con.satisfaction, team[con.colleague], col.engagement[filled], team[filled],
-            begging=control)
+            begging=control, ask_key=stream_key(self.seed, self.week_index, ASK))
         fcr, failure_demand = metrics.resolution_figures(con)
         self.measured_nps.append(measured.nps)
         front = self.frontline_mask

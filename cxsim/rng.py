@@ -30,6 +30,9 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 #: the streams of a step (one per kind of decision)
 CONTACT, TALK, ADOPT, CHURN = range(4)
+#: whether staff of a chased unit ask a surveyed customer for the score (`measurement`);
+#: numbered apart from the kernels' streams so that new kernel streams can follow CHURN
+ASK = 16
 
 
 def stream_key(seed: int, step: int, stream: int) -> np.uint64:

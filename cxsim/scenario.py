@@ -469,8 +469,9 @@ class Measurement(_Section):
     pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)
     window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
     score_begging: float = _f(
-        1.0, "Lift (0-10 points) of the NPS answer of a customer served by a unit chased at "
-        "full strength: staff ask for the score (CSAT answers lift a tenth of it, 0..1 scale)",
+        1.0, "Lift (0-10 points) of the NPS answer of a customer whom staff asked for the "
+        "score; a chased unit's staff ask each customer with chance = its control (an asked "
+        "contact's CSAT lifts a tenth of it, 0..1 scale)",
         ge=0, le=10)
 
 

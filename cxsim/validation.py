@@ -424,29 +424,45 @@ def _rolling(x: np.ndarray, k: int = 4) -> np.ndarray:
 def half_time(diff: Sequence[float], tail: int = 13, min_effect: float = 0.5) -> float:
     """Weeks until a paired difference (scenario - reference, starting at week 0) reaches half
     its final size (mean of the last `tail` weeks; 4-week rolling mean); nan if no effect."""
+    return half_time_observed(diff, tail, min_effect)[0]
+
+
+def half_time_observed(diff: Sequence[float], tail: int = 13,
+                       min_effect: float = 0.5) -> tuple[float, bool]:
+    """`half_time` and whether it is censored: half the effect is never reached within the run,
+    so the weeks returned (the weeks run) are only a lower bound."""
     d = _rolling(np.asarray(diff, float))
     final = float(np.mean(np.asarray(diff, float)[-tail:]))
     if not np.isfinite(final) or abs(final) < min_effect:
-        return float("nan")
+        return float("nan"), False
     reached = np.flatnonzero(np.sign(final) * d >= abs(final) / 2)
-    return float(reached[0] + 1) if len(reached) else float(len(d))
+    return (float(reached[0] + 1), False) if len(reached) else (float(len(d)), True)
 
 
 def recovery_fall(diff: Sequence[float], start: int, window: int = 26) -> tuple[float, float]:
     """(fall weeks, recovery weeks) of a paired difference after a failure starting at `start`:
     fall = weeks from the start to the trough (within `window` weeks), recovery = weeks from the
     trough until the loss is back to half its depth (4-week rolling mean; censored at the end)."""
+    fall, recovery, _ = recovery_fall_observed(diff, start, window)
+    return fall, recovery
+
+
+def recovery_fall_observed(diff: Sequence[float], start: int,
+                           window: int = 26) -> tuple[float, float, bool]:
+    """`recovery_fall` and whether the recovery is censored: the loss is not back to half its
+    depth by the end of the run, so the recovery weeks returned are only a lower bound."""
     d = _rolling(np.asarray(diff, float), 2)
     seg = d[start: start + window]
     if len(seg) == 0:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), False
     trough = start + int(np.argmin(seg))
     depth = d[trough]
     if depth >= 0:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), False
     back = np.flatnonzero(d[trough:] >= depth / 2)
-    recovery = float(back[0]) if len(back) else float(len(d) - trough)
-    return float(trough - start + 1), recovery
+    if len(back):
+        return float(trough - start + 1), float(back[0]), False
+    return float(trough - start + 1), float(len(d) - trough), True
 
 
 def ci95(values: Sequence[float]) -> tuple[float, float, float]:

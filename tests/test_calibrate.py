@@ -28,17 +28,9 @@ from cxsim.calibrate import (
 from cxsim.scenario import load_scenario
 
 CXSIM = [sys.executable, "-m", "cxsim.cli"]
-SMALL = """extends = "baseline"
-name = "small_client"
-burn_in = 40
-steps = 26
-[size]
-customers = 800
-prospects = 400
-colleagues = 40
-[calibration]
-weeks = 26
-"""
+#: the small synthetic client the calibration benchmark uses too
+SMALL = (Path(__file__).resolve().parents[1] / "examples" / "small_client"
+         / "scenario.toml").read_text()
 TARGETS = "metric,value,sd\nnps,25,4\nengagement,0.6,0.03\nannual_churn,0.15,0.03\n"
 PARAMS = "levers.empowerment,churn.base=0.0005:0.008"
 

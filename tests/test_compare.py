@@ -157,3 +157,65 @@ def test_time_scales_time_a_slow_gain_and_a_fast_fall_with_a_slow_recovery():
     assert 3 <= t["hit", "nps", "weeks_to_trough"] <= 6
     assert 18 <= t["hit", "nps", "weeks_to_recover_half"] <= 24
     assert np.isnan(t["slow", "csat", "weeks_to_half_effect"])  # no effect, nothing timed
+
+
+def _failure_comparison(never: dict[str, set[int]], reps: int = 5, steps: int = 60):
+    """A made-up comparison: in each scenario a failure at week 10 takes 10 NPS points in 4
+    weeks; a replication gives them back over 20 weeks, except those in `never[name]`, which
+    are still 10 points down when the run ends (censored recoveries)."""
+    import pandas as pd
+
+    from cxsim.experiments.compare import Comparison
+    from cxsim.scenario import ServiceFailure
+
+    t = np.arange(steps)
+    fall = np.where(t < 10, 0.0, np.maximum(-10.0, -2.5 * (t - 9)))
+    back = np.minimum(0.0, -10.0 + 0.5 * np.maximum(0, t - 14))
+    rows = []
+    for rep in range(reps):
+        base = {"nps": 10.0 + 0 * t, "csat": 70.0 + 0 * t, "engagement": 0.5 + 0 * t}
+        rows.append(pd.DataFrame({"scenario": "base", "rep": rep, "step": t, **base}))
+        for name, stuck in never.items():
+            dip = fall if rep in stuck else np.maximum(fall, back)
+            rows.append(pd.DataFrame({"scenario": name, "rep": rep, "step": t,
+                                      **dict(base, nps=base["nps"] + 0.01 * rep + dip)}))
+    return Comparison(names=["base", *never], seed=1, reps=reps, steps=steps,
+                      timeseries=pd.concat(rows), summary=pd.DataFrame(), table=pd.DataFrame(),
+                      events={n: [ServiceFailure(type="service_failure", step=10)]
+                              for n in never})
+
+
+def test_time_scales_keep_censored_replications_out_of_the_mean_and_say_so():
+    """A replication still down at the end of the run has not recovered: its 'recovery' (the
+    weeks left) is a lower bound, not a time. It is counted as censored and kept out of the
+    mean; when most replications are censored the report says "more than N weeks"."""
+    from cxsim.experiments.compare import _time_scales_markdown, time_scales
+
+    cmp = _failure_comparison({"few": {4}, "most": {1, 2, 4}, "none": set()})
+    t = time_scales(cmp).set_index(["scenario", "metric", "time"])
+    none, few, most = (t.loc[n, "nps", "weeks_to_recover_half"] for n in ("none", "few", "most"))
+    assert (none.reps, none.censored) == (5, 0) and np.isnan(none.censored_after)
+    assert (few.reps, few.censored) == (4, 1)
+    assert (most.reps, most.censored) == (2, 3)
+    # the recovered replications recover alike: a censored one does not drag the mean along
+    assert few["mean"] == pytest.approx(none["mean"]) == pytest.approx(most["mean"])
+    assert 10 <= none["mean"] <= 15
+    # watched from the trough (week 14: the first at the full loss, 2-week mean) to the end
+    assert most.censored_after == 60 - 14
+    assert t.loc["most", "nps", "weeks_to_trough"].censored == 0  # every trough was seen
+    text = "\n".join(_time_scales_markdown(time_scales(cmp), "base"))
+    lines = {ln.split("**")[1]: ln for ln in text.splitlines() if ln.startswith("- **")}
+    assert "recovery to half more than 46 weeks (3 of 5 replications" in lines["most, NPS"]
+    assert f"recovery to half {few['mean']:.0f} weeks" in lines["few, NPS"]
+    assert "1 of 5 replications not there by the end, left out" in lines["few, NPS"]
+    assert "not there" not in lines["none, NPS"] and "more than" not in lines["none, NPS"]
+
+
+def test_censored_summary_counts_censored_times_apart():
+    from cxsim.experiments.compare import censored_summary
+
+    s = censored_summary([(4.0, False), (6.0, False), (30.0, True), (25.0, True),
+                          (float("nan"), False)])
+    assert (s["mean"], s["reps"], s["censored"], s["censored_after"]) == (5.0, 2, 2, 25.0)
+    s = censored_summary([(40.0, True)])
+    assert np.isnan(s["mean"]) and (s["reps"], s["censored"]) == (0, 1)

@@ -3,10 +3,11 @@ the Debian Chromium (no browser download).
 
 What a facilitator relies on: step, levers and events change the run; a reload returns to the
 same run; the layout holds at 1280x720 and 1920x1080 (no overlapping or collapsed controls, big
-numbers, chart text >= 14 px, no developer controls); nothing leaves 127.0.0.1 (the browser's
-requests are recorded, and the server runs with a socket hook that records any attempt to reach
-another host); Ctrl+C and SIGTERM stop the server and its children within 5 s; and (slow) a
-minute of frantic clicking while playing does not break the run. Saves the screenshots to
+numbers, chart text >= 14 px, each event label beside its own line and crossed by no other, no
+developer controls); nothing leaves 127.0.0.1 (the browser's requests are recorded, and the
+server runs with a socket hook that records any attempt to reach another host); Ctrl+C and
+SIGTERM stop the server and its children within 5 s; and (slow) a minute of frantic clicking
+while playing does not break the run. Saves the screenshots to
 docs/img/ and the server log to test-artifacts/.
 """
 
@@ -270,6 +271,37 @@ def px(page, selector: str, prop: str = "font-size") -> float:
         f"e => getComputedStyle(e).getPropertyValue('{prop}')").removesuffix("px"))
 
 
+# an event label must be read as its own line's: a dot on that line beside the text, and no
+# other event line passing through the text
+EVENT_LABELS_JS = """els => els.flatMap(c => {
+  const box = e => e.getBoundingClientRect();
+  const texts = [...c.querySelectorAll('svg.marks [class*="event_label"] text')]
+    .filter(t => t.textContent.trim());
+  const rules = [...c.querySelectorAll('svg.marks .event_rule_marks line')].map(box);
+  const dots = [...c.querySelectorAll('svg.marks .event_dot_marks path')].map(box)
+    .map(b => [b.left + b.width / 2, b.top + b.height / 2]);
+  const bad = [];
+  for (const t of texts) {
+    const b = box(t), mid = b.top + b.height / 2;
+    for (const r of rules)
+      if (r.left > b.left + 1 && r.left < b.right - 1 && r.top < b.bottom - 2
+          && r.bottom > b.top + 2)
+        bad.push('an event line crosses the label ' + t.textContent);
+    if (!dots.some(([x, y]) => Math.abs(y - mid) < 6
+                   && (Math.abs(x - b.left) < 14 || Math.abs(x - b.right) < 14)))
+      bad.push('no dot on a line beside the label ' + t.textContent);
+  }
+  return bad;
+})"""
+
+
+def event_label_problems(page) -> list[str]:
+    """Event labels on the curves that could be taken for another event's."""
+    labels = page.locator(".cx-chart svg.marks [class*='event_label'] text").count()
+    assert labels, "no event labels on the curves"
+    return page.locator(".cx-chart").evaluate_all(EVENT_LABELS_JS)
+
+
 def check_layout(page, size: str) -> None:
     """No overlapping or collapsed controls, readable sizes, no developer controls."""
     controls = [".cx-play, .cx-pause", ".cx-step-button", ".cx-reset", ".cx-event-failure",
@@ -305,6 +337,7 @@ def check_layout(page, size: str) -> None:
         ".filter(([, b]) => b.left < r.left - 2 || b.right > r.right + 2)"
         ".map(([s]) => s); })")
     assert not spills, f"{size}: chart text outside its chart: {spills[:5]}"
+    assert not event_label_problems(page), f"{size}: {event_label_problems(page)[:5]}"
     body = page.locator("body").inner_text()
     for dev in DEV_CONTROLS:
         assert dev.lower() not in body.lower(), f"{size}: developer control {dev!r} shown"

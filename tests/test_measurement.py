@@ -8,6 +8,7 @@ import pytest
 from cxsim.constants import ACTIVE, PROSPECT
 from cxsim.measurement import Surveys, answers, margin, nps_of, respondents, response_chance
 from cxsim.model import CXModel
+from cxsim.rng import ASK, stream_key
 from cxsim.scenario import Measurement
 
 SMALL = {"size.customers": 2000, "size.prospects": 500, "burn_in": 4, "steps": 10}
@@ -138,3 +139,43 @@ def test_bernoulli_indices_include_each_index_with_its_chance():
     assert abs(share.mean() - 0.2) < 0.003
     assert share.std() < 0.01  # binomial sd 0.0063: no index favoured
     assert len(bernoulli_indices(10, 1.0, rng)) == 10
+
+
+def test_staff_of_a_chased_unit_ask_some_respondents_for_the_score_and_lift_only_theirs():
+    """Unit 1's staff ask each customer with chance 0.4 (its control), unit 0's never. Every
+    customer feels 6.5 and answers without noise: a customer not asked answers 6 (detractor),
+    an asked one 6 + 3 = 9 (promoter). Lifting everyone by 3 x 0.4 instead would make them all
+    7 (passives). Over five seeds the mean lift of all answers is score_begging x control x the
+    share of respondents the chased unit served; the chased unit keeps its detractors."""
+    begging, control = 3.0, 0.4
+    m = Measurement(nps_response_rate=0.5, nonresponse_bias=0.0, answer_noise=0.0,
+                    csat_response_rate=1.0, csat_noise=0.0, score_begging=begging)
+    n = 30_000
+    unit = np.arange(n) % 2
+    lifts, wants, csat = [], [], []
+    for seed in range(5):
+        s = Surveys(m, 2, np.random.default_rng(seed))
+        got = s.week(np.full(n, ACTIVE, np.int8), np.full(n, 6.5), lambda who: unit[who],
+                     np.full(n, 0.5), unit, np.full(4, 0.5), np.zeros(4, np.int64),
+                     begging=np.array([0.0, control]), ask_key=stream_key(seed, 3, ASK))
+        assert got.unit_nps[0] == -100.0  # nobody asked: every answer is the feeling, 6
+        promoted = (got.unit_nps[1] / 100.0 + 1.0) / 2.0  # 9s; the rest answered 6
+        assert 0.3 < promoted < 0.5  # about the control: some lifted, most not
+        lifts.append(begging * promoted * got.unit_nps_n[1] / got.unit_nps_n.sum())
+        wants.append(begging * control * got.unit_nps_n[1] / got.unit_nps_n.sum())
+        csat.append(got.unit_csat - 50.0)  # an asked contact's rating rises 0.3 (30 points)
+    assert np.mean(lifts) == pytest.approx(np.mean(wants), abs=0.03)  # sd of the mean ~0.005
+    np.testing.assert_allclose(np.mean(csat, axis=0), [0.0, 30.0 * control], atol=1.0)
+
+
+def test_who_is_asked_is_a_counter_based_draw_of_seed_week_and_customer():
+    from cxsim.measurement import was_asked
+
+    who = np.arange(0, 200_000, 2)
+    chance = np.full(len(who), 0.3)
+    a = was_asked(stream_key(7, 10, ASK), who, chance)
+    assert a.mean() == pytest.approx(0.3, abs=0.005)
+    np.testing.assert_array_equal(a, was_asked(stream_key(7, 10, ASK), who, chance))
+    b = was_asked(stream_key(7, 11, ASK), who, chance)  # next week: others are asked
+    assert (a & b).mean() == pytest.approx(0.09, abs=0.005)
+    assert not was_asked(stream_key(7, 10, ASK), who, np.zeros(len(who))).any()

@@ -29,17 +29,21 @@ def test_sales_pay_offers_products_and_outcome_pay_holds_back_what_does_not_fit(
 
 
 @pytest.mark.slow
-def test_sales_pay_brings_revenue_now_and_costs_trust_later():
-    """Over 4 seeds, the same company with most front-line pay on sales (0.9) rather than none:
-    more revenue in the first quarter (products pushed) and lower trust after two years
-    (products that did not fit, found out at the next contact). The churn that lower trust
-    brings is within the noise at this size (churned per mean active customer over two years,
-    +0.8 points on average over seeds 0-3 on Model v2's third round, -1.2 to +4.4 by seed), so
-    it is not asserted."""
+def test_sales_pay_brings_revenue_now_and_costs_trust_and_customers_later():
+    """The same company with most front-line pay on sales (0.9) rather than none: more revenue
+    in the first quarter (products pushed), lower trust and more customers lost over two years
+    (products that did not fit, found out at the next contact).
+
+    Paired over 12 seeds, each difference's 95% interval must exclude zero: a seed's churn
+    differs by ~45 customers either way (of ~1600 lost), so one seed's sign is a coin toss
+    where the effect is a few dozen (3 seeds each asserting a sign passed or failed with the
+    survey's draws)."""
+    from cxsim.experiments.compare import mean_ci
+
     ov = {"size.customers": 3000, "size.prospects": 1500, "burn_in": 52, "steps": 104,
           "levers.pay_alignment": 0.0}
-    gaps = []
-    for seed in range(4):
+    diff = {"revenue": [], "trust": [], "churned": []}
+    for seed in range(12):
         ts = {}
         for incentive in (0.0, 0.9):
             m = CXModel("baseline", seed=seed, create_agents=False,
@@ -47,8 +51,12 @@ def test_sales_pay_brings_revenue_now_and_costs_trust_later():
             m.run()
             ts[incentive] = m.timeseries()
         none, pushed = ts[0.0], ts[0.9]
-        assert pushed.revenue[:13].mean() > none.revenue[:13].mean()
-        gaps.append(none.trust[-13:].mean() - pushed.trust[-13:].mean())
-        assert gaps[-1] > 0
+        diff["revenue"].append(pushed.revenue[:13].mean() - none.revenue[:13].mean())
+        diff["trust"].append(pushed.trust[-13:].mean() - none.trust[-13:].mean())
+        diff["churned"].append(float(pushed.churned.sum() - none.churned.sum()))
         assert none.sales.sum() == 0 and pushed.mis_sold.sum() > 0.3 * pushed.sales.sum()
-    assert np.mean(gaps) > 0.01, gaps
+    ci = {k: mean_ci(v) for k, v in diff.items()}
+    print({k: tuple(round(float(x), 4) for x in v) for k, v in ci.items()})
+    assert ci["revenue"][1] > 0, ci
+    assert ci["trust"][2] < 0, ci
+    assert ci["churned"][1] > 0, ci

@@ -248,10 +248,12 @@ def time_scales(cmp: Comparison) -> pd.DataFrame:
     For each figure of `TIMED`: weeks until the paired difference reaches half its final size
     (mean of the last 13 weeks), and, where the difference dips (a failure), weeks from the
     scenario's first service failure (or week 0) to its trough and from the trough back to
-    half the loss (the recovery; censored at the end of the run). Mean and 95% interval over
-    replications; nan where there is no effect.
+    half the loss. A replication that has not got there by the end of the run is censored: it
+    is counted (`censored`, and `censored_after`, the fewest weeks any of them was watched)
+    but kept out of the mean and 95% interval, which are over the replications that got there
+    (`reps`); a censored time is a lower bound, not a time. nan where there is no effect.
     """
-    from ..validation import half_time, recovery_fall
+    from ..validation import half_time_observed, recovery_fall_observed
 
     ts = cmp.timeseries
     base = ts[ts.scenario == cmp.names[0]]
@@ -262,27 +264,44 @@ def time_scales(cmp: Comparison) -> pd.DataFrame:
                     if getattr(ev, "type", "") == "service_failure"]
         start = min(failures, default=0)
         for col, label, smallest in TIMED:
-            half, fall, recover = [], [], []
+            times: dict[str, list[tuple[float, bool]]] = {w: [] for w in TIME_SCALES}
             for rep in sorted(set(other.rep)):
                 a = base[base.rep == rep].sort_values("step")[col].to_numpy(float)
                 b = other[other.rep == rep].sort_values("step")[col].to_numpy(float)
                 n = min(len(a), len(b))
                 diff = b[:n] - a[:n]
-                half.append(half_time(diff, min_effect=smallest))
-                f, r = recovery_fall(diff, start, window=n - start)
+                times["weeks_to_half_effect"].append(half_time_observed(diff, min_effect=smallest))
+                f, r, cens = recovery_fall_observed(diff, start, window=n - start)
                 deep = np.isfinite(f) and np.min(diff) < -smallest
-                fall.append(f if deep else float("nan"))
-                recover.append(r if deep else float("nan"))
-            for what, values in (("weeks_to_half_effect", half), ("weeks_to_trough", fall),
-                                 ("weeks_to_recover_half", recover)):
-                x = np.asarray(values, float)
-                m, lo, hi = mean_ci(x[np.isfinite(x)]) if np.isfinite(x).sum() else (
-                    float("nan"),) * 3
+                times["weeks_to_trough"].append((f if deep else float("nan"), False))
+                times["weeks_to_recover_half"].append((r if deep else float("nan"), cens))
+            for what, observed in times.items():
                 rows.append({"scenario": name, "metric": col, "label": label, "time": what,
-                             "mean": m, "ci_low": lo, "ci_high": hi,
-                             "reps": int(np.isfinite(x).sum())})
+                             **censored_summary(observed)})
     return pd.DataFrame(rows, columns=["scenario", "metric", "label", "time", "mean", "ci_low",
-                                       "ci_high", "reps"])
+                                       "ci_high", "reps", "censored", "censored_after"])
+
+
+#: the times `time_scales` reports, in order
+TIME_SCALES = ("weeks_to_half_effect", "weeks_to_trough", "weeks_to_recover_half")
+
+
+def censored_summary(observed: Sequence[tuple[float, bool]]) -> dict[str, float]:
+    """Mean and 95% interval of the times that were reached, the number reached (`reps`), the
+    number censored (not reached by the end of the run) and the fewest weeks a censored one
+    was watched (`censored_after`, nan if none); nan times (no effect) count in neither.
+
+    >>> s = censored_summary([(10.0, False), (12.0, False), (52.0, True), (float("nan"), False)])
+    >>> s["mean"], s["reps"], s["censored"], s["censored_after"]
+    (11.0, 2, 1, 52.0)
+    """
+    t = np.asarray([v for v, _ in observed], float)
+    cens = np.asarray([c for _, c in observed], bool) & np.isfinite(t)
+    done = t[np.isfinite(t) & ~cens]
+    m, lo, hi = mean_ci(done) if len(done) else (float("nan"),) * 3
+    return {"mean": m, "ci_low": lo, "ci_high": hi, "reps": len(done),
+            "censored": int(cens.sum()),
+            "censored_after": float(t[cens].min()) if cens.any() else float("nan")}
 
 
 # -- output ---------------------------------------------------------------------------------------
@@ -378,19 +397,36 @@ def _time_scales_markdown(times: pd.DataFrame, base: str) -> list[str]:
              f"Weeks until the difference from **{base}** reaches half its final size, and, "
              "where it dips, weeks from the first service failure (or week 0) to the trough "
              "and from the trough back to half the loss "
-             "(mean [95% interval] over replications; n/a: no effect worth timing).", ""]
+             "(mean [95% interval] over the replications that got there by the end of the run; "
+             "\"more than N weeks\": most had not got there after N weeks; "
+             "n/a: no effect worth timing).", ""]
     for (name, label), g in times.groupby(["scenario", "label"], sort=False):
         cells = []
         for what, text in (("weeks_to_half_effect", "half the effect"),
                            ("weeks_to_trough", "trough"),
                            ("weeks_to_recover_half", "recovery to half")):
-            r = g[g.time == what].iloc[0]
-            if np.isfinite(r["mean"]):
-                ci = (f" [{r.ci_low:.0f}, {r.ci_high:.0f}]" if np.isfinite(r.ci_low)
-                      else " (from 1 replication)" if r.reps == 1 else "")
-                cells.append(f"{text} {r['mean']:.0f} weeks{ci}")
+            cell = _time_cell(g[g.time == what].iloc[0])
+            if cell:
+                cells.append(f"{text} {cell}")
         lines.append(f"- **{name}, {label}**: " + ("; ".join(cells) or "n/a"))
     return lines + [""]
+
+
+def _time_cell(r: pd.Series) -> str:
+    """One time of the report: "more than N weeks" when most replications are censored (not
+    there by the end of the run), else the mean and interval of those that got there, saying
+    how many were left out; "" when there is no effect to time."""
+    cens = int(r.get("censored", 0))
+    total = int(r.reps) + cens
+    if total == 0:
+        return ""
+    if 2 * cens > total:
+        return (f"more than {r.censored_after:.0f} weeks ({cens} of {total} replications "
+                "not there by the end)")
+    ci = (f" [{r.ci_low:.0f}, {r.ci_high:.0f}]" if np.isfinite(r.ci_low)
+          else " (from 1 replication)" if r.reps == 1 else "")
+    left = f" ({cens} of {total} replications not there by the end, left out)" if cens else ""
+    return f"{r['mean']:.0f} weeks{ci}{left}"
 
 
 def write_comparison(out: Path, cmp: Comparison, extra: str = "") -> list[Path]:

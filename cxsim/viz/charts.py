@@ -4,7 +4,8 @@ Why in the browser: a step used to redraw two matplotlib figures on the server (
 per week). A Vega-Lite spec of a few hundred numbers is built in milliseconds and the browser
 draws it. The charts are made to be read from the back of a room: fixed y ranges (a wobble of
 0.3 points no longer looks like a crash), axis titles with units, text >= 14 px, events drawn
-and labelled, scheduled ones (grey) before they happen.
+and labelled, scheduled ones (grey) before they happen. Each label hangs from a dot on its own
+event's line, on a row chosen so that no other event's line runs through it (`label_layout`).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def panel_specs(snap: Snapshot) -> list[tuple[str, str, dict[str, Any], dict[str
          _domain(s.get("profit", ()), 0.0, p_hi, p_hi / 4), ",d",
          "thin: each week; its dips are the hiring costs of leavers"),
     ]
-    events, labels = _event_rows(snap)
     xdom = tuple(x_domain(snap))
+    events, labels = _event_rows(snap, xdom)
     b = snap.series_b
     transforms = {"nps": list, "engagement": lambda v: [100 * x for x in v],
                   "active_customers": list, "profit": moving_average}
@@ -121,8 +122,21 @@ def _rows(weeks: list[int], values: list[float]) -> list[dict[str, Any]]:
             for w, v in zip(weeks, values, strict=False)]
 
 
-def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
-    """Fired events (red) and scheduled ones not yet fired (grey); labels for the last few."""
+#: event labels: rows of text from the top of the plot (px), at most this many rows
+LABEL_ROW_PX, LABEL_TOP_PX, LABEL_ROWS = 18, 13, 4
+#: a generous guess at a label's width (bold 14 px: about 7 px a character, plus its dot) and
+#: the narrowest plot (1280x720, ~370 px), so that labels kept apart here are apart on screen
+LABEL_CHAR_PX, LABEL_PAD_PX, NARROWEST_PLOT_PX = 8.0, 16.0, 360.0
+
+
+def _event_rows(snap: Snapshot, xdom: tuple[int, int] | None = None
+                ) -> tuple[list[dict], list[dict]]:
+    """Fired events (red) and scheduled ones not yet fired (grey); labels for the last few.
+
+    Each label hangs like a flag from its own line: a dot on the line at the label's height,
+    the text beside the dot, and the line running down from the dot (not above it).
+    `label_layout` picks the heights and sides so that no text crosses another event's line.
+    """
     rows = [{"week": t, "kind": "fired"} for t, _, _ in snap.fired]
     labels = [{"week": t, "label": cap or lab, "kind": "fired"}
               for t, lab, cap in snap.fired[-3:]]  # many live clicks: label only the last few
@@ -135,9 +149,67 @@ def _event_rows(snap: Snapshot) -> tuple[list[dict], list[dict]]:
             rows.append({"week": step, "kind": "planned"})
             labels.append({"week": step, "label": text, "kind": "planned"})
     labels.sort(key=lambda r: r["week"])
-    for i, r in enumerate(labels):  # stagger labels so neighbours do not overprint
-        r["row"] = i % 3
+    label_layout(labels, tuple(xdom or x_domain(snap)))
+    top: dict[int, float] = {}
+    for r in labels:
+        r["y"] = LABEL_TOP_PX + LABEL_ROW_PX * r["row"]
+        top[r["week"]] = min(top.get(r["week"], r["y"]), r["y"])
+    for r in rows:  # a labelled line starts at its (highest) label's dot
+        r["top"] = top.get(r["week"], 0.0)
     return rows, labels
+
+
+def _span(r: dict, side: str, weeks_per_px: float) -> tuple[float, float]:
+    """The weeks a label's text would cover (estimated), from its line toward `side`."""
+    w = (LABEL_CHAR_PX * len(r["label"]) + LABEL_PAD_PX) * weeks_per_px
+    return (r["week"], r["week"] + w) if side == "right" else (r["week"] - w, r["week"])
+
+
+def _clashes(r: dict, side: str, row: int, others: list[dict], xdom: tuple[int, int],
+             wpp: float) -> float:
+    """How badly label `r` at (side, row) sits among labels already placed: 3 for a text it
+    overlaps, 2 for each line it crosses or that crosses it, 1 and a little more the further
+    it runs past the plot (where it is cut short)."""
+    lo, hi = _span(r, side, wpp)
+    past = max(xdom[0] - lo, hi - xdom[1], 0.0)
+    cost = (1.0 + past / (xdom[1] - xdom[0])) if past > 0 else 0.0
+    for q in others:
+        qlo, qhi = _span(q, q["side"], wpp)
+        if q["row"] == row and qlo <= hi and lo <= qhi:
+            cost += 3  # the texts overlap (or meet at one dot)
+        if q["week"] != r["week"]:
+            # a line starts at its label's row: a text above that row passes over it
+            cost += 2 * (qlo < r["week"] < qhi and row <= q["row"])
+            cost += 2 * (lo < q["week"] < hi and row >= q["row"])
+    return cost
+
+
+def label_layout(labels: list[dict], xdom: tuple[int, int]) -> None:
+    """Give each label a side (the way its text reads from its line) and a row (0 at the
+    top) so that its text neither overlaps another label, nor crosses another labelled
+    event's line, nor runs past the plot, as far as `LABEL_ROWS` rows allow.
+
+    Lines start at their label's row, so a text crosses no line that starts below it. Labels
+    are placed one by one, each where it clashes least with those placed before; in week
+    order and in reverse order, keeping the better of the two (two labels facing each other
+    across their lines are what one order alone gets wrong). However crowded, each label
+    still hangs from its own line by its dot.
+    """
+    wpp = (xdom[1] - xdom[0]) / NARROWEST_PLOT_PX
+    best: tuple[float, list[tuple[str, int]]] | None = None
+    for order in (labels, labels[::-1]):
+        placed: list[dict] = []
+        for r in order:
+            r["side"], r["row"] = min(
+                ((side, row) for row in range(LABEL_ROWS) for side in ("right", "left")),
+                key=lambda sr, r=r, placed=placed: _clashes(r, *sr, placed, xdom, wpp))
+            placed.append(r)
+        total = sum(_clashes(r, r["side"], r["row"], labels[:i], xdom, wpp)
+                    for i, r in enumerate(labels))
+        if best is None or total < best[0]:
+            best = (total, [(r["side"], r["row"]) for r in labels])
+    for r, (side, row) in zip(labels, best[1] if best else [], strict=False):
+        r["side"], r["row"] = side, row
 
 
 @lru_cache(maxsize=64)
@@ -161,19 +233,27 @@ def curve_template(title: str, n_lines: int, ydom: tuple[float, float],
         alt.Chart(alt.NamedData("main")).mark_line(color=BLUE, strokeWidth=3).encode(x=x, y=y),
         alt.Chart(alt.NamedData("last")).mark_point(color=BLUE, filled=True, size=90)
         .encode(x=x, y=y),
-        alt.Chart(alt.NamedData("events")).mark_rule(strokeDash=[6, 4], strokeWidth=2)
-        .encode(x=x, color=color),
+        # each event's line runs down from its label's dot (the top, unlabelled)
+        alt.Chart(alt.NamedData("events"), name="event_rule").mark_rule(
+            strokeDash=[6, 4], strokeWidth=2).encode(
+            x=x, y=alt.YValue(alt.expr("datum.top")), y2=alt.Y2Value(alt.expr("height")),
+            color=color),
+        alt.Chart(alt.NamedData("labels"), name="event_dot").mark_point(
+            filled=True, size=70, opacity=1).encode(
+            x=x, y=alt.YValue(alt.expr("datum.y")), color=color),
     ]
-    # labels in the right half read leftwards; each is cut (with an ellipsis) at the edge of
-    # the plot, so a long label near the middle never spills past the axis and shifts the chart
-    mid = (xdom[0] + xdom[1]) / 2
-    for side, test, dx, room in (
-            ("left", f"datum.week <= {mid}", 4, "width - scale('x', datum.week) - 6"),
-            ("right", f"datum.week > {mid}", -4, "scale('x', datum.week) - 6")):
-        layers.append(alt.Chart(alt.NamedData("labels")).transform_filter(test).mark_text(
-            align=side, baseline="top", dx=dx, fontSize=14, fontWeight="bold",
+    # the text starts at its dot and reads away from it (side from `label_layout`); it is cut
+    # (with an ellipsis) at the edge of the plot, so a long label never spills past the axis;
+    # a cut label shows in full under the pointer
+    for side, align, dx, room in (
+            ("right", "left", 7, "width - scale('x', datum.week) - 9"),
+            ("left", "right", -7, "scale('x', datum.week) - 9")):
+        layers.append(alt.Chart(alt.NamedData("labels"), name=f"event_label_{side}")
+                      .transform_filter(f"datum.side == '{side}'").mark_text(
+            align=align, baseline="middle", dx=dx, fontSize=14, fontWeight="bold",
             limit=alt.expr(room)).encode(
-            x=x, y=alt.YValue(alt.expr("4 + 17 * datum.row")), text="label:N", color=color))
+            x=x, y=alt.YValue(alt.expr("datum.y")), text="label:N", color=color,
+            tooltip="label:N"))
     chart = alt.layer(*layers).properties(
         width="container", height=190,
         title=alt.TitleParams(title, fontSize=18, anchor="start", subtitle=note,
