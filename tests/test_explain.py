@@ -138,11 +138,12 @@ def test_culture_first_works_mostly_through_what_colleagues_do():
 @pytest.mark.slow
 def test_digital_bolt_on_story_runs_through_failure_demand():
     """Issue 11: the digital bolt-on (a channel and training while productivity targets
-    tighten) lowers engagement and CSAT a little, and a clear share of its NPS loss comes
-    through the capacity loop: switching failure demand off removes it (3 paired replications
-    at the scenario's size; its share of the CSAT loss, about 25-45%, is not clear at 3-5
-    replications, so it is not asserted)."""
-    e = run_explain(load_scenario("baseline"), load_scenario("digital_bolt_on"), reps=3,
+    tighten) lowers engagement and CSAT a little, and a clear share of its NPS loss and of its
+    churn rise comes through the capacity loop: switching failure demand off removes it (5
+    paired replications at the scenario's size; with 3, managers reacting to noisy measured
+    scores left the NPS share unclear at seed 42; its share of the CSAT loss, about 30%, is
+    not clear at 5, so it is not asserted)."""
+    e = run_explain(load_scenario("baseline"), load_scenario("digital_bolt_on"), reps=5,
                     seed=42)
     t = e.table.set_index(["metric", "path"])
     assert t.loc[("engagement", "total (B - A)"), "ci_high"] < 0
@@ -151,3 +152,4 @@ def test_digital_bolt_on_story_runs_through_failure_demand():
     fd = t.loc[("nps", "failure_demand")]
     assert nps["ci_high"] < 0
     assert fd["ci_high"] < 0 and fd["effect"] <= 0.2 * nps["effect"], fd.to_dict()
+    assert t.loc[("churn", "failure_demand"), "ci_low"] > 0
