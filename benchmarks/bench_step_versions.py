@@ -7,7 +7,8 @@ alternate the refs, so both see the same load; the ratio of the medians is the f
 
     python benchmarks/bench_step_versions.py 80af483 HEAD --customers 500000
 
-Prints a line per round and the ratio; saves results/step_versions_<stamp>.json.
+Prints a line per round and the ratio; saves results/step_versions_<stamp>.json (with
+`_common.machine()`, load included).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, save  # noqa: E402
 
 CHILD = """
 import sys, time, json
@@ -83,12 +86,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"median CPU per step: {args.old} {med[args.old]:.3f} s, {args.new} "
           f"{med[args.new]:.3f} s (x{ratio:.2f}); nodes {2 * args.customers:,}, load {load:.1f}")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    (RESULTS / f"step_versions_{stamp}.json").write_text(json.dumps(
-        {"old": args.old, "new": args.new, "customers": args.customers, "steps": args.steps,
-         "times": times, "median": med, "ratio": ratio, "load": load}, indent=1))
-
+    save(f"step_versions_{time.strftime('%Y%m%dT%H%M%S')}",
+         {"old": args.old, "new": args.new, "customers": args.customers, "steps": args.steps,
+          "times": times, "median": med, "ratio": ratio, "machine": machine()})
 
 if __name__ == "__main__":
     main()
