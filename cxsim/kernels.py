@@ -293,6 +293,19 @@ def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt
 
 
 @_rule
+def chases(u, prob, v, chain_q, persistence):
+    """Whether a customer's issue is still open after a contact and the customer will chase it
+    (failure demand). Open when the contact fails to resolve it (`u` >= `prob`), or resolves
+    it and the back-office chain behind the channel then fails to deliver what was agreed
+    (`v` >= `chain_q`: the chain's quality is the chance that every step and hand-off works;
+    Seddon's progress chasing). Either way the customer chases with chance `persistence`,
+    decided by the same draw (beyond its threshold a uniform draw is uniform again)."""
+    if u < prob:
+        return v >= chain_q and v - chain_q < persistence * (1.0 - chain_q)
+    return u - prob < persistence * (1.0 - prob)
+
+
+@_rule
 def delivered_quality(quality, engagement, overload, p):
     """The quality a back-office step delivers this week: its process quality moved by the
     engagement of the department that runs it (internal service quality) and lowered by that
@@ -672,6 +685,7 @@ def _service(con, draws, cus, col, chain_q, p, rp):
     noise = draws.noise
     failure = draws.failure
     u_resolve = draws.resolve
+    fulfil = draws.fulfil
     pending = cus.pending
     pending_channel = cus.pending_channel
     tenure = col.tenure
@@ -699,16 +713,14 @@ def _service(con, draws, cus, col, chain_q, p, rp):
         if ch == DIGITAL:
             x = (1.0 - p.digital_self_service) * x + p.digital_self_service * (
                 min(p.digital_front_end, chain_q[ch]) + p.noise * noise[k])
-            prob = (1.0 - p.digital_self_service) * prob + p.digital_self_service * min(
-                p.digital_front_end, chain_q[ch])
+            prob = ((1.0 - p.digital_self_service) * prob
+                    + p.digital_self_service * p.digital_front_end)
         if p.shock_active and (ch == p.shock_channel or (p.shock_channel < 0
                                                            and failure[k] < p.shock_share)):
             x = min(x, 1.0) - p.shock_severity  # severity is lost from a 0..1 experience
         u = u_resolve[k]
         ok = u < prob
-        # one draw: resolved below prob; above it, (u - prob) / (1 - prob) is uniform again
-        # and decides whether the customer keeps chasing the issue
-        chase = (not ok) and u - prob < rp.persistence * (1.0 - prob)
+        chase = chases(u, prob, fulfil[k], chain_q[ch], rp.persistence)
         x -= rp.repeat_penalty * a + (0.0 if ok else rp.unresolved_penalty)
         experience[k] = min(1.0, max(0.0, x))
         attempt[k] = a

@@ -420,7 +420,7 @@ class CXModel(mesa.Model):
         con = Contacts.empty(m)
         con.customer = customer
         draws = ContactDraws(*rng.random((4, m)), noise=rng.standard_normal(m),
-                             resolve=rng.random(m))
+                             resolve=rng.random(m), fulfil=rng.random(m))
         self.engine.assign_contacts(con.arrays(), cus.arrays(), col.arrays(),
                                     self.pools.arrays(), draws.arrays(), p.contact)
         self.engine.service(con.arrays(), draws.arrays(), cus.arrays(), col.arrays(),

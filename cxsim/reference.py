@@ -217,6 +217,14 @@ def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt
     return 1 / (1 + np.exp(-z))
 
 
+def chases(u, prob, v, chain_q, persistence):
+    """The issue stays open and the customer chases it: the contact failed (`u` >= `prob`) or
+    it resolved and the chain failed to deliver (`v` >= `chain_q`); chased with chance
+    `persistence` by the same draw."""
+    return np.where(u < prob, (v >= chain_q) & (v - chain_q < persistence * (1.0 - chain_q)),
+                    u - prob < persistence * (1.0 - prob))
+
+
 def delivered_quality(quality, engagement, overload, p):
     """Quality a step delivers: its process quality + internal_engagement x (department
     engagement - 0.5) - internal_overload x department overload, within 0..1 (Heskett et al.
@@ -512,18 +520,17 @@ def service(con, draws, cus, col, chain_q, p, rp):
     prob = resolution_probability(skill_level(col.tenure[j], rp), col.headroom[j], q,
                                   col.pressure[j], col.overload[j], a, rp)
     digital = channel == DIGITAL
-    self_service = np.minimum(p.digital_front_end, q)
     x = np.where(digital, (1 - p.digital_self_service) * x + p.digital_self_service
-                 * (self_service + p.noise * noise), x)
+                 * (np.minimum(p.digital_front_end, q) + p.noise * noise), x)
     prob = np.where(digital, (1 - p.digital_self_service) * prob
-                    + p.digital_self_service * self_service, prob)
+                    + p.digital_self_service * p.digital_front_end, prob)
     if p.shock_active:
         hit = (channel == p.shock_channel) | ((p.shock_channel < 0)
                                               & (draws.failure < p.shock_share))
         x = np.where(hit, np.minimum(x, 1.0) - p.shock_severity, x)
     u = draws.resolve
     ok = u < prob
-    chase = ~ok & (u - prob < rp.persistence * (1 - prob))
+    chase = chases(u, prob, draws.fulfil, q, rp.persistence)
     x = x - (rp.repeat_penalty * a + np.where(ok, 0.0, rp.unresolved_penalty))
     con.experience[:] = np.clip(x, 0, 1)
     con.attempt[:] = a

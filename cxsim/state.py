@@ -292,7 +292,8 @@ class Process(_Arrays):
 @dataclasses.dataclass(eq=False)
 class ContactDraws(_Arrays):
     """Random numbers of the service phase, one per contact (uniform, but noise ~ N(0, 1));
-    `resolve` decides whether the contact resolves the issue."""
+    `resolve` decides whether the contact resolves the issue, `fulfil` whether the back-office
+    chain then delivers what was agreed."""
 
     channel: np.ndarray
     relationship: np.ndarray
@@ -300,6 +301,7 @@ class ContactDraws(_Arrays):
     failure: np.ndarray
     noise: np.ndarray
     resolve: np.ndarray
+    fulfil: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)

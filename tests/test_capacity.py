@@ -65,17 +65,25 @@ def test_productivity_pressure_lowers_resolution_and_raises_failure_demand():
 
 
 def test_failure_demand_is_repeat_contacts_of_open_issues():
-    """Failure demand counts the contacts of customers whose issue is still open; with
-    first-contact resolution certain there is none."""
+    """Failure demand counts the contacts of customers whose issue is still open. With
+    first-contact resolution certain, what is left is progress chasing after the back office
+    failed to deliver, and with a flawless back office (every step perfect, no silos to fail
+    a hand-off) there is none."""
     m = _run(SEEDS[0], steps=8)
     con = m.contacts
     fd = float(np.mean(con.attempt > 0))
     assert m.timeseries()["failure_demand"].iloc[-1] == pytest.approx(fd)
     assert 0.05 < fd < 0.8
-    sure = _run(SEEDS[0], steps=8, service__fcr_intercept=20.0,
-                levers__digital_channel=False)
-    assert sure.timeseries()["failure_demand"].iloc[1:].max() == 0.0
-    assert sure.timeseries()["first_contact_resolution"].iloc[1:].min() == 1.0
+    sure = {"service__fcr_intercept": 20.0, "levers__digital_channel": False}
+    chasing = _run(SEEDS[0], steps=8, **sure).timeseries()
+    assert chasing["first_contact_resolution"].iloc[1:].min() == 1.0
+    assert chasing["failure_demand"].iloc[1:].min() > 0.05  # the back office fails some
+    flawless = {k: 1.0 for k in ("onboarding", "fulfilment", "billing", "claims")}
+    perfect = _run(SEEDS[0], steps=8, process__steps=flawless, levers__silo=0.0,
+                   process__internal_overload=0.0, process__internal_engagement=0.0,
+                   **sure).timeseries()
+    assert perfect["failure_demand"].iloc[1:].max() == 0.0
+    assert perfect["first_contact_resolution"].iloc[1:].min() == 1.0
 
 
 def test_broken_process_behind_digital_sends_contacts_back_to_the_contact_centre():

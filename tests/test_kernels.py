@@ -32,7 +32,7 @@ RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_prob
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
          "attrition_probability", "hire_trait", "skill_level",
-         "resolution_probability", "delivered_quality", "filled_team_engagement",
+         "resolution_probability", "chases", "delivered_quality", "filled_team_engagement",
          "asked_pressure", "headroom_target", "staffed_channel")
 
 
@@ -154,6 +154,7 @@ def test_rules_equal_twins_elementwise(warm_model):
         "skill_level": (x["tenure"], rp),
         "resolution_probability": (x["trust"], x["empathy"], x["share"], x["u"],
                                    x["share"][::-1] * 3, x["tenure"] % 4, rp),
+        "chases": (x["u"], x["trust"], x["share"], x["empathy"], 0.7),
         "delivered_quality": (x["trust"], x["empathy"], x["share"] * 2, lp),
         "asked_pressure": (x["trust"], x["empathy"], x["share"]),
         "headroom_target": (x["trust"], x["empathy"], x["share"], x["congruity"],
@@ -215,7 +216,7 @@ def _contacts(m, rng, share=0.5) -> Contacts:
 
 def _draws(rng, m_: int) -> ContactDraws:
     return ContactDraws(*rng.random((4, m_)), noise=rng.standard_normal(m_),
-                        resolve=rng.random(m_))
+                        resolve=rng.random(m_), fulfil=rng.random(m_))
 
 
 def _open_issues(m, rng):
@@ -302,11 +303,16 @@ def test_service(warm_model, shock):
     assert 0.0 < out.experience.mean() < 1.0
     assert 0.0 < out.resolved.mean() < 1.0 and (out.attempt > 0).any()
     np.testing.assert_array_equal(out.attempt, cus.pending[out.customer])
-    assert (cus_out.pending[out.customer[out.resolved]] == 0).all()
-    gave_up = ~out.resolved & (cus_out.pending[out.customer] == 0)
-    chased = ~out.resolved & ~gave_up
+    open_after = cus_out.pending[out.customer] > 0
+    delivered = draws.fulfil < m.chain_quality()[out.channel]
+    assert not open_after[out.resolved & delivered].any()
+    undelivered = out.resolved & ~delivered  # resolved, then the back office failed
+    assert open_after[undelivered].any() and not open_after[undelivered].all()
+    gave_up = ~out.resolved & ~open_after
+    chased = ~out.resolved & open_after
     assert gave_up.any() and chased.any()
-    np.testing.assert_array_equal(cus_out.pending[out.customer[chased]], out.attempt[chased] + 1)
+    np.testing.assert_array_equal(cus_out.pending[out.customer[open_after]],
+                                  out.attempt[open_after] + 1)
 
 
 def test_perception(warm_model):

@@ -120,7 +120,9 @@ def test_measured_figures_track_the_true_ones():
     noisy = CXModel("baseline", seed=6, create_agents=False, overrides=ov)
     noisy.run()
     assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
-    assert (ts["csat_measured"] - ts["csat"]).abs().mean() < 3.0
+    # the CSAT survey pools the window's answers: within its own margin (95%) most weeks
+    csat_err = (ts["csat_measured"] - ts["csat"].rolling(window, min_periods=1).mean()).abs()
+    assert (csat_err < ts["csat_margin"]).mean() >= 0.7, (csat_err, ts["csat_margin"])
     # a pulse of a few dozen colleagues: within its own margin of error (95%) most weeks
     eng_err = (ts["engagement_measured"] - ts["engagement"]).abs()
     assert (eng_err < ts["engagement_margin"]).mean() >= 0.7, (eng_err, ts["engagement_margin"])
