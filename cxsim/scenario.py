@@ -155,7 +155,8 @@ class Organisation(_Section):
 class Process(_Section):
     steps: dict[str, Unit] = _f(
         {"onboarding": 0.9, "fulfilment": 0.85, "billing": 0.9, "claims": 0.85},
-        "Quality 0..1 of each back-office process step")
+        "Quality 0..1 of each back-office process step: the chance it does its part of a "
+        "case right (a chain delivers when every step and hand-off does)")
     chains: dict[str, list[str]] = _f(
         {"store": ["fulfilment", "billing"],
          "contact_centre": ["onboarding", "billing", "claims"],

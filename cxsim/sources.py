@@ -57,7 +57,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "organisation.channel_staff": ("relative headcount", A),
     "organisation.cross_team_ties": ("ties per colleague", A),
     "organisation.within_department_bias": ("share", A),
-    "process.steps": ("0..1 quality", A),
+    "process.steps": ("0..1 quality (chance a step does its part right)",
+                      "assumption, unchanged since the first version; with the hand-offs it "
+                      "sets how often resolved work comes back (failure demand is an outcome)"),
     "process.chains": ("list of steps", A),
     "process.learning_rate": ("quality per week", TUNED),
     "process.decay": ("share per week", A),

@@ -122,10 +122,10 @@ def test_units_have_per_unit_columns(run12):
         assert c in u.columns
     assert u["step"].nunique() == 12
     assert u["unit"].nunique() > 1
-    # every unit's colleagues add up to the front-line teams' headcount
+    # every unit's filled posts and vacancies add up to the front-line teams' headcount
     last = u[u["step"] == 11]
     org = run12.org
-    assert last["colleagues"].sum() == np.isin(org.team, last["unit"]).sum()
+    assert (last["colleagues"] + last["vacancies"]).sum() == np.isin(org.team, last["unit"]).sum()
 
 
 def _with_events(events, seed=3, **kw):

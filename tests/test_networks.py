@@ -384,3 +384,21 @@ def test_validation_refuses_exactly_the_sizes_the_build_cannot_staff(digital: bo
             assert built == (problem is None), (colleagues, team_size, problem)
             outcomes.add(built)
     assert outcomes == {True, False}  # both sides of the rule were tried
+
+
+@pytest.mark.parametrize("colleagues", [40, 60, 100, 400, 2000])
+def test_front_line_headcount_is_its_share_at_every_size(colleagues: int) -> None:
+    """Each back-office step needs a team of its own, so a small company has mostly back-office
+    teams; the front line still gets `frontline_share` of the headcount (leaders aside), not a
+    share of the teams (which left 40% of 57 colleagues serving customers at 3,000 customers),
+    and every back-office step keeps someone to run it."""
+    sc = load_scenario("baseline", {"size.colleagues": colleagues})
+    org = build_organisation(sc, np.random.default_rng(0))
+    staff = org.role != LEADER
+    front_team = np.isin(org.team_department[org.team[staff]],
+                         np.flatnonzero(org.department_is_channel))
+    share = sc.organisation.frontline_share
+    assert abs(front_team.mean() - share) <= 1.0 / staff.sum() + 1e-9, front_team.mean()
+    back_members = org.role == BACKOFFICE
+    steps = np.flatnonzero(~org.department_is_channel)
+    assert set(org.department[back_members]) == set(steps)
