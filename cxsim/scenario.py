@@ -130,7 +130,8 @@ class Organisation(_Section):
     leaders: int | None = _f(None, "Leaders (default: one per 150 colleagues, at least 3)",
                              ge=1, le=100_000)
     team_size: int = _f(10, "Colleagues per team, manager included", ge=2, le=1_000)
-    frontline_share: Unit = _f(0.7, "Share of team members who serve customers")
+    frontline_share: Unit = _f(
+        0.7, "Share of the headcount (leaders aside, managers included) in front-line teams")
     channel_staff: dict[str, Annotated[float, Field(ge=0)]] = _f(
         {"store": 0.55, "contact_centre": 0.35, "digital": 0.10},
         "Relative front-line headcount per channel; digital's share of the contact centre serves "
