@@ -669,10 +669,11 @@ def _service(con, draws, cus, col, chain_q, p, rp):
     chain; `rp`: ResolutionParams.
 
     A contact resolves the issue with `resolution_probability` (digital mostly by self-service,
-    which works as far as both the front end and the process behind it do); an unresolved one
-    costs `unresolved_penalty` of experience and leaves the issue open, unless the customer
-    gives up on it (chance 1 - `persistence`); a repeat contact starts `repeat_penalty` lower
-    per earlier failed attempt.
+    which resolves as far as the front end works); an unresolved one costs `unresolved_penalty`
+    of experience and leaves the issue open, unless the customer gives up on it (chance 1 -
+    `persistence`). A resolved one is then delivered by the channel's process chain with
+    probability `chain_q`; an undelivered one is open again and chased the same way (`chases`).
+    A repeat contact starts `repeat_penalty` lower per earlier failed attempt.
     """
     customer = con.customer
     colleague = con.colleague

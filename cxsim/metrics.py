@@ -48,7 +48,8 @@ TIMESERIES_COLUMNS = (
     "process_quality", "revenue", "cost", "profit", "cumulative_profit",
     "productivity_pressure", "empowerment", "shock", "engagement_measured",
     "engagement_margin", "brand_image_distance", "brand_image_spread", "management_control",
-    "sales", "mis_sold", "first_contact_resolution", "failure_demand", "vacancies",
+    "sales", "mis_sold", "first_contact_resolution", "first_contact_closure", "failure_demand",
+    "vacancies",
 )
 
 UNIT_COLUMNS = ("unit", "department", "engagement", "csat", "nps", "staff_leavers",
@@ -115,17 +116,34 @@ class StepResult:
     measured: Measured
     first_contact_resolution: float = float("nan")
     failure_demand: float = float("nan")
+    first_contact_closure: float = float("nan")
 
 
-def resolution_figures(con: Contacts) -> tuple[float, float]:
-    """(first-contact resolution, failure demand) of a week's contacts: the share of first
-    contacts about an issue that resolved it, and the share of all contacts that were repeats
-    about an issue still open (nan without contacts)."""
+def resolution_figures(con: Contacts, pending: np.ndarray) -> tuple[float, float, float]:
+    """(first-contact resolution, failure demand, first-contact closure) of a week's contacts.
+
+    First-contact resolution is the share of first contacts about an issue that resolved it at
+    the contact, as the customer would say in a survey straight after (how SQM Group measures
+    it). First-contact closure is the share of first contacts after which the customer does not
+    come back about the issue (the repeat-call measure): it also counts the back office failing
+    to deliver what was agreed, and counts a customer who gives up as closed. Failure demand is
+    the share of all contacts that were repeats about an issue still open. `pending`: each
+    customer's open-issue counter after the week's service (nan without contacts).
+
+    >>> from types import SimpleNamespace
+    >>> con = SimpleNamespace(attempt=np.array([0, 0, 1]), resolved=np.array([True, False, True]),
+    ...                       customer=np.array([0, 1, 2]))
+    >>> resolution_figures(con, np.array([1, 0, 0]))
+    (0.5, 0.3333333333333333, 0.5)
+    """
     first = con.attempt == 0
     n_first = int(np.count_nonzero(first))
-    fcr = float(np.count_nonzero(con.resolved & first)) / n_first if n_first else float("nan")
+    nan = float("nan")
+    fcr = float(np.count_nonzero(con.resolved & first)) / n_first if n_first else nan
+    closed = float(np.count_nonzero(first & (pending[con.customer] == 0))) / n_first \
+        if n_first else nan
     m = len(con.attempt)
-    return fcr, (float(np.count_nonzero(~first)) / m if m else float("nan"))
+    return fcr, (float(np.count_nonzero(~first)) / m if m else nan), closed
 
 
 def brand_image(images: np.ndarray, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +218,7 @@ def snapshot(r: StepResult, col: ColleagueState, frontline: np.ndarray) -> dict[
         "sales": r.sales,
         "mis_sold": r.mis_sold,
         "first_contact_resolution": r.first_contact_resolution,
+        "first_contact_closure": r.first_contact_closure,
         "failure_demand": r.failure_demand,
         "vacancies": int(np.count_nonzero(~filled)),
     }

@@ -493,7 +493,7 @@ class CXModel(mesa.Model):
             lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
             con.satisfaction, team[con.colleague], col.engagement[filled], team[filled],
             begging=control, ask_key=stream_key(self.seed, self.week_index, ASK))
-        fcr, failure_demand = metrics.resolution_figures(con)
+        fcr, failure_demand, closure = metrics.resolution_figures(con, self.customers.pending)
         self.measured_nps.append(measured.nps)
         front = self.frontline_mask
         asked_pressure = float(levers["productivity_pressure"][front].mean()) if front.any() \
@@ -511,7 +511,8 @@ class CXModel(mesa.Model):
             productivity_pressure=asked_pressure, empowerment=empowerment,
             management_control=unit_control, sales=sales,
             mis_sold=int(np.count_nonzero(con.sold == MISFIT)), measured=measured,
-            first_contact_resolution=fcr, failure_demand=failure_demand)
+            first_contact_resolution=fcr, failure_demand=failure_demand,
+            first_contact_closure=closure)
         self.kpis = metrics.snapshot(result, self.colleagues, self.frontline_mask)
         self.unit_rows.append(metrics.unit_snapshot(result, self.org, self.colleagues, con))
 

@@ -191,7 +191,9 @@ def _member_teams(n_members: int, front_teams: int, n_teams: int, headcount: int
 
     Every back-office step needs a team of its own, so in a small company most teams are back
     office; filling teams evenly would then leave the front line with far less than its share
-    (40% of 57 colleagues at 3,000 customers), overloaded at every size below about 10,000.
+    (40% of the 57 colleagues below the leaders at 3,000 customers), overloaded at every size
+    below about 10,000. Below about 30 colleagues the back office's minimum (a manager and one
+    member per step) caps the front line under its share.
 
     >>> np.bincount(_member_teams(51, 2, 6, 57, 0.7), minlength=6).tolist()
     [19, 19, 4, 3, 3, 3]

@@ -486,12 +486,14 @@ def service(con, draws, cus, col, chain_q, p, rp):
 
     Each contact resolves the customer's issue with `resolution_probability` (of the
     colleague's skill, headroom, felt pressure and overload, the chain's quality and the
-    earlier failed attempts); a digital contact mostly by self-service, which works as far as
-    both the front end and the process do. An unresolved contact loses `unresolved_penalty` of
-    experience and leaves the issue open (`cus.pending` counts the failed attempts) unless the
-    customer gives up on it (chance 1 - `persistence`, decided by the same draw: above `prob`
-    it is uniform again); a repeat contact loses `repeat_penalty` per earlier failed attempt
-    (the customer starts annoyed).
+    earlier failed attempts); a digital contact mostly by self-service, which resolves as far
+    as the front end works. An unresolved contact loses `unresolved_penalty` of experience and
+    leaves the issue open (`cus.pending` counts the failed attempts) unless the customer gives
+    up on it (chance 1 - `persistence`, decided by the same draw: above `prob` it is uniform
+    again). A resolved contact is delivered by the channel's process chain with probability
+    `chain_q` (draw `fulfil`); an undelivered one is open again and chased with the same
+    `persistence` (`chases`). A repeat contact loses `repeat_penalty` per earlier failed
+    attempt (the customer starts annoyed).
 
     Parameters
     ----------

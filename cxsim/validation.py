@@ -187,15 +187,16 @@ PATTERNS: tuple[Pattern, ...] = (
             "money: cost of sales, salaries, contacts, hiring, acquisition"),
     Pattern("first_contact_resolution", "About 70-80% of contacts are resolved first time",
             "company", "SQM2022", 2022,
-            "resolved first contacts / first contacts about an issue, over the simulated weeks",
-            0.65, 0.80,
+            "first contacts about an issue resolved at the contact (as a survey straight after "
+            "finds) / first contacts, over the simulated weeks", 0.65, 0.80,
             "resolution: skill, headroom and process chain against felt pressure and overload "
             "(fcr_intercept is calibrated to this band)"),
     Pattern("failure_demand", "A large share of demand is failure demand", "company",
             "Seddon2003", 2003,
             "repeat contacts about an open issue / all contacts, over the simulated weeks",
             0.30, 0.60,
-            "capacity loop: unresolved contacts come back, load lowers resolution"),
+            "capacity loop: unresolved contacts and failed back-office deliveries come back "
+            "(progress chasing), load lowers resolution"),
     Pattern("pwom_share", "Positive WoM outnumbers negative about 3:1", "company", "East2007",
             2007, "positive speaker-weeks / all speaker-weeks", 0.60, 0.85,
             "word of mouth: talk rates by segment and amplification"),
@@ -609,6 +610,23 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
+def _beside_table(v: Validation) -> list[str]:
+    """Figures that qualify a pattern: first contacts resolved at the contact (the pattern,
+    as a survey straight after would find) against first contacts never chased again (the
+    repeat-call measure, which also counts failed back-office deliveries)."""
+    ts = v.context.get("timeseries", {}).get("reference")
+    if ts is None or "first_contact_closure" not in ts:
+        return []
+    fcr = float(ts["first_contact_resolution"].mean())
+    closed = float(ts["first_contact_closure"].mean())
+    return ["", "## Beside the table", "",
+            f"First contacts resolved at the contact (`first_contact_resolution`, the "
+            f"customer's view straight after, as SQM Group surveys it): {_fmt(fcr)}. First "
+            f"contacts the customer never comes back about (`first_contact_closure`, the "
+            f"repeat-call measure: a failed back-office delivery counts against it, a customer "
+            f"who gives up counts for it): {_fmt(closed)}."]
+
+
 def report_markdown(v: Validation) -> str:
     """validation.md: the table with verdicts and the figure of each pattern."""
     t = v.table
@@ -626,6 +644,7 @@ def report_markdown(v: Validation) -> str:
         lines.append(f"| {r['level']} | {r['name']} (`{p.key}`) | {r['source']} | {p.band} | "
                      f"{_fmt(r['model_value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | "
                      f"{'pass' if r['pass'] else '**FAIL**'} |")
+    lines += _beside_table(v)
     lines += ["", "## Figures", ""]
     for p in PATTERNS:
         lines += [f"### {p.name}", "", f"Statistic: {p.statistic}. Mechanism: {p.mechanism}.", "",

@@ -465,3 +465,29 @@ def test_filled_team_engagement():
     filled = vacant == 0
     assert k[0] == pytest.approx(engagement[(team == 0) & filled].mean())
     assert k[6] == 0.0
+
+
+@pytest.mark.parametrize(("chain_q", "persistence"), [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0),
+                                                      (1.0, 1.0), (0.6, 0.7)])
+def test_chases_edges_and_rates(chain_q: float, persistence: float) -> None:
+    """Kernel and twin agree at the edges, and over many uniform draws a resolved contact is
+    undelivered at rate 1 - chain_q and chased at (1 - chain_q) x persistence; an unresolved one
+    is chased at persistence. A perfect chain never brings a resolved issue back; a customer
+    with no persistence never chases."""
+    rng = np.random.default_rng(5)
+    n = 40_000
+    u, v = rng.random(n), rng.random(n)
+    prob = np.full(n, 0.7)
+    twin = reference.chases(u, prob, v, chain_q, persistence)
+    for i in range(0, n, 997):
+        assert kernels.chases(u[i], prob[i], v[i], chain_q, persistence) == twin[i]
+    resolved = u < prob
+    rate_resolved = twin[resolved].mean()
+    rate_unresolved = twin[~resolved].mean()
+    margin = 4 * np.sqrt(0.25 / min(resolved.sum(), (~resolved).sum()))
+    assert abs(rate_resolved - (1 - chain_q) * persistence) < margin
+    assert abs(rate_unresolved - persistence) < margin
+    if chain_q == 1.0 or persistence == 0.0:
+        assert not twin[resolved].any()
+    if persistence == 0.0:
+        assert not twin.any()

@@ -386,13 +386,18 @@ def test_validation_refuses_exactly_the_sizes_the_build_cannot_staff(digital: bo
     assert outcomes == {True, False}  # both sides of the rule were tried
 
 
-@pytest.mark.parametrize("colleagues", [40, 60, 100, 400, 2000])
-def test_front_line_headcount_is_its_share_at_every_size(colleagues: int) -> None:
+@pytest.mark.parametrize(("colleagues", "team_size", "share"), [
+    (30, 10, 0.7), (40, 10, 0.7), (60, 10, 0.7), (100, 10, 0.7), (400, 10, 0.7),
+    (2000, 10, 0.7), (100, 5, 0.5), (300, 20, 0.85), (200, 8, 0.3)])
+def test_front_line_headcount_is_its_share_above_the_minimum(colleagues: int, team_size: int,
+                                                             share: float) -> None:
     """Each back-office step needs a team of its own, so a small company has mostly back-office
     teams; the front line still gets `frontline_share` of the headcount (leaders aside), not a
     share of the teams (which left 40% of 57 colleagues serving customers at 3,000 customers),
     and every back-office step keeps someone to run it."""
-    sc = load_scenario("baseline", {"size.colleagues": colleagues})
+    sc = load_scenario("baseline", {"size.colleagues": colleagues,
+                                    "organisation.team_size": team_size,
+                                    "organisation.frontline_share": share})
     org = build_organisation(sc, np.random.default_rng(0))
     staff = org.role != LEADER
     front_team = np.isin(org.team_department[org.team[staff]],
@@ -402,3 +407,19 @@ def test_front_line_headcount_is_its_share_at_every_size(colleagues: int) -> Non
     back_members = org.role == BACKOFFICE
     steps = np.flatnonzero(~org.department_is_channel)
     assert set(org.department[back_members]) == set(steps)
+
+
+@pytest.mark.parametrize("colleagues", [20, 24])
+def test_tiny_company_keeps_a_minimal_back_office(colleagues: int) -> None:
+    """Below about 30 colleagues the back office cannot shrink further (a manager and one
+    member per step), so the front line gets everyone else: less than its share, never a step
+    without staff."""
+    sc = load_scenario("baseline", {"size.colleagues": colleagues})
+    org = build_organisation(sc, np.random.default_rng(0))
+    staff = org.role != LEADER
+    is_front = org.department_is_channel[org.team_department]
+    sizes = np.bincount(org.team[staff], minlength=org.n_teams)
+    assert (sizes[~is_front] == 2).all(), sizes
+    front_share = sizes[is_front].sum() / staff.sum()
+    assert front_share < sc.organisation.frontline_share
+    assert sizes[is_front].sum() == staff.sum() - 2 * (~is_front).sum()
