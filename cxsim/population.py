@@ -138,6 +138,10 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
     # local markets differ: what competitors offer near each store sets what its customers expect
     market = pe.market_spread * rng.standard_normal(org.n_teams)
     norm = np.clip(pe.expectation_initial + market[home], 0, 1)
+    # and so do the people who live there: the customer mix of a catchment shifts the stable
+    # disposition of its customers and prospects alike (no draw when off: same numbers)
+    if pe.mix_spread > 0:
+        disposition += pe.mix_spread * rng.standard_normal(org.n_teams)[home]
     state = CustomerState(
         personality=personality, prefs=prefs, status=status, value=value,
         home_store=home.astype(np.int64), last_colleague=np.full(n, -1, np.int64),

@@ -75,6 +75,12 @@ SOURCES: dict[str, str] = {
                      "NYU Stern data set, January 2024 update.",
     "Kotter1995": "Kotter, J. P. (1995). Leading change: Why transformation efforts fail. "
                   "Harvard Business Review, 73(2), 59-67.",
+    "Buell2021": "Buell, R. W., Campbell, D., & Frei, F. X. (2021). The customer may not always "
+                 "be right: Customer compatibility and service performance. Management Science, "
+                 "67(3), 1468-1488.",
+    "Roland2009": "Roland, M., Elliott, M., Lyratzopoulos, G., et al. (2009). Reliability of "
+                  "patient responses in pay for performance schemes: analysis of national "
+                  "General Practitioner Patient Survey data in England. BMJ, 339, b3851.",
     "Slovic1993": "Slovic, P. (1993). Perceived risk, trust, and democracy. Risk Analysis, "
                   "13(6), 675-682.",
     "SQM2022": "SQM Group (2022). Call center industry FCR benchmark: a good first call "
@@ -121,6 +127,7 @@ SHORT: dict[str, str] = {
     "ReichheldSasser1990": "Reichheld & Sasser 1990", "Reichheld2003": "Reichheld 2003",
     "Batt2002": "Batt 2002", "BLS_JOLTS": "BLS JOLTS 2019-2024",
     "Damodaran2024": "Damodaran 2024", "Kotter1995": "Kotter 1995", "Slovic1993": "Slovic 1993",
+    "Buell2021": "Buell, Campbell & Frei 2021", "Roland2009": "Roland et al. 2009",
     "SQM2022": "SQM Group 2022", "Seddon2003": "Seddon 2003",
 }
 
@@ -167,6 +174,12 @@ PATTERNS: tuple[Pattern, ...] = (
             "Pearson r across units of annual mean engagement and annual staff turnover rate",
             -0.45, -0.05, "staff: attrition falls with engagement; onboarding engagement of hires",
             ("Batt2002",)),
+    Pattern("unit_answer_icc", "Units differ little in what their customers answer", "unit",
+            "Buell2021", 2021,
+            "ICC(1) of active customers' 0-10 answers by the unit that last served them (every "
+            "4th week)", 0.008, 0.07,
+            "staff, local market and customer mix by catchment (perception.mix_spread, off by "
+            "default)", ("Roland2009",)),
     Pattern("unit_quartile_csat_gap", "Top- vs bottom-quartile engagement units differ modestly "
             "in CSAT", "unit", "Harter2002", 2002,
             "annual CSAT (points) of the top engagement quartile of units minus the bottom",
@@ -232,6 +245,8 @@ def read_state(model: Any) -> dict[str, Any]:
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
+        "unit": np.where(cus.last_colleague >= 0,
+                         model.org.team[np.maximum(cus.last_colleague, 0)], -1),
         "sales": float(np.count_nonzero(model.contacts.sold)),
         "levers": {"training": float(per["training"].mean()),
                    "pay_alignment": float(per["pay_alignment"].mean()),
@@ -269,6 +284,7 @@ class Probe:
         self.churned = np.zeros(3)
         self.speak_pos = np.zeros(3)
         self.speak_neg = np.zeros(3)
+        self.icc: list[float] = []
         self.weekly: list[dict[str, float]] = []
 
     def after_step(self, model: Any) -> None:
@@ -280,6 +296,7 @@ class Probe:
             x = s["ltr"][active]
             said = survey_answers(x, self.rng.standard_normal(len(x)), s["measurement"])
             self.hist += np.bincount(said, minlength=11)
+            self.icc.append(unit_icc(said, s["unit"][active]))
         risk = (active & ~s["adopted"]) | s["churned"]
         self.at_risk += np.bincount(seg[risk], minlength=3)
         self.churned += np.bincount(seg[s["churned"]], minlength=3)
@@ -298,7 +315,7 @@ class Probe:
     def result(self) -> dict[str, Any]:
         return {"hist": self.hist, "at_risk": self.at_risk, "churned": self.churned,
                 "speak_pos": self.speak_pos, "speak_neg": self.speak_neg,
-                "weekly": pd.DataFrame(self.weekly)}
+                "icc": np.asarray(self.icc), "weekly": pd.DataFrame(self.weekly)}
 
 
 # -- statistics (pure functions of the recorded data; tested on synthetic inputs) -----------------
@@ -335,6 +352,35 @@ def share_outside(counts: Sequence[float], segment: int) -> float:
     """Share of speakers who are not in `segment` (e.g. positive speakers not promoters)."""
     c = np.asarray(counts, float)
     return float(1.0 - c[segment] / c.sum()) if c.sum() > 0 else float("nan")
+
+
+def unit_icc(values: np.ndarray, unit: np.ndarray, min_size: int = 30) -> float:
+    """ICC(1), the one-way ANOVA estimate of the between-unit share of the variance, of
+    `values` grouped by `unit` (units with fewer than `min_size` values, and unit -1, left
+    out; nan with fewer than two units).
+
+    >>> rng = np.random.default_rng(0)
+    >>> unit = np.repeat(np.arange(40), 200)
+    >>> x = rng.normal(0, 0.3, 40)[unit] + rng.normal(0, 1, len(unit))
+    >>> abs(unit_icc(x, unit) - 0.09 / 1.09) < 0.03  # the true share, within sampling error
+    True
+    """
+    keep = unit >= 0
+    x, g = np.asarray(values, float)[keep], unit[keep]
+    n = np.bincount(g)
+    big = n >= min_size
+    x, g = x[big[g]], g[big[g]]
+    if np.count_nonzero(big) < 2:
+        return float("nan")
+    n = np.bincount(g)[big]
+    means = (np.bincount(g, x)[big]) / n
+    k = len(n)
+    grand = x.mean()
+    between = float(np.sum(n * (means - grand) ** 2)) / (k - 1)
+    within = float(np.sum((x - means[np.searchsorted(np.flatnonzero(big), g)]) ** 2)) / (
+        len(x) - k)
+    n0 = (len(x) - np.sum(n * n) / len(x)) / (k - 1)
+    return float((between - within) / (between + (n0 - 1) * within))
 
 
 def positive_share(pos: float, neg: float) -> float:
@@ -545,6 +591,7 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
         "unit_eng_csat_r": unit_correlation(years, "engagement", "csat"),
         "unit_eng_nps_r": unit_correlation(years, "engagement", "nps"),
         "unit_eng_turnover_r": unit_correlation(years, "engagement", "turnover"),
+        "unit_answer_icc": float(np.nanmean(pr["icc"])) if len(pr["icc"]) else float("nan"),
         "unit_quartile_csat_gap": quartile_gap(years),
         **comp,
         "pwom_share": positive_share(pr["speak_pos"].sum(), pr["speak_neg"].sum()),
@@ -594,6 +641,7 @@ def run_validation(sc: Scenario, reps: int = 3, seed: int | None = None, workers
         "churned": sum(got["reference", k].probe["churned"] for k in range(reps)),
         "speak_pos": sum(got["reference", k].probe["speak_pos"] for k in range(reps)),
         "speak_neg": sum(got["reference", k].probe["speak_neg"] for k in range(reps)),
+        "icc": [got["reference", k].probe["icc"] for k in range(reps)],
         "unit_years": unit_years(ref0.units),
         "timeseries": {kind: pd.concat([got[kind, k].timeseries for k in range(reps)])
                        for kind in scs},
@@ -704,6 +752,12 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
         bx.set_xticks(x, SEGMENTS)
         bx.set_ylabel("speaker-weeks")
         bx.legend(fontsize=7)
+    elif k == "unit_answer_icc":
+        for rep, icc in enumerate(ctx.get("icc", [])):
+            bx.plot(4 * np.arange(len(icc)), icc, label=f"replication {rep + 1}")
+        bx.set_xlabel("week (every 4th)")
+        bx.legend(fontsize=6)
+        bx.set_ylabel("ICC(1) of the 0-10 answers by unit")
     elif k.startswith("unit_"):
         uy = ctx["unit_years"]
         y = {"unit_eng_nps_r": "nps", "unit_eng_turnover_r": "turnover"}.get(k, "csat")
