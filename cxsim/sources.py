@@ -208,11 +208,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
         "expectation 0..1 (sd)", "assumption; expectations formed against the alternatives at "
         "hand (Oliver 1980)"),
     "perception.mix_spread": (
-        "disposition (sd)", "study: the between-unit share of the variance of a customer's "
-        "rating is about 1% in retail banks and fast-food chains (Buell, Campbell & Frei 2021, "
-        "Management Science), the unit_answer_icc pattern; value assumption: 0, off by "
-        "default (0.1 gives 0.6-0.7% at three seeds, not yet the band; see "
-        "docs/validation.md)"),
+        "disposition (sd)", "calibration: unit_answer_icc pattern, the between-unit share of "
+        "the variance of a customer's 0-10 answer, about 1% in retail banks and fast-food "
+        "chains (Buell, Campbell & Frei 2021, Management Science); 0.14 gives 0.8-1.1% at "
+        "three seeds (0.3-0.45% at 0)"),
     "perception.complaint_threshold": ("0..1 satisfaction", A),
     "perception.ltr_memory": ("0-10 points per unit memory", TUNED),
     "perception.ltr_trust": ("0-10 points per unit trust", TUNED),

@@ -178,8 +178,8 @@ PATTERNS: tuple[Pattern, ...] = (
             "Buell2021", 2021,
             "ICC(1) of active customers' 0-10 answers by the unit that last served them (every "
             "4th week)", 0.008, 0.07,
-            "staff, local market and customer mix by catchment (perception.mix_spread, off by "
-            "default)", ("Roland2009",)),
+            "staff, local market and customer mix by catchment (perception.mix_spread is "
+            "calibrated to about 1%)", ("Roland2009",)),
     Pattern("unit_quartile_csat_gap", "Top- vs bottom-quartile engagement units differ modestly "
             "in CSAT", "unit", "Harter2002", 2002,
             "annual CSAT (points) of the top engagement quartile of units minus the bottom",
