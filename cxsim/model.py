@@ -68,6 +68,8 @@ from .state import (
 
 #: the survey draws come from their own stream of the seed: measuring never changes behaviour
 SURVEY_STREAM = 1
+#: so do the catchments' customer mix: its spread changes no other draw of a run
+MIX_STREAM = 2
 
 # below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
 # than it saves on small arrays (same numbers either way)
@@ -208,7 +210,7 @@ class CXModel(mesa.Model):
         self.store_teams = population.store_teams(org)
         self.pay_multiple = population.pay_multiple(sc, org)
         self.customers, self.catchments, self.colleague_node = population.customers(
-            sc, net, org, self.store_teams, rng)
+            sc, net, org, self.store_teams, rng, np.random.default_rng([self.seed, MIX_STREAM]))
         self.congruity_centre = self._mean_congruity()
         steps, chain = chain_matrix(sc)
         self.process_steps = steps

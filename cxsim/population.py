@@ -110,9 +110,27 @@ def brand_images(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(promise + sc.image.initial_spread * rng.standard_normal((n, 5)), 0, 1)
 
 
+def catchment_mix(spread: float, home: np.ndarray, n_teams: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Each node's shift of disposition by the customer mix of its home catchment: one draw
+    N(0, spread) per catchment, centred over the nodes so that it only sets catchments apart
+    (where the company as a whole stands is `perception.ltr_bias`'s).
+
+    >>> shift = catchment_mix(0.2, np.array([0, 0, 1, 1, 1]), 2, np.random.default_rng(0))
+    >>> bool(abs(shift.mean()) < 1e-12), bool(shift[0] == shift[1]), bool(shift[2] == shift[4])
+    (True, True, True)
+    """
+    mix = spread * rng.standard_normal(n_teams)[home]
+    return mix - mix.mean()
+
+
 def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.ndarray,
-              rng: np.random.Generator) -> tuple[CustomerState, Catchments, np.ndarray]:
+              rng: np.random.Generator, mix_rng: np.random.Generator | None = None,
+              ) -> tuple[CustomerState, Catchments, np.ndarray]:
     """Customer nodes at the start, their catchments, and which colleague is which node.
+
+    `mix_rng` draws the catchments' customer mix (default: `rng`); the model gives it a stream
+    of its own, so the mix's spread changes no other draw.
 
     Returns (state, catchments, colleague_node): `colleague_node[i]` is the node colleague i
     is in the social network, -1 for those who are not customers.
@@ -139,9 +157,11 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
     market = pe.market_spread * rng.standard_normal(org.n_teams)
     norm = np.clip(pe.expectation_initial + market[home], 0, 1)
     # and so do the people who live there: the customer mix of a catchment shifts the stable
-    # disposition of its customers and prospects alike (no draw when off: same numbers)
+    # disposition of its customers and prospects alike, centred so that it only sets catchments
+    # apart (where the company stands is `ltr_bias`'s; no draw when off: same numbers)
     if pe.mix_spread > 0:
-        disposition += pe.mix_spread * rng.standard_normal(org.n_teams)[home]
+        mix = catchment_mix(pe.mix_spread, home, org.n_teams, mix_rng or rng)
+        disposition += mix
     state = CustomerState(
         personality=personality, prefs=prefs, status=status, value=value,
         home_store=home.astype(np.int64), last_colleague=np.full(n, -1, np.int64),

@@ -308,7 +308,7 @@ class Perception(_Section):
         0.04, "Spread (sd) across store catchments of the expectation local competitors set",
         ge=0, le=1)
     mix_spread: float = _f(
-        0.14, "Spread (sd, in units of the personal disposition) across store catchments of "
+        0.085, "Spread (sd, in units of the personal disposition) across store catchments of "
         "their customers' stable disposition to the brand (local customer mix)", ge=0, le=2)
     expectation_adaptation: Unit = _f(0.3, "How fast expectation moves toward experience")
     expectation_anchor: Unit = _f(0.08, "Pull of expectation back to the industry norm")

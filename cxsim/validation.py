@@ -176,7 +176,7 @@ PATTERNS: tuple[Pattern, ...] = (
             ("Batt2002",)),
     Pattern("unit_answer_icc", "Units differ little in what their customers answer", "unit",
             "Buell2021", 2021,
-            "ICC(1) of active customers' 0-10 answers by the unit that last served them (every "
+            "ICC(1) of active customers' 0-10 answers by the store that last served them (every "
             "4th week)", 0.008, 0.07,
             "staff, local market and customer mix by catchment (perception.mix_spread is "
             "calibrated to about 1%)", ("Roland2009",)),
@@ -245,8 +245,7 @@ def read_state(model: Any) -> dict[str, Any]:
         "adopted": cus.adopted, "value": cus.value, "left": col.left,
         "channel": model.contacts.channel, "pay_units": float(model.pay_multiple.sum()),
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
-        "unit": np.where(cus.last_colleague >= 0,
-                         model.org.team[np.maximum(cus.last_colleague, 0)], -1),
+        "store": _last_store(cus.last_colleague, model.org.team, model.store_teams),
         "sales": float(np.count_nonzero(model.contacts.sold)),
         "levers": {"training": float(per["training"].mean()),
                    "pay_alignment": float(per["pay_alignment"].mean()),
@@ -255,6 +254,13 @@ def read_state(model: Any) -> dict[str, Any]:
                    "advertising": float(lv.advertising),
                    "digital_channel": float(lv.digital_channel)},
     }
+
+
+def _last_store(last_colleague: np.ndarray, team: np.ndarray, stores: np.ndarray) -> np.ndarray:
+    """The store whose colleague served each customer last, -1 when it was no store (or none):
+    the location units field studies group customers by (branches, practices)."""
+    unit = np.where(last_colleague >= 0, team[np.maximum(last_colleague, 0)], -1)
+    return np.where(np.isin(unit, stores), unit, -1)
 
 
 def answers(ltr: np.ndarray) -> np.ndarray:
@@ -296,7 +302,7 @@ class Probe:
             x = s["ltr"][active]
             said = survey_answers(x, self.rng.standard_normal(len(x)), s["measurement"])
             self.hist += np.bincount(said, minlength=11)
-            self.icc.append(unit_icc(said, s["unit"][active]))
+            self.icc.append(unit_icc(said, s["store"][active]))
         risk = (active & ~s["adopted"]) | s["churned"]
         self.at_risk += np.bincount(seg[risk], minlength=3)
         self.churned += np.bincount(seg[s["churned"]], minlength=3)
@@ -367,13 +373,15 @@ def unit_icc(values: np.ndarray, unit: np.ndarray, min_size: int = 30) -> float:
     """
     keep = unit >= 0
     x, g = np.asarray(values, float)[keep], unit[keep]
+    if len(g) == 0:
+        return float("nan")
     n = np.bincount(g)
     big = n >= min_size
     x, g = x[big[g]], g[big[g]]
     if np.count_nonzero(big) < 2:
         return float("nan")
-    n = np.bincount(g)[big]
-    means = (np.bincount(g, x)[big]) / n
+    n = np.bincount(g, minlength=len(big))[big]
+    means = np.bincount(g, x, minlength=len(big))[big] / n
     k = len(n)
     grand = x.mean()
     between = float(np.sum(n * (means - grand) ** 2)) / (k - 1)

@@ -203,3 +203,53 @@ def test_validate_cli_rejects_bad_input_before_any_work(tmp_path):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, args
     assert not (tmp_path / "out").exists()
+
+
+def test_unit_icc_matches_the_anova_formula_with_unequal_units():
+    """ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW) with n0 the adjusted mean unit size, on
+    unequal units; units under the minimum and unit -1 are left out, also when the last unit
+    is the small one (it once read past the counts)."""
+    from cxsim.validation import unit_icc
+
+    rng = np.random.default_rng(3)
+    sizes = [40, 90, 200, 35, 120, 60]
+    unit = np.concatenate([np.full(s, k) for k, s in enumerate(sizes)] + [np.full(12, 6),
+                                                                          np.full(30, -1)])
+    x = rng.normal(0, 0.4, 7)[np.maximum(unit, 0)] + rng.normal(0, 1, len(unit))
+    keep = (unit >= 0) & (unit < 6)
+    groups = [x[keep & (unit == k)] for k in range(6)]
+    n = np.array([len(g) for g in groups])
+    big_n, k = n.sum(), len(n)
+    grand = np.concatenate(groups).mean()
+    msb = sum(len(g) * (g.mean() - grand) ** 2 for g in groups) / (k - 1)
+    msw = sum(((g - g.mean()) ** 2).sum() for g in groups) / (big_n - k)
+    n0 = (big_n - (n ** 2).sum() / big_n) / (k - 1)
+    assert unit_icc(x, unit) == pytest.approx((msb - msw) / (msb + (n0 - 1) * msw), rel=1e-12)
+    assert np.isnan(unit_icc(x[:40], unit[:40]))  # one unit only
+    assert np.isnan(unit_icc(x[:0], unit[:0]))
+
+
+def test_customer_mix_sets_stores_apart_without_moving_the_company():
+    """The customer mix shifts each catchment's disposition, centred, from a stream of its own:
+    the company's mean disposition and every other draw are unchanged; a company with one
+    store has nothing to set apart."""
+    from cxsim.model import CXModel
+
+    def build(customers: int, spread: float) -> CXModel:
+        return CXModel("baseline", seed=5, create_agents=False, overrides={
+            "size.customers": customers, "size.prospects": customers, "burn_in": 0,
+            "steps": 1, "perception.mix_spread": spread})
+
+    off, on = build(20_000, 0.0), build(20_000, 0.3)
+    assert len(on.store_teams) > 5
+    shift = on.customers.disposition - off.customers.disposition
+    assert abs(shift.mean()) < 1e-9 and shift.std() > 0.1
+    home = on.customers.home_store
+    for h in np.unique(home):  # one shift per catchment
+        assert np.ptp(shift[home == h]) < 1e-9
+    np.testing.assert_array_equal(on.customers.personality, off.customers.personality)
+    np.testing.assert_array_equal(on.colleagues.personality, off.colleagues.personality)
+    one_store = build(3000, 0.3)
+    assert len(one_store.store_teams) == 1
+    np.testing.assert_allclose(one_store.customers.disposition,
+                               build(3000, 0.0).customers.disposition, atol=1e-12)
