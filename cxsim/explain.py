@@ -61,8 +61,8 @@ PATHS: dict[str, tuple[str, dict[str, Any]]] = {
     "selling": ("sales pay: products pushed at contacts bring revenue now, misfits cost trust",
                 {"selling.push_rate": 0.0}),
     "failure_demand": (
-        "unresolved contacts and failed deliveries cost experience and come back as repeats "
-        "that load the front line",
+        "unresolved contacts and failed deliveries cost experience and trust and come back as "
+        "repeats that load the front line",
         {"service.unresolved_penalty": 0.0, "service.repeat_penalty": 0.0,
          "service.persistence": 0.0}),
     "capacity_to_resolution": (

@@ -672,7 +672,8 @@ def _service(con, draws, cus, col, chain_q, p, rp):
     which resolves as far as the front end works); an unresolved one costs `unresolved_penalty`
     of experience and leaves the issue open, unless the customer gives up on it (chance 1 -
     `persistence`). A resolved one is then delivered by the channel's process chain with
-    probability `chain_q`; an undelivered one is open again and chased the same way (`chases`).
+    probability `chain_q`; an undelivered one (`con.undelivered`) is open again and chased the
+    same way (`chases`).
     A repeat contact starts `repeat_penalty` lower per earlier failed attempt.
     """
     customer = con.customer
@@ -683,6 +684,7 @@ def _service(con, draws, cus, col, chain_q, p, rp):
     inconsistency = con.inconsistency
     attempt = con.attempt
     resolved = con.resolved
+    undelivered = con.undelivered
     noise = draws.noise
     failure = draws.failure
     u_resolve = draws.resolve
@@ -726,6 +728,7 @@ def _service(con, draws, cus, col, chain_q, p, rp):
         experience[k] = min(1.0, max(0.0, x))
         attempt[k] = a
         resolved[k] = ok
+        undelivered[k] = ok and fulfil[k] >= chain_q[ch]
         pending[c] = a + 1 if chase else 0
         pending_channel[c] = ch if chase else -1
         homophily[k] = h
@@ -752,7 +755,9 @@ service_serial = _jit(_service)
 def _perception(con, cus, col, p):
     """Disconfirmation -> satisfaction (into `con.satisfaction`), emotional memory (bad > good,
     peak-end), trust (lost also to the distance between the colleague met and the customer's
-    image of the brand: inconsistency, the say-do gap), felt empathy, expectation and the
+    image of the brand: inconsistency, the say-do gap; and to a broken promise, a resolved
+    contact the back office failed to deliver, `con.undelivered`, costing trust as an
+    unresolved contact's badness would), felt empathy, expectation and the
     brand image (toward the personality met) of each customer contacted. A customer who was
     sold a product that does not fit finds out at this contact and loses trust; one sold such
     a product now will find out at the next (`con.sold`, `cus.missold`)."""
@@ -772,6 +777,8 @@ def _perception(con, cus, col, p):
     image = cus.image
     missold = cus.missold
     sold = con.sold
+    undelivered = con.undelivered
+    broken = min(1.0, p.trust_loss * p.negativity_bias * p.undelivered_badness)
     dims = image.shape[1]
     share = p.empathy_similarity_share
     for k in prange(customer.shape[0]):
@@ -791,6 +798,8 @@ def _perception(con, cus, col, p):
             t -= t * min(1.0, p.trust_loss * p.negativity_bias * (-d))
         gap = distance(col_personality[j], image[c])
         t -= t * min(1.0, p.inconsistency_penalty * gap)
+        if undelivered[k]:  # a broken promise: found out, chased or not
+            t -= t * broken
         if missold[c]:  # found out: what they were sold does not fit
             t -= t * p.misselling_trust_loss
         missold[c] = sold[k] == MISFIT

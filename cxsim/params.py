@@ -126,6 +126,7 @@ class PerceptionParams(NamedTuple):
     empathy_similarity_share: float
     image_contact: float
     misselling_trust_loss: float
+    undelivered_badness: float
 
 
 class FeedbackParams(NamedTuple):
@@ -315,7 +316,8 @@ def perception_params(sc: Scenario, lv: Levers) -> PerceptionParams:
         inconsistency_penalty=pe.inconsistency_penalty, empathy_rate=pe.empathy_rate,
         empathy_similarity_share=pe.empathy_similarity_share,
         image_contact=sc.image.contact_weight,
-        misselling_trust_loss=sc.selling.misselling_trust_loss)
+        misselling_trust_loss=sc.selling.misselling_trust_loss,
+        undelivered_badness=sc.service.unresolved_penalty)
 
 
 def customer_params(sc: Scenario, lv: Levers, burn_in: bool = False,

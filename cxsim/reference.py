@@ -537,6 +537,7 @@ def service(con, draws, cus, col, chain_q, p, rp):
     con.experience[:] = np.clip(x, 0, 1)
     con.attempt[:] = a
     con.resolved[:] = ok
+    con.undelivered[:] = ok & (draws.fulfil >= q)
     cus.pending[c] = np.where(chase, a + 1, 0)
     cus.pending_channel[c] = np.where(chase, channel, -1)
     con.homophily[:] = h
@@ -558,9 +559,11 @@ def perception(con, cus, col, p):
     tolerance; emotional memory follows it with bad weighing `negativity_bias` times more,
     remembering its peak; trust rises after a good experience and falls after a bad one and
     with the distance between the colleague met and the customer's image of the brand
-    (inconsistency, the say-do gap); felt empathy moves toward similarity and the colleague's
-    engagement; expectation adapts to experience and is anchored to the industry norm; the
-    brand image moves toward the personality met. A customer sold a product that does not fit
+    (inconsistency, the say-do gap), and when the back office failed to deliver what a
+    resolved contact agreed (`con.undelivered`: a broken promise, a share `trust_loss x
+    negativity_bias x undelivered_badness`); felt empathy moves toward similarity and the
+    colleague's engagement; expectation adapts to experience and is anchored to the industry
+    norm; the brand image moves toward the personality met. A customer sold a product that does not fit
     (`con.sold` == MISFIT) finds out at the next contact and loses a share
     `misselling_trust_loss` of trust.
 
@@ -587,6 +590,8 @@ def perception(con, cus, col, p):
     met = col.personality[con.colleague]
     gap = distance(met, cus.image[c])
     t = t - t * np.minimum(1, p.inconsistency_penalty * gap)
+    t = np.where(con.undelivered, t - t * np.minimum(
+        1, p.trust_loss * p.negativity_bias * p.undelivered_badness), t)
     t = np.where(cus.missold[c], t - t * p.misselling_trust_loss, t)
     cus.missold[c] = con.sold == MISFIT
     cus.trust[c] = np.clip(t, 0, 1)

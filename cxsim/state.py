@@ -232,6 +232,9 @@ class Contacts(_Arrays):
         repeat (failure demand).
     resolved : (m,) bool
         The contact resolved the customer's issue.
+    undelivered : (m,) bool
+        It resolved the issue, and the back office then failed to deliver what was agreed:
+        the customer finds out and loses trust (a broken promise), chasing it or not.
     """
 
     customer: np.ndarray
@@ -244,11 +247,13 @@ class Contacts(_Arrays):
     sold: np.ndarray
     attempt: np.ndarray
     resolved: np.ndarray
+    undelivered: np.ndarray
 
     @classmethod
     def empty(cls, m: int = 0) -> Contacts:
         return cls(*np.empty((3, m), np.int64), *np.empty((4, m)), sold=np.zeros(m, np.int8),
-                   attempt=np.zeros(m, np.int64), resolved=np.zeros(m, np.bool_))
+                   attempt=np.zeros(m, np.int64), resolved=np.zeros(m, np.bool_),
+                   undelivered=np.zeros(m, np.bool_))
 
     def by_channel(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Contacts per channel (3,) as floats, of all contacts or those in `mask`."""

@@ -307,6 +307,7 @@ def test_service(warm_model, shock):
     delivered = draws.fulfil < m.chain_quality()[out.channel]
     assert not open_after[out.resolved & delivered].any()
     undelivered = out.resolved & ~delivered  # resolved, then the back office failed
+    np.testing.assert_array_equal(out.undelivered, undelivered)
     assert open_after[undelivered].any() and not open_after[undelivered].all()
     gave_up = ~out.resolved & ~open_after
     chased = ~out.resolved & open_after
@@ -324,11 +325,20 @@ def test_perception(warm_model):
     con.homophily[:] = rng.random(k)
     con.inconsistency[:] = rng.random(k) * 0.3
     con.sold[:] = rng.integers(0, 3, k)
+    con.undelivered[:] = rng.random(k) < 0.3
     customers = copy.deepcopy(m.customers)
     customers.missold[:] = rng.random(m.social.n) < 0.3
-    _, _, (_, cus, *_) = run_both("perception", con, customers, m.colleagues,
-                                  step_params(m, negativity_bias=2.5).perception)
+    p = step_params(m, negativity_bias=2.5).perception
+    _, _, (_, cus, *_) = run_both("perception", con, customers, m.colleagues, p)
     assert not np.allclose(cus.trust, m.customers.trust)
+    # a broken promise costs trust, everything else equal
+    kept = copy.deepcopy(con)
+    kept.undelivered[:] = False
+    _, _, (_, cus_kept, *_) = run_both("perception", kept, copy.deepcopy(customers),
+                                       m.colleagues, p)
+    hit = np.unique(con.customer[con.undelivered])
+    once = np.bincount(con.customer, minlength=m.social.n)[hit] == 1
+    assert (cus.trust[hit[once]] < cus_kept.trust[hit[once]]).all()
     assert not np.array_equal(cus.image, m.customers.image)  # the colleagues met left a mark
     assert (cus.missold[con.customer] == (con.sold == 2)).all()
 
