@@ -563,8 +563,8 @@ def perception(con, cus, col, p):
     resolved contact agreed (`con.undelivered`: a broken promise, a share `trust_loss x
     negativity_bias x undelivered_badness`); felt empathy moves toward similarity and the
     colleague's engagement; expectation adapts to experience and is anchored to the industry
-    norm; the brand image moves toward the personality met. A customer sold a product that does not fit
-    (`con.sold` == MISFIT) finds out at the next contact and loses a share
+    norm; the brand image moves toward the personality met. A customer sold a product that
+    does not fit (`con.sold` == MISFIT) finds out at the next contact and loses a share
     `misselling_trust_loss` of trust.
 
     Parameters
