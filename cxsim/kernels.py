@@ -293,6 +293,13 @@ def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt
 
 
 @_rule
+def delivery_fails(v, chain_q):
+    """Whether the back-office chain fails to deliver what a resolved contact agreed: draw `v`
+    at or above the chain's quality, the chance that every step and hand-off works."""
+    return v >= chain_q
+
+
+@_rule
 def chases(u, prob, v, chain_q, persistence):
     """Whether a customer's issue is still open after a contact and the customer will chase it
     (failure demand). Open when the contact fails to resolve it (`u` >= `prob`), or resolves
@@ -301,7 +308,7 @@ def chases(u, prob, v, chain_q, persistence):
     Seddon's progress chasing). Either way the customer chases with chance `persistence`,
     decided by the same draw (beyond its threshold a uniform draw is uniform again)."""
     if u < prob:
-        return v >= chain_q and v - chain_q < persistence * (1.0 - chain_q)
+        return delivery_fails(v, chain_q) and v - chain_q < persistence * (1.0 - chain_q)
     return u - prob < persistence * (1.0 - prob)
 
 
@@ -728,7 +735,7 @@ def _service(con, draws, cus, col, chain_q, p, rp):
         experience[k] = min(1.0, max(0.0, x))
         attempt[k] = a
         resolved[k] = ok
-        undelivered[k] = ok and fulfil[k] >= chain_q[ch]
+        undelivered[k] = ok and delivery_fails(fulfil[k], chain_q[ch])
         pending[c] = a + 1 if chase else 0
         pending_channel[c] = ch if chase else -1
         homophily[k] = h

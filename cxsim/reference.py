@@ -217,11 +217,17 @@ def resolution_probability(skill, headroom, chain_q, pressure, overload, attempt
     return 1 / (1 + np.exp(-z))
 
 
+def delivery_fails(v, chain_q):
+    """The back-office chain fails to deliver a resolved contact's work: `v` >= `chain_q`."""
+    return v >= chain_q
+
+
 def chases(u, prob, v, chain_q, persistence):
     """The issue stays open and the customer chases it: the contact failed (`u` >= `prob`) or
     it resolved and the chain failed to deliver (`v` >= `chain_q`); chased with chance
     `persistence` by the same draw."""
-    return np.where(u < prob, (v >= chain_q) & (v - chain_q < persistence * (1.0 - chain_q)),
+    return np.where(u < prob, delivery_fails(v, chain_q)
+                    & (v - chain_q < persistence * (1.0 - chain_q)),
                     u - prob < persistence * (1.0 - prob))
 
 
@@ -537,7 +543,7 @@ def service(con, draws, cus, col, chain_q, p, rp):
     con.experience[:] = np.clip(x, 0, 1)
     con.attempt[:] = a
     con.resolved[:] = ok
-    con.undelivered[:] = ok & (draws.fulfil >= q)
+    con.undelivered[:] = ok & delivery_fails(draws.fulfil, q)
     cus.pending[c] = np.where(chase, a + 1, 0)
     cus.pending_channel[c] = np.where(chase, channel, -1)
     con.homophily[:] = h

@@ -32,8 +32,8 @@ RULES = ("similarity", "distance", "affect", "ltr_score", "advocacy", "talk_prob
          "positive_valence", "speaker",
          "adoption_hazard", "heard_shift", "lifted_expectation", "churn_probability", "spend",
          "attrition_probability", "hire_trait", "skill_level",
-         "resolution_probability", "chases", "delivered_quality", "filled_team_engagement",
-         "asked_pressure", "headroom_target", "staffed_channel")
+         "resolution_probability", "delivery_fails", "chases", "delivered_quality",
+         "filled_team_engagement", "asked_pressure", "headroom_target", "staffed_channel")
 
 
 def close(a, b, name=""):
@@ -154,6 +154,7 @@ def test_rules_equal_twins_elementwise(warm_model):
         "skill_level": (x["tenure"], rp),
         "resolution_probability": (x["trust"], x["empathy"], x["share"], x["u"],
                                    x["share"][::-1] * 3, x["tenure"] % 4, rp),
+        "delivery_fails": (x["u"], x["trust"]),
         "chases": (x["u"], x["trust"], x["share"], x["empathy"], 0.7),
         "delivered_quality": (x["trust"], x["empathy"], x["share"] * 2, lp),
         "asked_pressure": (x["trust"], x["empathy"], x["share"]),
