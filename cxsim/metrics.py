@@ -119,6 +119,15 @@ class StepResult:
     first_contact_closure: float = float("nan")
 
 
+def last_unit(last_colleague: np.ndarray, team: np.ndarray) -> np.ndarray:
+    """The unit (team) of the colleague who served each customer last, -1 for never served.
+
+    >>> last_unit(np.array([2, -1, 0]), np.array([5, 6, 7])).tolist()
+    [7, -1, 5]
+    """
+    return np.where(last_colleague >= 0, team[np.maximum(last_colleague, 0)], -1)
+
+
 def resolution_figures(con: Contacts, pending: np.ndarray) -> tuple[float, float, float]:
     """(first-contact resolution, failure demand, first-contact closure) of a week's contacts.
 
@@ -273,5 +282,6 @@ def units_frame(rows: list[dict[str, np.ndarray]], org) -> pd.DataFrame:
     return df[df["unit"].isin(front_teams)].reset_index(drop=True)
 
 
-__all__ = ["TIMESERIES_COLUMNS", "UNIT_COLUMNS", "StepResult", "nps", "resolution_figures",
+__all__ = ["TIMESERIES_COLUMNS", "UNIT_COLUMNS", "StepResult", "last_unit", "nps",
+           "resolution_figures",
            "snapshot", "unit_snapshot", "units_frame", "weekly_cost"]

@@ -492,7 +492,7 @@ class CXModel(mesa.Model):
         filled = col.vacant == 0  # the pulse asks the people in post
         measured = self.surveys.week(
             self.customers.status, self.customers.ltr,
-            lambda who: np.where(last[who] >= 0, team[np.maximum(last[who], 0)], -1),
+            lambda who: metrics.last_unit(last[who], team),
             con.satisfaction, team[con.colleague], col.engagement[filled], team[filled],
             begging=control, ask_key=stream_key(self.seed, self.week_index, ASK))
         fcr, failure_demand, closure = metrics.resolution_figures(con, self.customers.pending)

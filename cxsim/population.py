@@ -125,12 +125,12 @@ def catchment_mix(spread: float, home: np.ndarray, n_teams: int,
 
 
 def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.ndarray,
-              rng: np.random.Generator, mix_rng: np.random.Generator | None = None,
+              rng: np.random.Generator, mix_rng: np.random.Generator,
               ) -> tuple[CustomerState, Catchments, np.ndarray]:
     """Customer nodes at the start, their catchments, and which colleague is which node.
 
-    `mix_rng` draws the catchments' customer mix (default: `rng`); the model gives it a stream
-    of its own, so the mix's spread changes no other draw.
+    `mix_rng` draws the catchments' customer mix: a stream of its own, so the mix's spread
+    changes no other draw.
 
     Returns (state, catchments, colleague_node): `colleague_node[i]` is the node colleague i
     is in the social network, -1 for those who are not customers.
@@ -157,11 +157,8 @@ def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.nd
     market = pe.market_spread * rng.standard_normal(org.n_teams)
     norm = np.clip(pe.expectation_initial + market[home], 0, 1)
     # and so do the people who live there: the customer mix of a catchment shifts the stable
-    # disposition of its customers and prospects alike, centred so that it only sets catchments
-    # apart (where the company stands is `ltr_bias`'s; no draw when off: same numbers)
-    if pe.mix_spread > 0:
-        mix = catchment_mix(pe.mix_spread, home, org.n_teams, mix_rng or rng)
-        disposition += mix
+    # disposition of its customers and prospects alike (`catchment_mix`)
+    disposition += catchment_mix(pe.mix_spread, home, org.n_teams, mix_rng)
     state = CustomerState(
         personality=personality, prefs=prefs, status=status, value=value,
         home_store=home.astype(np.int64), last_colleague=np.full(n, -1, np.int64),

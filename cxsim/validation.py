@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .measurement import answers as survey_answers
+from .metrics import last_unit
 from .scenario import CHANNELS, Scenario, validate_scenario
 
 LEVELS = ("individual", "unit", "company")
@@ -259,7 +260,7 @@ def read_state(model: Any) -> dict[str, Any]:
 def _last_store(last_colleague: np.ndarray, team: np.ndarray, stores: np.ndarray) -> np.ndarray:
     """The store whose colleague served each customer last, -1 when it was no store (or none):
     the location units field studies group customers by (branches, practices)."""
-    unit = np.where(last_colleague >= 0, team[np.maximum(last_colleague, 0)], -1)
+    unit = last_unit(last_colleague, team)
     return np.where(np.isin(unit, stores), unit, -1)
 
 
@@ -373,20 +374,17 @@ def unit_icc(values: np.ndarray, unit: np.ndarray, min_size: int = 30) -> float:
     """
     keep = unit >= 0
     x, g = np.asarray(values, float)[keep], unit[keep]
-    if len(g) == 0:
-        return float("nan")
-    n = np.bincount(g)
+    _, g, n = np.unique(g, return_inverse=True, return_counts=True)
     big = n >= min_size
-    x, g = x[big[g]], g[big[g]]
     if np.count_nonzero(big) < 2:
         return float("nan")
-    n = np.bincount(g, minlength=len(big))[big]
-    means = np.bincount(g, x, minlength=len(big))[big] / n
+    x, g = x[big[g]], g[big[g]]
+    _, g, n = np.unique(g, return_inverse=True, return_counts=True)  # units 0..k-1
+    means = np.bincount(g, x) / n
     k = len(n)
     grand = x.mean()
     between = float(np.sum(n * (means - grand) ** 2)) / (k - 1)
-    within = float(np.sum((x - means[np.searchsorted(np.flatnonzero(big), g)]) ** 2)) / (
-        len(x) - k)
+    within = float(np.sum((x - means[g]) ** 2)) / (len(x) - k)
     n0 = (len(x) - np.sum(n * n) / len(x)) / (k - 1)
     return float((between - within) / (between + (n0 - 1) * within))
 
