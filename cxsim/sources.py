@@ -128,8 +128,11 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.engagement_pressure": ("engagement per unit lever", TUNED),
     "culture.engagement_pay": ("engagement per unit lever", TUNED),
     "culture.engagement_co_creation": ("engagement per unit lever", TUNED),
-    "culture.engagement_mirror": ("engagement per unit satisfaction",
-                                  TUNED + "; drives the too-high unit_eng_csat_r (Harter 2002)"),
+    "culture.engagement_mirror": (
+        "engagement per unit satisfaction",
+        TUNED + "; sign: customer satisfaction raises employee satisfaction a year on (Getta "
+        "2011; Zablah et al. 2016, J Applied Psychology); with it the true unit link of "
+        "engagement and CSAT is about 0.46, 0.36 without (sixth round, validation.md)"),
     "culture.engagement_peers": ("weight", "study: emotional contagion, Barsade 2002 (ASQ); "
                                  "value assumption"),
     "culture.engagement_workload": ("engagement per unit overload", A),
@@ -314,6 +317,12 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "measurement.pulse_rate": ("share of colleagues per week", A),
     "measurement.pulse_noise": ("0..1 (sd)", A),
     "measurement.window": ("weeks", A),
+    "measurement.answer_styles": (
+        "switch", "study: response styles are consistent across a respondent's answers and "
+        "stable over time (Baumgartner & Steenkamp 2001, J Marketing Research; Weijters, "
+        "Geuens & Schillewaert 2010, Psychological Methods); spread not a parameter: the "
+        "response-style share of customers' disposition, `perception.ltr_spread x (1 - "
+        "churn.attitude_share)`, 0.1875 on a 0..1 scale (`params.answer_style`)"),
     "measurement.score_begging": (
         "0-10 points", "study (sign): staff who are scored ask customers for the score, "
         "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "
