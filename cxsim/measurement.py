@@ -9,12 +9,6 @@ engagement; a company does not. Each week a sample answers:
 - the transactional survey: a share of the week's contacts rate their satisfaction (noisy);
 - the engagement pulse: a share of colleagues rate their engagement (noisy).
 
-Every respondent answers in a stable style of their own (Baumgartner & Steenkamp 2001): a
-customer's is the response-style share of their disposition, already in the latent LTR and
-added to their satisfaction ratings; a colleague's is drawn for each person hired, with the
-same spread (`params.answer_style`). The answer style moves what is measured, never what
-anyone does or feels, and it does not average out over a person's answers.
-
 Measured figures pool the answers of the last `window` weeks, company-wide and per unit, with a
 95% margin of error. Management and dashboards see these, never the true values.
 
@@ -65,16 +59,6 @@ def answers(ltr: np.ndarray, noise: np.ndarray, m: Measurement) -> np.ndarray:
     is a promoter), so answering adds noise but does not move the definition.
     """
     return np.clip(np.floor(ltr + m.answer_noise * noise), 0, 10).astype(np.int64)
-
-
-def rating_answers(truth: np.ndarray, style: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Answers on a 0..1 rating scale (satisfaction, engagement): the true value, shifted by
-    the respondent's stable answer style and this answer's noise, clipped to the scale.
-
-    >>> rating_answers(np.array([0.5, 0.5, 0.9]), np.array([0.1, -0.1, 0.2]), np.zeros(3))
-    array([0.6, 0.4, 1. ])
-    """
-    return np.clip(truth + style + noise, 0.0, 1.0)
 
 
 def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
@@ -164,8 +148,7 @@ class Surveys:
     def week(self, status: np.ndarray, ltr: np.ndarray, customer_unit,
              satisfaction: np.ndarray, contact_unit: np.ndarray, engagement: np.ndarray,
              colleague_unit: np.ndarray, begging: np.ndarray | None = None,
-             ask_key: int = 0, satisfaction_style: np.ndarray | float = 0.0,
-             engagement_style: np.ndarray | float = 0.0) -> Measured:
+             ask_key: int = 0) -> Measured:
         """Survey this week's sample and return the pooled figures.
 
         Parameters
@@ -186,9 +169,6 @@ class Surveys:
         ask_key : np.uint64 or int
             This week's key of the draws of who was asked,
             ``rng.stream_key(seed, week, rng.ASK)``.
-        satisfaction_style, engagement_style : (m,) and (c,) arrays, optional
-            The answer style of the customer of each contact and of each colleague (0..1
-            scale, `params.answer_style`): a respondent's answers all lean the same way.
         """
         m, rng, nu = self.m, self.rng, self.n_units
         ask = np.zeros(nu + 1) if begging is None else np.append(begging, 0.0)
@@ -201,20 +181,18 @@ class Surveys:
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
         rated = was_asked(ask_key, 2 * np.arange(len(satisfaction)) + 1, ask[contact_unit])
         rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * rated,
-                            contact_unit, m.csat_response_rate, m.csat_noise,
-                            satisfaction_style)
-        rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise,
-                            engagement_style)
+                            contact_unit, m.csat_response_rate, m.csat_noise)
+        rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)
         self.weeks.append(rec)
         return self._pooled()
 
     def _rating(self, name: str, truth: np.ndarray, unit: np.ndarray, rate: float,
-                noise: float, style: np.ndarray | float = 0.0) -> dict[str, np.ndarray]:
+                noise: float) -> dict[str, np.ndarray]:
         """A 0..1 rating survey (transactional CSAT, engagement pulse): each rater answers with
-        chance `rate` (`rating_answers`); respondents, sum and sum of squares per unit."""
+        chance `rate`, the true value plus noise, clipped; respondents, sum and sum of squares
+        per unit."""
         took = self.rng.random(len(truth)) < rate
-        lean = np.broadcast_to(np.asarray(style, dtype=float), truth.shape)[took]
-        x = rating_answers(truth[took], lean, noise * self.rng.standard_normal(int(took.sum())))
+        x = np.clip(truth[took] + noise * self.rng.standard_normal(int(took.sum())), 0, 1)
         u, nu = unit[took], self.n_units
         return {f"{name}_n": _by_unit(u, 1.0, nu), f"{name}_sum": _by_unit(u, x, nu),
                 f"{name}_sq": _by_unit(u, x * x, nu)}

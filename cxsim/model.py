@@ -70,8 +70,6 @@ from .state import (
 SURVEY_STREAM = 1
 #: so do the catchments' customer mix: its spread changes no other draw of a run
 MIX_STREAM = 2
-#: and how each colleague answers surveys (their answer style, drawn again for each hire)
-STYLE_STREAM = 3
 
 # below this many customer nodes, "auto" runs the serial kernels: a parallel launch costs more
 # than it saves on small arrays (same numbers either way)
@@ -206,8 +204,7 @@ class CXModel(mesa.Model):
         self.social: SocialNetwork = build_social(sc, n_nodes, rng, self.engine.name,
                                                   eager_graph=self._eager_views)
         org, net = self.org, self.social
-        self.style_rng = np.random.default_rng([self.seed, STYLE_STREAM])
-        self.colleagues = population.colleagues(sc, org, rng, self.style_rng)
+        self.colleagues = population.colleagues(sc, org, rng)
         self.digital_staff = population.digital_redeployment(sc, org)
         self._staff_digital(bool(self.levers.digital_channel))  # also builds the pools
         self.store_teams = population.store_teams(org)
@@ -469,9 +466,6 @@ class CXModel(mesa.Model):
         draws = StaffDraws(u_leave, hire_noise, hire_customer, vacancy)
         was_filled = col.vacant == 0
         self.engine.staff(col.arrays(), draws.arrays(), self.customers.arrays(), p.staff)
-        hired = (col.tenure == 0) & (col.vacant == 0)  # started this week: a new person
-        col.answer_style[hired] = population.answer_styles(self.scenario, int(hired.sum()),
-                                                           self.style_rng)
         if not np.array_equal(was_filled, col.vacant == 0):
             self.pools = population.service_pools(self.org, col.vacant)
 
@@ -500,10 +494,7 @@ class CXModel(mesa.Model):
             self.customers.status, self.customers.ltr,
             lambda who: metrics.last_unit(last[who], team),
             con.satisfaction, team[con.colleague], col.engagement[filled], team[filled],
-            begging=control, ask_key=stream_key(self.seed, self.week_index, ASK),
-            satisfaction_style=population.customer_answer_style(
-                self.scenario, self.customers.disposition[con.customer]),
-            engagement_style=col.answer_style[filled])
+            begging=control, ask_key=stream_key(self.seed, self.week_index, ASK))
         fcr, failure_demand, closure = metrics.resolution_figures(con, self.customers.pending)
         self.measured_nps.append(measured.nps)
         front = self.frontline_mask

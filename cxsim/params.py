@@ -262,24 +262,6 @@ def churn_disposition(sc: Scenario) -> float:
     return ch.memory_sensitivity * ch.attitude_share * pe.ltr_spread / pe.ltr_memory
 
 
-def answer_style(sc: Scenario) -> float:
-    """Spread (sd, 0..1 scale) of a respondent's stable answer style: the part of the
-    customers' individual spread of likelihood to recommend that is response style rather
-    than attitude (`ltr_spread x (1 - attitude_share)`, 0-10 points), on a 0..1 scale. Every
-    respondent answers every survey in a style of this spread (Baumgartner & Steenkamp 2001):
-    customers their 0-10 and satisfaction answers, colleagues their engagement pulse. 0 with
-    `measurement.answer_styles` off (then only the 0-10 answer keeps the style, inside the
-    latent likelihood to recommend, which drives behaviour too).
-
-    >>> from cxsim.scenario import load_scenario
-    >>> round(answer_style(load_scenario("baseline")), 4)
-    0.1875
-    """
-    if not sc.measurement.answer_styles:
-        return 0.0
-    return sc.perception.ltr_spread * (1.0 - sc.churn.attitude_share) / 10.0
-
-
 def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
                       control: np.ndarray) -> EngagementParams:
     """Engagement weights and each colleague's levers; the unit manager's `control` (c,)

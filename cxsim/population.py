@@ -25,7 +25,7 @@ from .constants import (
     STORE,
 )
 from .networks import Organisation, SocialNetwork
-from .params import answer_style, churn_disposition
+from .params import churn_disposition
 from .scenario import Scenario
 from .state import ColleagueState, CustomerState, Pools
 
@@ -38,13 +38,9 @@ class Catchments:
     members: np.ndarray
 
 
-def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator,
-               style_rng: np.random.Generator) -> ColleagueState:
+def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> ColleagueState:
     """Colleagues at the start: department subcultures around the labour market, individual
-    spread around them, engagement, aptitude and tenure drawn from the scenario's spreads.
-
-    `style_rng` draws how each answers surveys (`answer_styles`): a stream of its own, so
-    how the company measures changes no other draw."""
+    spread around them, engagement, aptitude and tenure drawn from the scenario's spreads."""
     n = org.n
     cu = sc.culture
     centre = np.clip(cu.labour_market_centre + cu.department_spread * rng.standard_normal(
@@ -72,7 +68,6 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator,
         complaints=np.zeros(n, np.int64), satisfaction_sum=np.zeros(n),
         manager=org.manager.astype(np.int64), team=org.team.astype(np.int64),
         channel=org.channel.astype(np.int64), department=org.department.astype(np.int64),
-        answer_style=answer_styles(sc, n, style_rng),
         vacant=np.zeros(n, np.int64))
 
 
@@ -127,32 +122,6 @@ def catchment_mix(spread: float, home: np.ndarray, n_teams: int,
     """
     mix = spread * rng.standard_normal(n_teams)[home]
     return mix - mix.mean()
-
-
-def answer_styles(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Stable answer styles of `n` new respondents (0..1 scale, sd `params.answer_style`).
-
-    >>> from cxsim.scenario import load_scenario
-    >>> s = answer_styles(load_scenario("baseline"), 20000, np.random.default_rng(0))
-    >>> bool(abs(s.std() - 0.1875) < 0.005)
-    True
-    """
-    return answer_style(sc) * rng.standard_normal(n)
-
-
-def customer_answer_style(sc: Scenario, disposition: np.ndarray) -> np.ndarray:
-    """The answer style of customers with these dispositions, on a 0..1 scale: the response
-    style share of the disposition (`params.answer_style` per sd), measured from the
-    customer base's mean disposition (`params.churn_disposition`, where churn has sorted the
-    base), as `ltr_bias` is for the 0-10 answer.
-
-    >>> from cxsim.scenario import load_scenario
-    >>> sc = load_scenario("baseline")
-    >>> d = churn_disposition(sc) + np.array([-1.0, 0.0, 1.0])
-    >>> customer_answer_style(sc, d).round(4).tolist()
-    [-0.1875, 0.0, 0.1875]
-    """
-    return answer_style(sc) * (disposition - churn_disposition(sc))
 
 
 def customers(sc: Scenario, net: SocialNetwork, org: Organisation, stores: np.ndarray,

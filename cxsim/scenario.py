@@ -473,11 +473,6 @@ class Measurement(_Section):
     pulse_rate: Unit = _f(0.1, "Weekly share of colleagues who answer the engagement pulse")
     pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)
     window: int = _f(4, "Weeks of answers pooled into each measured figure", ge=1, le=104)
-    answer_styles: bool = _f(
-        True, "Respondents answer every survey in a stable style of their own: customers' "
-        "satisfaction ratings carry the response-style share of their disposition (as their "
-        "0-10 answers do), colleagues' pulse answers a style of the same spread drawn for each "
-        "hire (false: only each answer's noise, to check the surveys without it)")
     score_begging: float = _f(
         1.0, "Lift (0-10 points) of the NPS answer of a customer whom staff asked for the "
         "score; a chased unit's staff ask each customer with chance = its control (an asked "

@@ -317,12 +317,6 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "measurement.pulse_rate": ("share of colleagues per week", A),
     "measurement.pulse_noise": ("0..1 (sd)", A),
     "measurement.window": ("weeks", A),
-    "measurement.answer_styles": (
-        "switch", "study: response styles are consistent across a respondent's answers and "
-        "stable over time (Baumgartner & Steenkamp 2001, J Marketing Research; Weijters, "
-        "Geuens & Schillewaert 2010, Psychological Methods); spread not a parameter: the "
-        "response-style share of customers' disposition, `perception.ltr_spread x (1 - "
-        "churn.attitude_share)`, 0.1875 on a 0..1 scale (`params.answer_style`)"),
     "measurement.score_begging": (
         "0-10 points", "study (sign): staff who are scored ask customers for the score, "
         "inflating measured satisfaction (Reichheld & Markey 2011, The Ultimate Question 2.0, "

@@ -186,10 +186,6 @@ class ColleagueState(_Arrays):
     vacant : (c,) int64
         Weeks the post stays vacant before its new hire starts; 0 when filled. A vacant post
         serves nobody, influences nobody and cannot leave.
-    answer_style : (c,) float
-        How the person in the post answers surveys: a stable shift of every engagement-pulse
-        answer (0..1 scale, sd `params.answer_style`), drawn anew for each hire. It changes
-        what the company measures, never what the colleague does.
     """
 
     personality: np.ndarray
@@ -211,7 +207,6 @@ class ColleagueState(_Arrays):
     channel: np.ndarray
     department: np.ndarray
     vacant: np.ndarray
-    answer_style: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)

@@ -100,10 +100,9 @@ def test_measuring_changes_behaviour_only_through_managers_who_chase_scores():
 
 
 def test_measured_figures_track_the_true_ones():
-    """Without answer styles, answer noise and non-response bias a sample is unbiased; answer
-    noise pulls the measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
-    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2,
-          "measurement.answer_styles": False}
+    """Without answer noise and non-response bias a sample is unbiased; answer noise pulls the
+    measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
+    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2}
     errs, limits = [], []
     for seed in (6, 7, 8):  # one seed's mean error is too noisy a test of bias
         m = CXModel("baseline", seed=seed, create_agents=False,
@@ -182,48 +181,3 @@ def test_who_is_asked_is_a_counter_based_draw_of_seed_week_and_customer():
     b = was_asked(stream_key(7, 11, ASK), who, chance)  # next week: others are asked
     assert (a & b).mean() == pytest.approx(0.09, abs=0.005)
     assert not was_asked(stream_key(7, 10, ASK), who, np.zeros(len(who))).any()
-
-
-def test_a_respondents_style_shifts_every_answer_they_give():
-    """Ratings are truth + the respondent's stable style + noise, clipped: with no noise and
-    everyone answering, a unit's measured figure is the mean of its truth plus its styles."""
-    m = Measurement(pulse_rate=1.0, pulse_noise=0.0, csat_response_rate=1.0, csat_noise=0.0,
-                    window=1)
-    s = Surveys(m, n_units=2, rng=np.random.default_rng(0))
-    status = np.full(4, PROSPECT, np.int8)
-    eng = np.array([0.5, 0.5, 0.5, 0.5])
-    style = np.array([0.2, 0.0, -0.1, -0.1])
-    got = s.week(status, np.full(4, 5.0), lambda who: np.zeros(len(who), np.int64),
-                 np.array([0.9, 0.4]), np.array([0, 1]), eng, np.array([0, 0, 1, 1]),
-                 satisfaction_style=np.array([0.2, -0.1]), engagement_style=style)
-    assert np.allclose(got.unit_engagement, [0.6, 0.4])
-    assert np.allclose(got.unit_csat, [100.0, 30.0])  # 0.9 + 0.2 is clipped at the top
-
-
-def test_answer_styles_change_what_is_measured_never_what_anyone_does():
-    """Same seed with and without answer styles: every true figure is identical, the measured
-    engagement and CSAT are not."""
-    runs = {}
-    for on in (True, False):
-        m = CXModel("baseline", seed=3, create_agents=False,
-                    overrides={**SMALL, "measurement.answer_styles": on})
-        m.run()
-        runs[on] = m.timeseries()
-    for col in ("nps", "csat", "engagement", "active_customers", "profit", "nps_measured"):
-        assert runs[True][col].equals(runs[False][col]), col
-    for col in ("csat_measured", "engagement_measured"):
-        assert not runs[True][col].equals(runs[False][col]), col
-
-
-def test_a_hire_brings_a_style_of_their_own_and_stayers_keep_theirs():
-    m = CXModel("baseline", seed=4, create_agents=False,
-                overrides={**SMALL, "staff.attrition_base": 0.05})
-    col = m.colleagues
-    before = col.answer_style.copy()
-    assert abs(before.std() - 0.1875) < 0.05
-    m.step()
-    hired = (col.tenure == 0) & (col.vacant == 0)
-    stayed = col.tenure > 0
-    assert hired.any() and stayed.any()
-    assert np.array_equal(col.answer_style[stayed], before[stayed])
-    assert not np.any(col.answer_style[hired] == before[hired])

@@ -28,6 +28,7 @@ from cxsim.validation import (
     run_validation,
     share_outside,
     top_box_share,
+    true_links,
     unit_correlation,
     unit_years,
     variants,
@@ -107,6 +108,22 @@ def test_unit_years_aggregate_as_the_studies_do():
     assert y.loc[1, "csat"] == pytest.approx(70.0)  # a week without contacts counts for nothing
     assert y.loc[0, "nps"] == pytest.approx((10 + 90) / 4)  # customer-weighted
     assert y.loc[1, "turnover"] == pytest.approx(2 / 10)  # leavers per colleague per "year"
+
+
+def test_true_links_ignore_the_surveys():
+    """The links beside the table use the true columns even where survey measures exist."""
+    rng = np.random.default_rng(1)
+    u = _weekly_units(rng, r_sign=1.0)
+    u["engagement_measured"] = rng.random(len(u))  # surveys that saw nothing
+    u["csat_measured"] = rng.random(len(u)) * 100
+    u["nps_measured"] = rng.random(len(u)) * 100
+    u["csat_respondents"] = 10
+    u["nps_respondents"] = 10
+    assert abs(unit_correlation(unit_years(u), "engagement", "csat")) < 0.5
+    csat, nps, turnover = true_links(u)
+    assert csat > 0.8
+    assert csat == pytest.approx(unit_correlation(unit_years(u, measured=False),
+                                                  "engagement", "csat"))
 
 
 def test_unit_correlation_recovers_sign_and_strength():
@@ -192,6 +209,10 @@ def test_validate_end_to_end_writes_every_file(tmp_path):
     by = t.set_index("pattern")["model_value"]
     assert 0.0 < by["pwom_from_non_promoters"] < 1.0
     assert 0.0 < by["nwom_from_non_detractors"] < 1.0
+    # teams share their engagement: a share of its variance between teams, 0..1
+    assert 0.0 < by["engagement_team_icc"] < 1.0
+    md = (tmp_path / "validation.md").read_text()
+    assert "The unit-level links from the true values" in md
 
 
 def test_validate_cli_rejects_bad_input_before_any_work(tmp_path):
