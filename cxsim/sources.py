@@ -131,7 +131,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.engagement_mirror": (
         "engagement per unit satisfaction",
         TUNED + "; sign: customer satisfaction raises employee satisfaction a year on (Getta "
-        "2011; Zablah et al. 2016, J Applied Psychology); with it the true unit link of "
+        "2011; Zablah et al. 2016, J Applied Psychology); with it the measured unit link of "
         "engagement and CSAT is about 0.46, 0.36 without (sixth round, validation.md)"),
     "culture.engagement_peers": ("weight", "study: emotional contagion, Barsade 2002 (ASQ); "
                                  "value assumption"),

@@ -33,6 +33,7 @@ LEVELS = ("individual", "unit", "company")
 SEGMENTS = ("detractor", "passive", "promoter")
 WEEKS_PER_YEAR = 52
 FAILURE_STEP = 8  # week of the service failure of the recovery pattern
+PROBE_STREAM = 7  # the census survey's answer noise: a stream of the run's seed no model draw uses
 FAILURE = {"type": "service_failure", "step": FAILURE_STEP, "duration": 4, "severity": 0.4,
            "share": 0.5}
 # the culture change of the timing pattern: the levers of the built-in culture_first scenario
@@ -192,11 +193,11 @@ PATTERNS: tuple[Pattern, ...] = (
             "calibrated to about 1%)", ("Roland2009",)),
     Pattern("engagement_team_icc", "Colleagues differ more than teams do in engagement",
             "unit", "Young2018", 2018,
-            "ICC(1) of front-line colleagues' engagement by team (every 4th week; the true "
-            "values: field scales are reliable enough that their ICC is close to the true one)",
-            0.05, 0.30,
-            "engagement: manager, practice, peers and the customers served, shared by a team; "
-            "what differs by person is tenure, aptitude, the customers served",
+            "ICC(1) by team of the true engagement of front-line colleagues in post (every 4th "
+            "week; teams of at least 3)", 0.05, 0.30,
+            "engagement: targets set by the levers as practised and the unit's manager, with "
+            "peers pulling colleagues together; what differs by person is headroom (aptitude), "
+            "workload, the customers each served and a hire's start at onboarding engagement",
             ("Estabrooks2011",)),
     Pattern("unit_quartile_csat_gap", "Top- vs bottom-quartile engagement units differ modestly "
             "in CSAT", "unit", "Harter2002", 2002,
@@ -298,13 +299,16 @@ def segment_of(answer: np.ndarray) -> np.ndarray:
 
 
 class Probe:
-    """Accumulates, after every simulated week, what the individual-level patterns need and the
-    weekly cost drivers (contacts per channel, leavers, levers, value of churned customers)."""
+    """Accumulates, after every simulated week, what the individual-level patterns need, the
+    two unit-level ICCs (customers' answers by store, colleagues' engagement by team, every
+    `every` weeks) and the weekly cost drivers (contacts per channel, leavers, levers, value of
+    churned customers). `seed` keys the census answer noise: a stream of its own
+    (`PROBE_STREAM`), not any of the model's."""
 
     def __init__(self, every: int = 4, seed: int = 0):
         self.every = every
         self.t = 0
-        self.rng = np.random.default_rng(seed)  # the answer noise of the census survey
+        self.rng = np.random.default_rng([seed, PROBE_STREAM])  # the census answer noise
         self.engagement_icc: list[float] = []
         self.hist = np.zeros(11)
         self.at_risk = np.zeros(3)
@@ -594,7 +598,7 @@ def _task(args: tuple) -> tuple[str, int, Any]:
     from .experiments.run import run_one
 
     kind, sc, seed, rep = args
-    probe = Probe(seed=seed) if kind == "reference" else None  # census noise: the run's own
+    probe = Probe(seed=seed) if kind == "reference" else None
     res = run_one(sc, seed, rep, sc.steps, "numba", None, units=kind == "reference",
                   probe=probe)
     return kind, rep, res
@@ -725,12 +729,13 @@ def _true_links(v: Validation) -> list[str]:
     if links is None or len(links) != 3:
         return []
     csat, nps, turnover = (float(x) for x in links)
-    return ["", f"The unit-level links from the true values, without the surveys' sampling "
-            f"and answer noise: engagement with CSAT r = {_fmt(csat)}, with NPS {_fmt(nps)}, "
-            f"with staff turnover {_fmt(turnover)}. The table's come from the surveys, as field "
-            f"studies' do; the model's surveys are large and their unit figures close to the "
-            f"truth, so both sit beside the meta-analyses' values corrected for measurement "
-            f"error (Harter et al. 2002)."]
+    return ["", f"The unit-level links from the true values, without the surveys (sampling, "
+            f"non-response, answer noise, score begging): engagement with CSAT r = "
+            f"{_fmt(csat)}, with NPS {_fmt(nps)}, with staff turnover {_fmt(turnover)}. The "
+            f"table's links come from the surveys, as field studies' do. Where the two are "
+            f"close, the surveys measured the units almost without error, and the "
+            f"meta-analyses' values corrected for measurement error (Harter et al. 2002) are "
+            f"the ones to compare with."]
 
 
 def report_markdown(v: Validation) -> str:
