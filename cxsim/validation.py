@@ -797,6 +797,11 @@ def pattern_figure(v: Validation, p: Pattern, path: Path) -> None:
     plt.close(fig)
 
 
+#: the ICC patterns' census series in the figures' context, and their axis labels
+_ICC_SERIES = {"unit_answer_icc": ("icc", "ICC(1) of the 0-10 answers by unit"),
+               "engagement_team_icc": ("engagement_icc", "ICC(1) of engagement by team")}
+
+
 def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
     k = p.key
     if k in ("answer_skew", "top_box_10"):
@@ -815,20 +820,14 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
         bx.set_xticks(x, SEGMENTS)
         bx.set_ylabel("speaker-weeks")
         bx.legend(fontsize=7)
-    elif k == "unit_answer_icc":
-        for rep, icc in enumerate(ctx.get("icc", [])):
-            bx.plot(4 * np.arange(len(icc)), icc, label=f"replication {rep + 1}")
-        bx.set_xlabel("week (every 4th)")
-        bx.legend(fontsize=6)
-        bx.set_ylabel("ICC(1) of the 0-10 answers by unit")
-    elif k == "engagement_team_icc":
-        for rep, icc in enumerate(ctx.get("engagement_icc", [])):
+    elif k in _ICC_SERIES:
+        series, label = _ICC_SERIES[k]
+        for rep, icc in enumerate(ctx.get(series, [])):
             bx.plot(4 * np.arange(len(icc)), icc, label=f"replication {rep + 1}")
         bx.axhspan(p.low, p.high, color="tab:green", alpha=0.1, label="band")
         bx.set_xlabel("week (every 4th)")
-        bx.set_ylim(0, 1)
         bx.legend(fontsize=6)
-        bx.set_ylabel("ICC(1) of engagement by team")
+        bx.set_ylabel(label)
     elif k.startswith("unit_"):
         uy = ctx["unit_years"]
         y = {"unit_eng_nps_r": "nps", "unit_eng_turnover_r": "turnover"}.get(k, "csat")
