@@ -87,6 +87,8 @@ class Colleague(mesa.Agent):
     workload = _view("colleagues", "overload", "Contacts above capacity, as a share of capacity")
     tenure = _view("colleagues", "tenure", "Weeks in post", int)
     mirror = _view("colleagues", "mirror", "Satisfaction of the customers recently served")
+    engagement_trait = _view("colleagues", "engagement_trait",
+                             "The person's own offset to the engagement target")
 
     @property
     def personality(self) -> np.ndarray:

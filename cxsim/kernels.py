@@ -549,11 +549,12 @@ practice_serial = _jit(_practice)
 
 
 def _engagement_step(col, org, p, out):
-    """Engagement moves toward a target set by how colleagues work (felt pressure and headroom
-    in use, `practice`), pay, co-creation, their manager, the customers served and overload,
+    """Engagement moves toward a target set by the person's own trait, how colleagues work
+    (felt pressure and headroom in use, `practice`), pay, co-creation, their manager, the customers served and overload,
     and toward peers' (emotional contagion). Writes the new engagement into `out` (c,)."""
     engagement = col.engagement
     manager = col.manager_quality
+    trait = col.engagement_trait
     headroom = col.headroom
     felt = col.pressure
     mirror = col.mirror
@@ -566,7 +567,7 @@ def _engagement_step(col, org, p, out):
     co_creation = p.co_creation
     for i in prange(n):
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
-        target = base + manager[i] - p.w_pressure * felt[i] + p.w_empowerment * headroom[i] \
+        target = base + manager[i] + trait[i] - p.w_pressure * felt[i] + p.w_empowerment * headroom[i] \
             + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
@@ -1128,7 +1129,8 @@ def staff(col, draws, cus, p):
     then an onboarding hire starts.
 
     A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
-    the customer `draws.hire_customer` names; the hire takes on the unit's engagement (the mean
+    the customer `draws.hire_customer` names, with an engagement trait of their own; the hire
+    takes on the unit's engagement (the mean
     of its filled posts before this week's departures) plus the honeymoon `onboarding_lift`,
     with no tenure (so the skill of a new hire). A vacant post counts down and cannot leave.
     Writes `col.left` (left this week) and `col.vacant`.
@@ -1155,6 +1157,7 @@ def staff(col, draws, cus, p):
                 v = hire_trait(draws.hire_noise[i, k], cus.personality[c, k], p)
                 col.personality[i, k] = v
                 col.personality0[i, k] = v
+            col.engagement_trait[i] = p.engagement_trait_spread * draws.hire_engagement[i]
             col.engagement[i] = min(1.0, max(0.0, mood[col.team[i]] + p.onboarding_lift))
             col.tenure[i] = 0
             col.mirror[i] = NEUTRAL

@@ -463,7 +463,7 @@ class CXModel(mesa.Model):
                                                 rng.random(n))
         vacancy = population.vacancy_weeks(self.org, self.scenario.staff.vacancy_weeks,
                                            rng.random(n))
-        draws = StaffDraws(u_leave, hire_noise, hire_customer, vacancy)
+        draws = StaffDraws(u_leave, hire_noise, hire_customer, vacancy, rng.standard_normal(n))
         was_filled = col.vacant == 0
         self.engine.staff(col.arrays(), draws.arrays(), self.customers.arrays(), p.staff)
         if not np.array_equal(was_filled, col.vacant == 0):

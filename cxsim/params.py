@@ -196,6 +196,7 @@ class StaffParams(NamedTuple):
     market_centre: float
     personality_spread: float
     hire_fit_noise: float
+    engagement_trait_spread: float
 
 
 class LearningParams(NamedTuple):
@@ -356,7 +357,8 @@ def staff_params(sc: Scenario, lv: Levers) -> StaffParams:
         attrition_base=st.attrition_base, attrition_engagement=st.attrition_engagement,
         tenure_protection=st.tenure_protection, onboarding_lift=st.onboarding_lift,
         hiring_for_fit=lv.hiring_for_fit, market_centre=cu.labour_market_centre,
-        personality_spread=cu.personality_spread, hire_fit_noise=st.hire_fit_noise)
+        personality_spread=cu.personality_spread, hire_fit_noise=st.hire_fit_noise,
+        engagement_trait_spread=cu.engagement_trait_spread)
 
 
 def learning_params(sc: Scenario, lv: Levers) -> LearningParams:

@@ -40,7 +40,8 @@ class Catchments:
 
 def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> ColleagueState:
     """Colleagues at the start: department subcultures around the labour market, individual
-    spread around them, engagement, aptitude and tenure drawn from the scenario's spreads."""
+    spread around them, engagement, aptitude, the engagement trait and tenure drawn from the
+    scenario's spreads."""
     n = org.n
     cu = sc.culture
     centre = np.clip(cu.labour_market_centre + cu.department_spread * rng.standard_normal(
@@ -50,6 +51,7 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
     engagement = np.clip(cu.engagement_initial + cu.engagement_initial_spread
                          * rng.standard_normal(n), 0, 1)
     aptitude = np.clip(1.0 + cu.aptitude_spread * rng.standard_normal(n), 0.3, 1.7)
+    trait = cu.engagement_trait_spread * rng.standard_normal(n)
     tenure = rng.exponential(sc.staff.tenure_initial_mean, n).astype(np.int64)
     # how they work at the start is what the starting levers ask (habits already formed)
     # units differ in their manager (Beck & Harter 2014: managers explain most of the variance
@@ -61,7 +63,7 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
         1.0 - cu.training_cost_headroom * lv.training)
     return ColleagueState(
         personality=personality, personality0=personality.copy(), engagement=engagement,
-        aptitude=aptitude, manager_quality=manager[org.team],
+        aptitude=aptitude, engagement_trait=trait, manager_quality=manager[org.team],
         headroom=np.clip(room * aptitude, 0, 1),
         pressure=np.full(n, pressure), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
         tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),

@@ -395,15 +395,17 @@ def practice(col, p, felt_out, headroom_out):
 
 
 def engagement_step(col, org, p, out):
-    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by how colleagues
-    work (headroom in use and felt pressure, `practice`), pay, co-creation, the manager, the
+    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by the person's own
+    trait, how colleagues work (headroom in use and felt pressure, `practice`), pay,
+    co-creation, the manager, the
     satisfaction mirrored by customers served and overload, and toward the mean of peers
     (emotional contagion).
 
     Parameters
     ----------
     col : ColleagueState or its record
-        Reads engagement, pressure, headroom, manager_quality, mirror, overload (c,).
+        Reads engagement, engagement_trait, pressure, headroom, manager_quality, mirror,
+        overload (c,).
     org : Graph
         The organisation's ties (CSR) with this step's `weight` per tie.
     p : EngagementParams
@@ -412,7 +414,8 @@ def engagement_step(col, org, p, out):
         Receives the new engagement, 0..1.
     """
     base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
-    target = np.clip(base + col.manager_quality - p.w_pressure * col.pressure
+    target = np.clip(base + col.manager_quality + col.engagement_trait
+                     - p.w_pressure * col.pressure
                      + p.w_empowerment * col.headroom
                      + p.w_mirror * (col.mirror - NEUTRAL) - p.w_workload * col.overload, 0, 1)
     engagement = col.engagement
@@ -810,10 +813,11 @@ def staff(col, draws, cus, p):
     ----------
     col : ColleagueState or its record
         Reads engagement, team; updates tenure (weeks), vacant, personality, personality0,
-        engagement, mirror and left (c,).
+        engagement_trait, engagement, mirror and left (c,).
     draws : StaffDraws
         leave (c,) uniform, hire_noise (c, d) standard normal, hire_customer (c,) indices,
-        vacancy (c,) weeks.
+        vacancy (c,) weeks, hire_engagement (c,) standard normal (the hire's engagement trait,
+        times `p.engagement_trait_spread`).
     cus : CustomerState or its record
         personality (n, d) that hires for fit resemble.
     p : StaffParams
@@ -826,6 +830,7 @@ def staff(col, draws, cus, p):
     new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
     col.personality[hire] = new[hire]
     col.personality0[hire] = new[hire]
+    col.engagement_trait[hire] = p.engagement_trait_spread * draws.hire_engagement[hire]
     col.engagement[hire] = np.clip(mood[col.team[hire]] + p.onboarding_lift, 0, 1)
     col.tenure[:] = np.where(leave | hire, 0, np.where(was_vacant, col.tenure, col.tenure + 1))
     col.mirror[hire] = NEUTRAL

@@ -234,6 +234,10 @@ class Culture(_Section):
     manager_spread: float = _f(
         0.08, "Spread (sd) across units of what their manager adds to the engagement target",
         ge=0, le=1)
+    engagement_trait_spread: float = _f(
+        0.115, "Spread (sd) of a person's own offset to the engagement target (personality: "
+        "some engage more than others under the same conditions), drawn for each hire",
+        ge=0, le=1)
     habit_rate: Unit = _f(
         0.28, "Weekly share of the gap closed between how colleagues work (headroom in use, "
         "pressure felt) and what the levers now ask (habit)")
@@ -254,7 +258,7 @@ class Service(_Section):
         {"store": 0.55, "contact_centre": 0.45, "digital": 0.35},
         "Relative preference for each channel (digital only when offered)")
     relationship: Unit = _f(0.3, "Chance to be served by the same colleague as last time")
-    weight_engagement: float = _f(0.2, "Experience weight of colleague engagement", ge=0, le=5)
+    weight_engagement: float = _f(0.11, "Experience weight of colleague engagement", ge=0, le=5)
     weight_brand_fit: float = _f(0.15, "Experience weight of colleague brand fit", ge=0, le=5)
     weight_empowerment: float = _f(0.25, "Experience weight of headroom to resolve", ge=0, le=5)
     weight_homophily: float = _f(0.35, "Experience weight of colleague-customer similarity",

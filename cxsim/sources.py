@@ -105,6 +105,9 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.manager_spread": (
         "engagement target (sd)", "study (sign): Beck & Harter 2014 (Gallup), managers account "
         "for at least 70% of the variance of engagement across units; value assumption"),
+    "culture.engagement_trait_spread": (
+        "engagement target (sd)", "calibration: engagement_person_share (Young et al. 2018, "
+        "personality explains 48% of the variance of individual engagement)"),
     "culture.habit_rate": (
         "share per week", "study: Lally et al. 2010 (Eur J Social Psych), habits plateau after "
         "a median 66 days: 95% of the way in ~9.4 weeks, about 0.28 per week"),
@@ -141,7 +144,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "service.contact_rate": ("probability per week", A),
     "service.channel_preference": ("relative preference", A),
     "service.relationship": ("probability", A),
-    "service.weight_engagement": ("experience per unit engagement", TUNED),
+    "service.weight_engagement": (
+        "experience per unit engagement", "calibration: engagement_performance_r (Corbeanu & "
+        "Iliescu 2023: engagement correlates .36-.38 with job performance across people; "
+        "Christian et al. 2011 about .43)"),
     "service.weight_brand_fit": ("experience per unit fit", TUNED),
     "service.weight_empowerment": ("experience per unit headroom", TUNED),
     "service.weight_homophily": ("experience per unit similarity", TUNED),

@@ -161,6 +161,9 @@ class ColleagueState(_Arrays):
         Engagement 0..1.
     aptitude : (c,) float
         Individual capability multiplier on headroom (about 1).
+    engagement_trait : (c,) float
+        The person's own offset to the engagement target (personality: some people engage
+        more than others under the same conditions); drawn for each hire (0 = average).
     manager_quality : (c,) float
         How much the unit's manager adds to the engagement target (0 = average).
     headroom : (c,) float
@@ -192,6 +195,7 @@ class ColleagueState(_Arrays):
     personality0: np.ndarray
     engagement: np.ndarray
     aptitude: np.ndarray
+    engagement_trait: np.ndarray
     manager_quality: np.ndarray
     headroom: np.ndarray
     pressure: np.ndarray
@@ -331,13 +335,15 @@ class CustomerKeys(_Arrays):
 @dataclasses.dataclass(eq=False)
 class StaffDraws(_Arrays):
     """Random numbers of the staff phase, per colleague: leaving (uniform), the hire's
-    personality noise (c, d standard normal), the customer a hire for fit resembles and the
-    weeks the post would stay vacant if its holder left now (int64, 0 = refilled at once)."""
+    personality noise (c, d standard normal), the customer a hire for fit resembles, the
+    weeks the post would stay vacant if its holder left now (int64, 0 = refilled at once) and
+    the hire's engagement trait (standard normal)."""
 
     leave: np.ndarray
     hire_noise: np.ndarray
     hire_customer: np.ndarray
     vacancy: np.ndarray
+    hire_engagement: np.ndarray
 
 
 @dataclasses.dataclass(eq=False)

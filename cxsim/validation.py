@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pandas as pd
 from .measurement import answers as survey_answers
 from .metrics import last_unit
 from .scenario import CHANNELS, Scenario, validate_scenario
+from .sources import PARAMETER_SOURCES
 
 LEVELS = ("individual", "unit", "company")
 SEGMENTS = ("detractor", "passive", "promoter")
@@ -91,6 +93,12 @@ SOURCES: dict[str, str] = {
                       "Assessment of variation in the Alberta Context Tool: the contribution of "
                       "unit level contextual factors and specialty in Canadian pediatric acute "
                       "care settings. BMC Health Services Research, 11, 251.",
+    "Corbeanu2023": "Corbeanu, A., & Iliescu, D. (2023). The link between work engagement and "
+                    "job performance: A meta-analysis. Journal of Personnel Psychology, 22(3), "
+                    "111-122.",
+    "Christian2011": "Christian, M. S., Garza, A. S., & Slaughter, J. E. (2011). Work "
+                     "engagement: A quantitative review and test of its relations with task and "
+                     "contextual performance. Personnel Psychology, 64(1), 89-136.",
     "Slovic1993": "Slovic, P. (1993). Perceived risk, trust, and democracy. Risk Analysis, "
                   "13(6), 675-682.",
     "SQM2022": "SQM Group (2022). Call center industry FCR benchmark: a good first call "
@@ -140,6 +148,7 @@ SHORT: dict[str, str] = {
     "Buell2021": "Buell, Campbell & Frei 2021", "Roland2009": "Roland et al. 2009",
     "SQM2022": "SQM Group 2022", "Seddon2003": "Seddon 2003",
     "Young2018": "Young et al. 2018", "Estabrooks2011": "Estabrooks et al. 2011",
+    "Corbeanu2023": "Corbeanu & Iliescu 2023", "Christian2011": "Christian, Garza & Slaughter 2011",
 }
 
 
@@ -171,6 +180,16 @@ PATTERNS: tuple[Pattern, ...] = (
             "individual", "East2011", 2011,
             "share of negative speakers who are not detractors (answer >= 7)", 0.1, 0.6,
             "word of mouth: who talks, and with which valence"),
+    Pattern("engagement_person_share", "Much of a person's engagement is their own",
+            "individual", "Young2018", 2018,
+            "share of the variance of front-line colleagues' engagement explained by their own "
+            "trait (r squared across colleagues in post, every 4th week)", 0.30, 0.55,
+            "engagement: each person's own trait in the engagement target, drawn for each hire"),
+    Pattern("engagement_performance_r", "Engaged colleagues serve better, modestly",
+            "individual", "Corbeanu2023", 2023,
+            "Pearson r across front-line colleagues in post all year of their mean engagement "
+            "and the mean experience they delivered (20 contacts or more), per year", 0.30, 0.45,
+            "service: engagement's weight in the experience", ("Christian2011",)),
     # -- unit ------------------------------------------------------------------------------------
     Pattern("unit_eng_csat_r", "Unit engagement correlates weakly with customer satisfaction",
             "unit", "Harter2002", 2002,
@@ -192,13 +211,12 @@ PATTERNS: tuple[Pattern, ...] = (
             "staff, local market and customer mix by catchment (perception.mix_spread is "
             "calibrated to about 1%)", ("Roland2009",)),
     Pattern("engagement_team_icc", "Colleagues differ more than teams do in engagement",
-            "unit", "Young2018", 2018,
+            "unit", "Estabrooks2011", 2011,
             "ICC(1) by team of the true engagement of front-line colleagues in post (every 4th "
             "week; teams of at least 3)", 0.05, 0.30,
-            "engagement: targets set by the levers as practised and the unit's manager, with "
-            "peers pulling colleagues together; what differs by person is headroom (aptitude), "
-            "workload, the customers each served and a hire's start at onboarding engagement",
-            ("Estabrooks2011",)),
+            "engagement: each person's trait against what a team shares (the levers as "
+            "practised, the unit's manager, peers pulling colleagues together, the customers "
+            "served)"),
     Pattern("unit_quartile_csat_gap", "Top- vs bottom-quartile engagement units differ modestly "
             "in CSAT", "unit", "Harter2002", 2002,
             "annual CSAT (points) of the top engagement quartile of units minus the bottom",
@@ -246,7 +264,23 @@ PATTERNS: tuple[Pattern, ...] = (
 
 PATTERN_KEYS = tuple(p.key for p in PATTERNS)
 TABLE_COLUMNS = ("pattern", "name", "level", "source", "year", "statistic", "band_low",
-                 "band_high", "model_value", "ci_low", "ci_high", "reps", "pass", "mechanism")
+                 "band_high", "model_value", "ci_low", "ci_high", "reps", "pass", "mechanism",
+                 "calibrated_by")
+
+
+def calibrated_by(key: str) -> tuple[str, ...]:
+    """The scenario fields set against pattern `key`: those whose source in
+    `cxsim.sources` names it in a calibration ("calibration: key ..." or "value: calibration
+    to the key pattern"). Such a pattern's pass is not independent
+    evidence, and the table says so.
+
+    >>> calibrated_by("first_contact_resolution")
+    ('service.fcr_intercept',)
+    >>> calibrated_by("pwom_share")
+    ()
+    """
+    named = re.compile(rf"calibration[^;]*?\b{re.escape(key)}\b")
+    return tuple(f for f, (_, src) in PARAMETER_SOURCES.items() if named.search(src))
 
 
 # -- the one place that reads the model's state ---------------------------------------------------
@@ -266,6 +300,8 @@ def read_state(model: Any) -> dict[str, Any]:
         "n_colleagues": int(model.org.n), "measurement": model.scenario.measurement,
         "store": _last_store(cus.last_colleague, model.org.team, model.store_teams),
         "engagement": col.engagement, "team": model.org.team,
+        "engagement_trait": col.engagement_trait, "served_by": model.contacts.colleague,
+        "experience": model.contacts.experience,
         "in_post": model.frontline_mask & (col.vacant == 0),
         "sales": float(np.count_nonzero(model.contacts.sold)),
         "levers": {"training": float(per["training"].mean()),
@@ -316,6 +352,9 @@ class Probe:
         self.speak_pos = np.zeros(3)
         self.speak_neg = np.zeros(3)
         self.icc: list[float] = []
+        self.person_share: list[float] = []
+        self.performance_r: list[float] = []
+        self._year: dict[str, np.ndarray] = {}
         self.weekly: list[dict[str, float]] = []
 
     def after_step(self, model: Any) -> None:
@@ -331,6 +370,8 @@ class Probe:
             staff = s["in_post"]  # the front line's engagement, by team
             self.engagement_icc.append(unit_icc(s["engagement"][staff], s["team"][staff],
                                                 min_size=3))
+            self.person_share.append(_r(s["engagement"][staff], s["engagement_trait"][staff])**2)
+        self._track_performance(s)
         risk = (active & ~s["adopted"]) | s["churned"]
         self.at_risk += np.bincount(seg[risk], minlength=3)
         self.churned += np.bincount(seg[s["churned"]], minlength=3)
@@ -346,14 +387,51 @@ class Probe:
         self.weekly.append(row)
         self.t += 1
 
+    def _track_performance(self, s: dict[str, Any]) -> None:
+        """Per colleague and year of 52 weeks: mean engagement and mean experience delivered;
+        at the year's end, their correlation across the front-line colleagues in post all year
+        who served at least 20 contacts (job performance as field studies rate it)."""
+        n = len(s["engagement"])
+        y = self._year
+        if not y:
+            y.update(eng=np.zeros(n), weeks=np.zeros(n), exp=np.zeros(n), served=np.zeros(n),
+                     stayed=np.ones(n, bool))
+        y["stayed"] &= s["in_post"] & ~s["left"]
+        y["eng"] += s["engagement"]
+        y["weeks"] += 1
+        who = s["served_by"]
+        y["exp"] += np.bincount(who, weights=s["experience"], minlength=n)
+        y["served"] += np.bincount(who, minlength=n)
+        if y["weeks"][0] >= WEEKS_PER_YEAR:
+            keep = y["stayed"] & (y["served"] >= 20)
+            if keep.sum() >= 10:
+                self.performance_r.append(_r(y["eng"][keep] / y["weeks"][keep],
+                                             y["exp"][keep] / y["served"][keep]))
+            y.clear()
+
     def result(self) -> dict[str, Any]:
         return {"hist": self.hist, "at_risk": self.at_risk, "churned": self.churned,
                 "speak_pos": self.speak_pos, "speak_neg": self.speak_neg,
                 "icc": np.asarray(self.icc), "engagement_icc": np.asarray(self.engagement_icc),
+                "person_share": np.asarray(self.person_share),
+                "performance_r": np.asarray(self.performance_r),
                 "weekly": pd.DataFrame(self.weekly)}
 
 
 # -- statistics (pure functions of the recorded data; tested on synthetic inputs) -----------------
+
+def _nanmean(x: Sequence[float]) -> float:
+    """Mean of the finite values; nan when there are none."""
+    x = np.asarray(x, float)
+    return float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")
+
+
+def _r(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r; nan when either has no spread or there are fewer than 3 values."""
+    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
 
 def hist_skewness(hist: Sequence[float]) -> float:
     """Skewness (population moments) of a 0-10 answer distribution given as counts."""
@@ -631,12 +709,13 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
         "churn_by_segment": churn_ratio(pr["at_risk"], pr["churned"]),
         "pwom_from_non_promoters": share_outside(pr["speak_pos"], 2),
         "nwom_from_non_detractors": share_outside(pr["speak_neg"], 0),
+        "engagement_person_share": _nanmean(pr["person_share"]),
+        "engagement_performance_r": _nanmean(pr["performance_r"]),
         "unit_eng_csat_r": unit_correlation(years, "engagement", "csat"),
         "unit_eng_nps_r": unit_correlation(years, "engagement", "nps"),
         "unit_eng_turnover_r": unit_correlation(years, "engagement", "turnover"),
         "unit_answer_icc": float(np.nanmean(pr["icc"])) if len(pr["icc"]) else float("nan"),
-        "engagement_team_icc": float(np.nanmean(pr["engagement_icc"]))
-        if len(pr["engagement_icc"]) else float("nan"),
+        "engagement_team_icc": _nanmean(pr["engagement_icc"]),
         "unit_quartile_csat_gap": quartile_gap(years),
         **comp,
         "pwom_share": positive_share(pr["speak_pos"].sum(), pr["speak_neg"].sum()),
@@ -658,7 +737,7 @@ def build_table(values: pd.DataFrame) -> pd.DataFrame:
                      "source": f"{p.source_label}", "year": p.year, "statistic": p.statistic,
                      "band_low": p.low, "band_high": p.high, "model_value": m, "ci_low": lo,
                      "ci_high": hi, "reps": int(np.isfinite(v).sum()), "pass": ok,
-                     "mechanism": p.mechanism})
+                     "mechanism": p.mechanism, "calibrated_by": "; ".join(calibrated_by(p.key))})
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
@@ -752,9 +831,12 @@ def report_markdown(v: Validation) -> str:
              "|---|---|---|---|---|---|"]
     for _, r in t.iterrows():
         p = next(q for q in PATTERNS if q.key == r["pattern"])
+        verdict = "pass" if r["pass"] else "**FAIL**"
+        if r["calibrated_by"]:
+            verdict += f" (calibrated: `{r['calibrated_by']}`)"
         lines.append(f"| {r['level']} | {r['name']} (`{p.key}`) | {r['source']} | {p.band} | "
                      f"{_fmt(r['model_value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | "
-                     f"{'pass' if r['pass'] else '**FAIL**'} |")
+                     f"{verdict} |")
     lines += _beside_table(v)
     lines += ["", "## Figures", ""]
     for p in PATTERNS:

@@ -202,6 +202,7 @@ def test_engagement_step(warm_model):
     col.overload[:] = rng.random(m.org.n) * 0.5
     p = step_params(m, training=0.5)
     org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
+    col.engagement_trait[:] = 0.15 * rng.standard_normal(m.org.n)
     run_both("engagement_step", col, org, p.engagement._replace(
         training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5),
              np.zeros(m.org.n))
@@ -420,8 +421,10 @@ def test_staff(warm_model, fit):
     n = m.org.n
     draws = StaffDraws(rng.random(n), rng.standard_normal((n, 5)),
                        rng.integers(0, m.social.n, n),
-                       population.vacancy_weeks(m.org, 3.0, rng.random(n)))
-    p = step_params(m, hiring_for_fit=fit).staff._replace(attrition_base=0.2)
+                       population.vacancy_weeks(m.org, 3.0, rng.random(n)),
+                       rng.standard_normal(n))
+    p = step_params(m, hiring_for_fit=fit).staff._replace(attrition_base=0.2,
+                                                         engagement_trait_spread=0.15)
     before, _ = _with_vacancies(m, rng)
     _, _, (col, *_) = run_both("staff", before, draws, m.customers, p)
     assert 0 < col.left.sum() < n

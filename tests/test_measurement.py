@@ -103,7 +103,7 @@ def test_measured_figures_track_the_true_ones():
     """Without answer noise and non-response bias a sample is unbiased; answer noise pulls the
     measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
     ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2}
-    errs, limits = [], []
+    errs, limits, pulls = [], [], []
     for seed in (6, 7, 8):  # one seed's mean error is too noisy a test of bias
         m = CXModel("baseline", seed=seed, create_agents=False,
                     overrides={**ov, "measurement.answer_noise": 0.0})
@@ -113,13 +113,14 @@ def test_measured_figures_track_the_true_ones():
         err = ts["nps_measured"] - ts["nps"].rolling(window, min_periods=1).mean()
         errs.append(err.mean())
         limits.append(ts["nps_margin"].mean() / 1.96 / np.sqrt(len(ts) / window))
+        noisy = CXModel("baseline", seed=seed, create_agents=False, overrides=ov)
+        noisy.run()
+        pulls.append((noisy.timeseries()["nps_measured"] - ts["nps"]).mean())
         if seed == 6:
             ts6 = ts
     assert abs(np.mean(errs)) < 3 * np.mean(limits) / np.sqrt(len(errs)), (errs, limits)
+    assert max(pulls) < -0.5 and np.mean(pulls) < -1, pulls  # every seed, with a margin
     ts = ts6
-    noisy = CXModel("baseline", seed=6, create_agents=False, overrides=ov)
-    noisy.run()
-    assert (noisy.timeseries()["nps_measured"] - ts["nps"]).mean() < -3
     # the CSAT survey pools the window's answers: within its own margin (95%) most weeks
     csat_err = (ts["csat_measured"] - ts["csat"].rolling(window, min_periods=1).mean()).abs()
     assert (csat_err < ts["csat_margin"]).mean() >= 0.7, (csat_err, ts["csat_margin"])

@@ -181,6 +181,50 @@ def test_table_columns_and_verdicts():
     assert (t["ci_low"] < t["model_value"]).all() and (t["model_value"] < t["ci_high"]).all()
     r = t[t["pattern"].str.endswith("_r")]
     assert (r["ci_low"] >= -1).all() and (r["ci_high"] <= 1).all()
+    cal = t.set_index("pattern")["calibrated_by"]
+    assert cal["first_contact_resolution"] == "service.fcr_intercept"
+    assert cal["churn_by_segment"] == "churn.attitude_share"  # "value: calibration to the ..."
+    assert cal["pwom_share"] == "" and cal["unit_eng_csat_r"] == ""
+
+
+def test_every_calibration_names_a_pattern():
+    """A field whose source is a calibration is set against a pattern of the table, so the
+    table can say which passes are not independent evidence."""
+    from cxsim.sources import PARAMETER_SOURCES, source_kind
+    from cxsim.validation import calibrated_by
+
+    named = {f for p in PATTERNS for f in calibrated_by(p.key)}
+    for f, (_, src) in PARAMETER_SOURCES.items():
+        if source_kind(src) == "calibration" and not f.startswith("calibration."):
+            assert f in named, f
+
+
+def test_performance_link_of_colleagues_over_a_year():
+    """The probe's engagement-performance link: per colleague in post all year, mean
+    engagement against mean experience delivered; leavers, the back office and colleagues with
+    few contacts are left out."""
+    from cxsim.validation import Probe
+
+    rng = np.random.default_rng(4)
+    n = 60
+    eng = rng.uniform(0.2, 0.8, n)
+    quality = 0.5 * eng + rng.normal(0, 0.05, n)  # each colleague's mean experience
+    in_post = np.ones(n, bool)
+    in_post[:5] = False  # the back office
+    probe = Probe()
+    for week in range(52):
+        who = np.repeat(np.arange(n), 2)  # two contacts each a week
+        left = np.zeros(n, bool)
+        if week == 30:
+            left[5:8] = True
+        probe._track_performance({
+            "engagement": eng + rng.normal(0, 0.02, n), "in_post": in_post, "left": left,
+            "served_by": who, "experience": quality[who] + rng.normal(0, 0.1, len(who))})
+    assert len(probe.performance_r) == 1 and not probe._year
+    kept = np.arange(8, n)
+    expected = np.corrcoef(eng[kept], quality[kept])[0, 1]
+    assert probe.performance_r[0] == pytest.approx(expected, abs=0.05)
+    assert probe.performance_r[0] > 0.6
 
 
 def test_variants_share_everything_but_their_event():
@@ -211,6 +255,9 @@ def test_validate_end_to_end_writes_every_file(tmp_path):
     assert 0.0 < by["nwom_from_non_detractors"] < 1.0
     # teams share their engagement: a share of its variance between teams, 0..1
     assert 0.0 < by["engagement_team_icc"] < 1.0
+    # a person's own trait explains part of their engagement; engaged colleagues serve better
+    assert 0.0 < by["engagement_person_share"] < 1.0
+    assert 0.0 < by["engagement_performance_r"] < 1.0
     md = (tmp_path / "validation.md").read_text()
     assert "The unit-level links from the true values" in md
 
