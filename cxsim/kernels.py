@@ -550,8 +550,9 @@ practice_serial = _jit(_practice)
 
 def _engagement_step(col, org, p, out):
     """Engagement moves toward a target set by the person's own trait, how colleagues work
-    (felt pressure and headroom in use, `practice`), pay, co-creation, their manager, the customers served and overload,
-    and toward peers' (emotional contagion). Writes the new engagement into `out` (c,)."""
+    (felt pressure and headroom in use, `practice`), pay, co-creation, their manager, the
+    customers served and overload, and toward peers' (emotional contagion). Writes the new
+    engagement into `out` (c,)."""
     engagement = col.engagement
     manager = col.manager_quality
     trait = col.engagement_trait
@@ -567,8 +568,8 @@ def _engagement_step(col, org, p, out):
     co_creation = p.co_creation
     for i in prange(n):
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
-        target = base + manager[i] + trait[i] - p.w_pressure * felt[i] + p.w_empowerment * headroom[i] \
-            + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
+        target = base + manager[i] + trait[i] - p.w_pressure * felt[i] \
+            + p.w_empowerment * headroom[i] + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
         new = e + p.rate * (target - e)
