@@ -569,7 +569,8 @@ def _engagement_step(col, org, p, out):
     for i in prange(n):
         base = p.base + p.w_pay * pay[i] + p.w_co_creation * co_creation[i]
         target = base + manager[i] + trait[i] - p.w_pressure * felt[i] \
-            + p.w_empowerment * headroom[i] + p.w_mirror * (mirror[i] - NEUTRAL) - p.w_workload * overload[i]
+            + p.w_empowerment * headroom[i] + p.w_mirror * (mirror[i] - NEUTRAL) \
+            - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
         e = engagement[i]
         new = e + p.rate * (target - e)
