@@ -433,6 +433,11 @@ def test_staff(warm_model, fit):
     np.testing.assert_array_equal(col.vacant[was], before.vacant[was] - 1)
     np.testing.assert_array_equal(col.vacant[col.left], draws.vacancy[col.left])
     assert (col.vacant[col.left] > 0).any() and (col.tenure[col.left] == 0).all()
+    # a hire brings an engagement trait of their own; everyone else keeps theirs
+    hired = (col.vacant == 0) & (col.tenure == 0) & ((before.vacant > 0) | col.left)
+    assert hired.any()
+    np.testing.assert_allclose(col.engagement_trait[hired], 0.15 * draws.hire_engagement[hired])
+    np.testing.assert_array_equal(col.engagement_trait[~hired], before.engagement_trait[~hired])
 
 
 @pytest.mark.parametrize("intensity", [0.0, 0.6])
