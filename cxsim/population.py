@@ -54,7 +54,7 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
     trait = cu.engagement_trait_spread * rng.standard_normal(n)
     tenure = rng.exponential(sc.staff.tenure_initial_mean, n).astype(np.int64)
     # how they work at the start is what the starting levers ask (habits already formed)
-    # units differ in their manager (Beck & Harter 2014: managers explain most of the variance
+    # units differ in their manager (Beck & Harter 2015: managers explain most of the variance
     # of engagement between units)
     manager = cu.manager_spread * rng.standard_normal(org.n_teams)
     lv = sc.levers

@@ -103,7 +103,7 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.cross_silo_weight": ("weight", A),
     "culture.cross_team_silo_loss": ("share of influence", A),
     "culture.manager_spread": (
-        "engagement target (sd)", "study (sign): Beck & Harter 2014 (Gallup), managers account "
+        "engagement target (sd)", "study (sign): Beck & Harter 2015 (Gallup), managers account "
         "for at least 70% of the variance of engagement across units; value assumption"),
     "culture.engagement_trait_spread": (
         "engagement target (sd)", "calibration: engagement_person_share (Young et al. 2018, "

@@ -185,7 +185,7 @@ PATTERNS: tuple[Pattern, ...] = (
             "share of the variance of front-line colleagues' engagement explained by their own "
             "trait (r squared across colleagues in post, every 4th week)", 0.30, 0.55,
             "engagement: each person's own trait in the engagement target, drawn for each hire"),
-    Pattern("engagement_performance_r", "Engaged colleagues serve better, modestly",
+    Pattern("engagement_performance_r", "Engagement goes with the service a colleague gives",
             "individual", "Corbeanu2023", 2023,
             "Pearson r across front-line colleagues in post all year of their mean engagement "
             "and the mean experience they delivered (20 contacts or more), per year", 0.30, 0.45,

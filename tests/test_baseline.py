@@ -34,14 +34,14 @@ def years():
 
 
 def test_nps_in_industry_range(years):
-    """The company's NPS over the replications lies in the published range; at this small
-    size (3,000 customers, a few teams) one replication's year can sit a few points either
-    side of the mean (seventh round: -2.0, -0.2 and +7.1), so each replication gets a margin."""
-    means = [ts["nps"].mean() for _, ts in years]
-    assert 0 <= sum(means) / len(means) <= 40, means
+    """The NPS the company measures (its survey, as published industry figures are) lies in
+    the published range in every replication, as the `nps` pattern of the validation reads it.
+    The NPS of the customers' latent likelihood to recommend (`nps`, the floor of the latent
+    score) sits about 12 points lower and is not what a survey reports (seventh round: -2.0,
+    -0.2 and +7.1 here against measured 10.4, 13.2 and 17.0)."""
     for _, ts in years:
-        assert -5 <= ts["nps"].mean() <= 45
-        assert -10 <= ts["nps"].min() and ts["nps"].max() <= 50
+        assert 0 <= ts["nps_measured"].mean() <= 40
+        assert -10 <= ts["nps_measured"].min() and ts["nps_measured"].max() <= 50
 
 
 def test_annual_customer_churn(years):

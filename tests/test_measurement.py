@@ -102,7 +102,9 @@ def test_measuring_changes_behaviour_only_through_managers_who_chase_scores():
 def test_measured_figures_track_the_true_ones():
     """Without answer noise and non-response bias a sample is unbiased; answer noise pulls the
     measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
-    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2}
+    # no score chasing: measured scores would change what managers do, and so the true ones
+    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2,
+          "levers.score_chasing": 0.0}
     errs, limits, pulls = [], [], []
     for seed in (6, 7, 8):  # one seed's mean error is too noisy a test of bias
         m = CXModel("baseline", seed=seed, create_agents=False,
@@ -115,11 +117,14 @@ def test_measured_figures_track_the_true_ones():
         limits.append(ts["nps_margin"].mean() / 1.96 / np.sqrt(len(ts) / window))
         noisy = CXModel("baseline", seed=seed, create_agents=False, overrides=ov)
         noisy.run()
-        pulls.append((noisy.timeseries()["nps_measured"] - ts["nps"]).mean())
+        tn = noisy.timeseries()
+        assert tn["nps"].equals(ts["nps"])  # the survey changes no true figure here
+        pulls.append((tn["nps_measured"] - ts["nps"].rolling(window, min_periods=1).mean()).mean()
+                     - err.mean())  # each survey against the same pooled truth
         if seed == 6:
             ts6 = ts
     assert abs(np.mean(errs)) < 3 * np.mean(limits) / np.sqrt(len(errs)), (errs, limits)
-    assert max(pulls) < -0.5 and np.mean(pulls) < -1, pulls  # every seed, with a margin
+    assert max(pulls) < -1.5 and np.mean(pulls) < -3, pulls  # every seed, with a margin
     ts = ts6
     # the CSAT survey pools the window's answers: within its own margin (95%) most weeks
     csat_err = (ts["csat_measured"] - ts["csat"].rolling(window, min_periods=1).mean()).abs()

@@ -209,11 +209,14 @@ def test_performance_link_of_colleagues_over_a_year():
     n = 60
     eng = rng.uniform(0.2, 0.8, n)
     quality = 0.5 * eng + rng.normal(0, 0.05, n)  # each colleague's mean experience
+    out = np.r_[0:8, n - 1]
+    quality[out] = 0.6 - 0.5 * eng[out]  # those left out go the other way: they must stay out
     in_post = np.ones(n, bool)
     in_post[:5] = False  # the back office
     probe = Probe()
     for week in range(52):
         who = np.repeat(np.arange(n), 2)  # two contacts each a week
+        who = who[(who != n - 1) | (week % 4 == 0)]  # the last serves 13 contacts a year
         left = np.zeros(n, bool)
         if week == 30:
             left[5:8] = True
@@ -221,7 +224,7 @@ def test_performance_link_of_colleagues_over_a_year():
             "engagement": eng + rng.normal(0, 0.02, n), "in_post": in_post, "left": left,
             "served_by": who, "experience": quality[who] + rng.normal(0, 0.1, len(who))})
     assert len(probe.performance_r) == 1 and not probe._year
-    kept = np.arange(8, n)
+    kept = np.arange(8, n - 1)
     expected = np.corrcoef(eng[kept], quality[kept])[0, 1]
     assert probe.performance_r[0] == pytest.approx(expected, abs=0.05)
     assert probe.performance_r[0] > 0.6
