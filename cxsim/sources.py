@@ -316,7 +316,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "calibration.posterior": ("path", RUN),
     "measurement.nps_response_rate": ("share of active customers per week", A),
     "measurement.nonresponse_bias": (
-        "relative extra response chance", "assumption (sign: strong feelings answer more)"),
+        "relative extra response chance", "assumption (sign: strong feelings answer more); at "
+        "1.0 the measured NPS sits about 12 points above the latent NPS of all customers, and "
+        "perception.ltr_bias was calibrated to the measured one (docs/validation.md, seventh "
+        "round)"),
     "measurement.answer_noise": ("0-10 points (sd)", A),
     "measurement.csat_response_rate": ("share of contacts", A),
     "measurement.csat_noise": ("0..1 (sd)", A),
