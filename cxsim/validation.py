@@ -354,6 +354,7 @@ class Probe:
         self.icc: list[float] = []
         self.person_share: list[float] = []
         self.performance_r: list[float] = []
+        self.performance_points: tuple[np.ndarray, np.ndarray] | None = None  # the first year's
         self._year: dict[str, np.ndarray] = {}
         self.weekly: list[dict[str, float]] = []
 
@@ -405,8 +406,10 @@ class Probe:
         if y["weeks"][0] >= WEEKS_PER_YEAR:
             keep = y["stayed"] & (y["served"] >= 20)
             if keep.sum() >= 10:
-                self.performance_r.append(_r(y["eng"][keep] / y["weeks"][keep],
-                                             y["exp"][keep] / y["served"][keep]))
+                eng, exp = y["eng"][keep] / y["weeks"][keep], y["exp"][keep] / y["served"][keep]
+                self.performance_r.append(_r(eng, exp))
+                if self.performance_points is None:
+                    self.performance_points = (eng, exp)
             y.clear()
 
     def result(self) -> dict[str, Any]:
@@ -415,6 +418,7 @@ class Probe:
                 "icc": np.asarray(self.icc), "engagement_icc": np.asarray(self.engagement_icc),
                 "person_share": np.asarray(self.person_share),
                 "performance_r": np.asarray(self.performance_r),
+                "performance_points": self.performance_points,
                 "weekly": pd.DataFrame(self.weekly)}
 
 
@@ -767,6 +771,8 @@ def run_validation(sc: Scenario, reps: int = 3, seed: int | None = None, workers
         "speak_neg": sum(got["reference", k].probe["speak_neg"] for k in range(reps)),
         "icc": [got["reference", k].probe["icc"] for k in range(reps)],
         "engagement_icc": [got["reference", k].probe["engagement_icc"] for k in range(reps)],
+        "person_share": [got["reference", k].probe["person_share"] for k in range(reps)],
+        "performance_points": ref0.probe["performance_points"],
         "unit_years": unit_years(ref0.units),
         "true_links": np.nanmean([true_links(got["reference", k].units) for k in range(reps)],
                                  axis=0),
@@ -880,8 +886,9 @@ def pattern_figure(v: Validation, p: Pattern, path: Path) -> None:
 
 
 #: the ICC patterns' census series in the figures' context, and their axis labels
-_ICC_SERIES = {"unit_answer_icc": ("icc", "ICC(1) of the 0-10 answers by unit"),
-               "engagement_team_icc": ("engagement_icc", "ICC(1) of engagement by team")}
+_SERIES = {"unit_answer_icc": ("icc", "ICC(1) of the 0-10 answers by unit"),
+           "engagement_team_icc": ("engagement_icc", "ICC(1) of engagement by team"),
+           "engagement_person_share": ("person_share", "r squared of engagement on the trait")}
 
 
 def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
@@ -902,14 +909,19 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
         bx.set_xticks(x, SEGMENTS)
         bx.set_ylabel("speaker-weeks")
         bx.legend(fontsize=7)
-    elif k in _ICC_SERIES:
-        series, label = _ICC_SERIES[k]
+    elif k in _SERIES:
+        series, label = _SERIES[k]
         for rep, icc in enumerate(ctx.get(series, [])):
             bx.plot(4 * np.arange(len(icc)), icc, label=f"replication {rep + 1}")
         bx.axhspan(p.low, p.high, color="tab:green", alpha=0.1, label="band")
         bx.set_xlabel("week (every 4th)")
         bx.legend(fontsize=6)
         bx.set_ylabel(label)
+    elif k == "engagement_performance_r" and ctx.get("performance_points") is not None:
+        eng, exp = ctx["performance_points"]
+        bx.scatter(eng, exp, s=6, alpha=0.5, color="tab:blue")
+        bx.set_xlabel("colleague's mean engagement (first year, replication 1)")
+        bx.set_ylabel("mean experience delivered")
     elif k.startswith("unit_"):
         uy = ctx["unit_years"]
         y = {"unit_eng_nps_r": "nps", "unit_eng_turnover_r": "turnover"}.get(k, "csat")
