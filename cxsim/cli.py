@@ -838,8 +838,12 @@ def validate(
         write_folder(out, lambda d: write_validation(d, v))
     except OSError as exc:
         raise lost(exc) from None
+    n_cal = int((v.table["calibrated_by"] != "").sum())
     table = Table(title=f"{sc.name}: {int(v.table['pass'].sum())} of {len(v.table)} patterns "
-                        f"pass ({reps} reps)")
+                        f"pass ({reps} reps)",
+                  caption=f"* calibrated: {n_cal} patterns had a scenario field set against "
+                          "them (validation.csv, calibrated_by); their pass is not independent "
+                          "evidence")
     for c in ("level", "pattern", "source", "band", "model (95% CI)", "pass"):
         table.add_column(c)
     from .validation import PATTERNS, _fmt
@@ -847,7 +851,8 @@ def validate(
     for p, (_, r) in zip(PATTERNS, v.table.iterrows(), strict=True):
         table.add_row(r["level"], p.key, r["source"], p.band,
                       f"{_fmt(r['model_value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
-                      "[green]pass[/]" if r["pass"] else "[red]FAIL[/]")
+                      ("[green]pass[/]" if r["pass"] else "[red]FAIL[/]")
+                      + ("*" if r["calibrated_by"] else ""))
     console.print(table)
     console.print(f"wrote {out}/ (validation.csv, validation.md, fig_*.png) in {v.wall_s:.1f} s")
 
