@@ -1132,9 +1132,9 @@ def staff(col, draws, cus, p):
 
     A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
     the customer `draws.hire_customer` names, with an engagement trait of their own; the hire
-    takes on the unit's engagement (the mean
-    of its filled posts before this week's departures) plus the honeymoon `onboarding_lift`,
-    with no tenure (so the skill of a new hire). A vacant post counts down and cannot leave.
+    takes on the unit's engagement (the mean of its filled posts before this week's
+    departures) plus the honeymoon `onboarding_lift`, with no tenure (so the skill of a new
+    hire). A vacant post counts down and cannot leave.
     Writes `col.left` (left this week) and `col.vacant`.
     """
     dims = col.personality.shape[1]

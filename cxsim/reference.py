@@ -397,9 +397,8 @@ def practice(col, p, felt_out, headroom_out):
 def engagement_step(col, org, p, out):
     """Engagement (into `out`, (c,)) moves at `rate` toward a target set by the person's own
     trait, how colleagues work (headroom in use and felt pressure, `practice`), pay,
-    co-creation, the manager, the
-    satisfaction mirrored by customers served and overload, and toward the mean of peers
-    (emotional contagion).
+    co-creation, the manager, the satisfaction mirrored by customers served and overload, and
+    toward the mean of peers (emotional contagion).
 
     Parameters
     ----------

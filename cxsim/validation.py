@@ -718,7 +718,7 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
         "unit_eng_csat_r": unit_correlation(years, "engagement", "csat"),
         "unit_eng_nps_r": unit_correlation(years, "engagement", "nps"),
         "unit_eng_turnover_r": unit_correlation(years, "engagement", "turnover"),
-        "unit_answer_icc": float(np.nanmean(pr["icc"])) if len(pr["icc"]) else float("nan"),
+        "unit_answer_icc": _nanmean(pr["icc"]),
         "engagement_team_icc": _nanmean(pr["engagement_icc"]),
         "unit_quartile_csat_gap": quartile_gap(years),
         **comp,
