@@ -26,7 +26,7 @@ def main() -> None:
     title = (f"Digital bolt-on vs empowerment with CX metrics (change at week 0; "
              f"{args.reps} reps, 95% bands)")
     band_figure(cmp, names, [
-        ("csat", "CSAT % (4-week mean)", 4),
+        ("csat", "CSAT %", 4),
         ("nps", "NPS"),
         ("engagement", "Colleague engagement"),
     ], title, args.out, "fact2_digital_bolt_on.png")
