@@ -271,8 +271,8 @@ TABLE_COLUMNS = ("pattern", "name", "level", "source", "year", "statistic", "ban
 def calibrated_by(key: str) -> tuple[str, ...]:
     """The scenario fields set against pattern `key`: those whose source in
     `cxsim.sources` names it in a calibration ("calibration: key ..." or "value: calibration
-    to the key pattern"). Such a pattern's pass is not independent
-    evidence, and the table says so.
+    to the key pattern"). Such a pattern's pass is not independent evidence, and the table
+    says so.
 
     >>> calibrated_by("first_contact_resolution")
     ('service.fcr_intercept',)
@@ -355,7 +355,8 @@ class Probe:
         self.person_share: list[float] = []
         self.performance_r: list[float] = []
         self.performance_points: tuple[np.ndarray, np.ndarray] | None = None  # the first year's
-        self._year: dict[str, np.ndarray] = {}
+        self._year: dict[str, np.ndarray] = {}  # per colleague, this year so far
+        self._year_weeks = 0
         self.weekly: list[dict[str, float]] = []
 
     def after_step(self, model: Any) -> None:
@@ -395,22 +396,23 @@ class Probe:
         n = len(s["engagement"])
         y = self._year
         if not y:
-            y.update(eng=np.zeros(n), weeks=np.zeros(n), exp=np.zeros(n), served=np.zeros(n),
+            y.update(eng=np.zeros(n), exp=np.zeros(n), served=np.zeros(n),
                      stayed=np.ones(n, bool))
         y["stayed"] &= s["in_post"] & ~s["left"]
         y["eng"] += s["engagement"]
-        y["weeks"] += 1
+        self._year_weeks += 1
         who = s["served_by"]
         y["exp"] += np.bincount(who, weights=s["experience"], minlength=n)
         y["served"] += np.bincount(who, minlength=n)
-        if y["weeks"][0] >= WEEKS_PER_YEAR:
+        if self._year_weeks >= WEEKS_PER_YEAR:
             keep = y["stayed"] & (y["served"] >= 20)
             if keep.sum() >= 10:
-                eng, exp = y["eng"][keep] / y["weeks"][keep], y["exp"][keep] / y["served"][keep]
+                eng, exp = y["eng"][keep] / self._year_weeks, y["exp"][keep] / y["served"][keep]
                 self.performance_r.append(_r(eng, exp))
                 if self.performance_points is None:
                     self.performance_points = (eng, exp)
             y.clear()
+            self._year_weeks = 0
 
     def result(self) -> dict[str, Any]:
         return {"hist": self.hist, "at_risk": self.at_risk, "churned": self.churned,
@@ -885,7 +887,8 @@ def pattern_figure(v: Validation, p: Pattern, path: Path) -> None:
     plt.close(fig)
 
 
-#: the ICC patterns' census series in the figures' context, and their axis labels
+#: the patterns read every 4th week (the two ICCs, the person share): their series in the
+#: figures' context and their axis labels
 _SERIES = {"unit_answer_icc": ("icc", "ICC(1) of the 0-10 answers by unit"),
            "engagement_team_icc": ("engagement_icc", "ICC(1) of engagement by team"),
            "engagement_person_share": ("person_share", "r squared of engagement on the trait")}
