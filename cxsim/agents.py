@@ -82,7 +82,10 @@ class Colleague(mesa.Agent):
         super().__init__(model)
         self.index = int(index)
 
-    engagement = _view("colleagues", "engagement", "Engagement 0..1")
+    engagement = _view("colleagues", "engagement", "This week's engagement 0..1")
+    engagement_level = _view("colleagues", "engagement_level",
+                             "Usual engagement 0..1 (this week's, without the week's "
+                             "circumstances)")
     headroom = _view("colleagues", "headroom", "Empowerment actually available (headroom) 0..1")
     workload = _view("colleagues", "overload", "Contacts above capacity, as a share of capacity")
     tenure = _view("colleagues", "tenure", "Weeks in post", int)

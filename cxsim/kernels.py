@@ -548,12 +548,14 @@ practice = _jit(_practice, parallel=True)
 practice_serial = _jit(_practice)
 
 
-def _engagement_step(col, org, p, out):
-    """Engagement moves toward a target set by the person's own trait, how colleagues work
-    (felt pressure and headroom in use, `practice`), pay, co-creation, their manager, the
-    customers served and overload, and toward peers' (emotional contagion). Writes the new
-    engagement into `out` (c,)."""
-    engagement = col.engagement
+def _engagement_step(col, org, p, circumstance, level_out, out):
+    """The usual engagement level moves toward a target set by the person's own trait, how
+    colleagues work (felt pressure and headroom in use, `practice`), pay, co-creation, their
+    manager, the customers served and overload, and toward peers' usual level (emotional
+    contagion); this week's engagement is that level moved by the week's circumstances
+    (`circumstance` (c,) standard normal, times `p.week_spread`). Writes the new level into
+    `level_out` and this week's engagement into `out` (c,)."""
+    level = col.engagement_level
     manager = col.manager_quality
     trait = col.engagement_trait
     headroom = col.headroom
@@ -563,7 +565,7 @@ def _engagement_step(col, org, p, out):
     indptr = org.indptr
     indices = org.indices
     weight = org.weight
-    n = engagement.shape[0]
+    n = level.shape[0]
     pay = p.pay_alignment
     co_creation = p.co_creation
     for i in prange(n):
@@ -572,17 +574,19 @@ def _engagement_step(col, org, p, out):
             + p.w_empowerment * headroom[i] + p.w_mirror * (mirror[i] - NEUTRAL) \
             - p.w_workload * overload[i]
         target = min(1.0, max(0.0, target))
-        e = engagement[i]
+        e = level[i]
         new = e + p.rate * (target - e)
         ws = 0.0
         acc = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             w = weight[k]
             ws += w
-            acc += w * engagement[indices[k]]
+            acc += w * level[indices[k]]
         if ws > 0.0:
             new += p.rate * p.peers * (acc / ws - e)
-        out[i] = min(1.0, max(0.0, new))
+        new = min(1.0, max(0.0, new))
+        level_out[i] = new
+        out[i] = min(1.0, max(0.0, new + p.week_spread * circumstance[i]))
 
 
 engagement_step = _jit(_engagement_step, parallel=True)
@@ -1127,25 +1131,25 @@ def filled_team_engagement(engagement, team, vacant):
 
 @njit(cache=True)
 def staff(col, draws, cus, p):
-    """Colleagues leave as engagement falls; the post stays vacant for `draws.vacancy` weeks,
-    then an onboarding hire starts.
+    """Colleagues leave as their usual engagement falls (not on one bad week); the post stays
+    vacant for `draws.vacancy` weeks, then an onboarding hire starts.
 
     A hire is unaligned (a draw from the labour market) or, with hiring for fit, similar to
     the customer `draws.hire_customer` names, with an engagement trait of their own; the hire
-    takes on the unit's engagement (the mean of its filled posts before this week's
+    takes on the unit's usual engagement (the mean of its filled posts before this week's
     departures) plus the honeymoon `onboarding_lift`, with no tenure (so the skill of a new
     hire). A vacant post counts down and cannot leave.
     Writes `col.left` (left this week) and `col.vacant`.
     """
     dims = col.personality.shape[1]
-    mood = filled_team_engagement(col.engagement, col.team, col.vacant)
+    mood = filled_team_engagement(col.engagement_level, col.team, col.vacant)
     for i in range(col.engagement.shape[0]):
         hire = False
         if col.vacant[i] > 0:
             col.vacant[i] -= 1
             col.left[i] = False
             hire = col.vacant[i] == 0
-        elif draws.leave[i] < attrition_probability(col.engagement[i], col.tenure[i], p):
+        elif draws.leave[i] < attrition_probability(col.engagement_level[i], col.tenure[i], p):
             col.left[i] = True
             col.tenure[i] = 0
             col.vacant[i] = draws.vacancy[i]
@@ -1160,7 +1164,8 @@ def staff(col, draws, cus, p):
                 col.personality[i, k] = v
                 col.personality0[i, k] = v
             col.engagement_trait[i] = p.engagement_trait_spread * draws.hire_engagement[i]
-            col.engagement[i] = min(1.0, max(0.0, mood[col.team[i]] + p.onboarding_lift))
+            col.engagement_level[i] = min(1.0, max(0.0, mood[col.team[i]] + p.onboarding_lift))
+            col.engagement[i] = col.engagement_level[i]
             col.tenure[i] = 0
             col.mirror[i] = NEUTRAL
 
@@ -1178,7 +1183,7 @@ def learning(proc, complaints, contacts, col, p):
     engagement of the department's filled posts and lowered by its overload: the cases through
     the step (this week's contacts of the channels that use it) beyond what the filled posts
     handle (`delivered_quality`). Updates `proc.quality`, `proc.effective` and
-    `col.engagement`.
+    `col.engagement_level` (being listened to lifts the usual level).
     """
     quality = proc.quality
     effective = proc.effective
@@ -1218,7 +1223,7 @@ def learning(proc, complaints, contacts, col, p):
             effective[s] = 0.0  # nobody runs the step
     if p.intensity <= 0.0 or p.engagement_lift <= 0.0:
         return
-    engagement = col.engagement
+    engagement = col.engagement_level
     for i in range(engagement.shape[0]):
         lift = 0.0
         s = proc.department_step[col.department[i]]

@@ -23,7 +23,7 @@ that); customers not asked answer what they feel. Who was asked is a counter-bas
 same on any engine and does not depend on the order of the other survey draws.
 
 >>> import numpy as np
->>> nps_of(np.array([10, 9, 8, 3]))
+>>> float(nps_of(np.array([10, 9, 8, 3])))
 25.0
 """
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .constants import ACTIVE, DETRACTOR_MAX, LTR_MID, PROMOTER_MIN
+from .constants import ACTIVE, DETRACTOR_MAX, PROMOTER_MIN
 from .rng import uniform_array
 from .scenario import Measurement
 
@@ -61,10 +61,26 @@ def answers(ltr: np.ndarray, noise: np.ndarray, m: Measurement) -> np.ndarray:
     return np.clip(np.floor(ltr + m.answer_noise * noise), 0, 10).astype(np.int64)
 
 
+#: the likelihood to recommend between which the response chance is flat and lowest
+#: (Perneger et al. 2020: response "lowest (around 20%) for satisfaction scores between 3 and 7")
+RESPONSE_FLAT = (3.0, 7.0)
+
+
 def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
-    """Chance an active customer answers this week: more when feelings are strong."""
-    return np.minimum(1.0, m.nps_response_rate * (1.0 + m.nonresponse_bias
-                                                  * np.abs(ltr - LTR_MID) / LTR_MID))
+    """Chance an active customer answers this week, J-shaped in their likelihood to recommend:
+    lowest and flat from 3 to 7, rising linearly to `1 + response_lift_top` times that at 10
+    and to `1 + response_lift_bottom` times at 0 (Perneger et al. 2020: "about 70% for those
+    maximally satisfied", around 20% in the middle, slightly more for the least satisfied).
+
+    >>> m = Measurement(nps_response_rate=0.1)
+    >>> [round(float(x), 3) for x in response_chance(np.array([0.0, 5.0, 8.5, 10.0]), m)]
+    [0.125, 0.1, 0.225, 0.35]
+    """
+    low, high = RESPONSE_FLAT
+    top = np.clip((ltr - high) / (10.0 - high), 0.0, 1.0)
+    bottom = np.clip((low - ltr) / low, 0.0, 1.0)
+    lift = 1.0 + m.response_lift_top * top + m.response_lift_bottom * bottom
+    return np.minimum(1.0, m.nps_response_rate * lift)
 
 
 def bernoulli_indices(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
@@ -91,7 +107,8 @@ def respondents(status: np.ndarray, ltr: np.ndarray, m: Measurement,
     binomial number of candidate nodes at the highest chance, of which the active customers are
     each kept with their own chance over it.
     """
-    top = min(1.0, m.nps_response_rate * (1.0 + m.nonresponse_bias))
+    top = min(1.0, m.nps_response_rate * (1.0 + max(m.response_lift_top,
+                                                     m.response_lift_bottom)))
     n = len(status)
     if top <= 0 or n == 0:
         return np.zeros(0, np.int64)

@@ -400,7 +400,8 @@ class CXModel(mesa.Model):
 
     def _culture(self, p: params.StepParams) -> None:
         """1. Personalities move (manager, peers, brand); how colleagues work moves toward what the
-        levers and their manager ask (habit, role modelling); engagement moves to its target."""
+        levers and their manager ask (habit, role modelling); the usual engagement moves to its
+        target and the week's circumstances move this week's around it."""
         col, org = self.colleagues, self.org_graph.arrays()
         new_p = np.empty_like(col.personality)
         self.engine.culture(col.arrays(), org, p.culture, new_p)
@@ -409,9 +410,11 @@ class CXModel(mesa.Model):
         self.engine.practice(col.arrays(), p.engagement, felt, headroom)
         col.pressure[:] = felt
         col.headroom[:] = headroom
-        new_e = np.empty_like(col.engagement)
-        self.engine.engagement_step(col.arrays(), org, p.engagement, new_e)
-        col.engagement[:] = new_e
+        level, week = np.empty_like(col.engagement), np.empty_like(col.engagement)
+        circumstance = self.rng.standard_normal(len(week))
+        self.engine.engagement_step(col.arrays(), org, p.engagement, circumstance, level, week)
+        col.engagement_level[:] = level
+        col.engagement[:] = week
 
     def _service(self, p: params.StepParams, levers: dict[str, np.ndarray]) -> None:
         """2. Who contacts the company, through which channel, who serves them, how it goes."""

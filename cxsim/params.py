@@ -48,6 +48,7 @@ class EngagementParams(NamedTuple):
     w_co_creation: float
     w_mirror: float
     w_workload: float
+    week_spread: float
     empowerment: np.ndarray
     productivity_pressure: np.ndarray
     cx_metrics_weight: np.ndarray
@@ -274,7 +275,7 @@ def engagement_params(sc: Scenario, colleague: dict[str, np.ndarray],
         w_empowerment=cu.engagement_empowerment, w_pressure=cu.engagement_pressure,
         w_pay=cu.engagement_pay, w_co_creation=cu.engagement_co_creation,
         w_mirror=cu.engagement_mirror, w_workload=cu.engagement_workload,
-        empowerment=colleague["empowerment"],
+        week_spread=cu.engagement_week_spread, empowerment=colleague["empowerment"],
         productivity_pressure=colleague["productivity_pressure"], control=control,
         cx_metrics_weight=colleague["cx_metrics_weight"],
         pay_alignment=colleague["pay_alignment"], co_creation=colleague["co_creation"],

@@ -63,7 +63,8 @@ def colleagues(sc: Scenario, org: Organisation, rng: np.random.Generator) -> Col
         1.0 - cu.training_cost_headroom * lv.training)
     return ColleagueState(
         personality=personality, personality0=personality.copy(), engagement=engagement,
-        aptitude=aptitude, engagement_trait=trait, manager_quality=manager[org.team],
+        engagement_level=engagement.copy(), aptitude=aptitude, engagement_trait=trait,
+        manager_quality=manager[org.team],
         headroom=np.clip(room * aptitude, 0, 1),
         pressure=np.full(n, pressure), mirror=np.full(n, NEUTRAL), overload=np.zeros(n),
         tenure=tenure, left=np.zeros(n, np.bool_), served=np.zeros(n, np.int64),

@@ -394,36 +394,41 @@ def practice(col, p, felt_out, headroom_out):
     headroom_out[:] = col.headroom + p.habit_rate * (target_h - col.headroom)
 
 
-def engagement_step(col, org, p, out):
-    """Engagement (into `out`, (c,)) moves at `rate` toward a target set by the person's own
-    trait, how colleagues work (headroom in use and felt pressure, `practice`), pay,
-    co-creation, the manager, the satisfaction mirrored by customers served and overload, and
-    toward the mean of peers (emotional contagion).
+def engagement_step(col, org, p, circumstance, level_out, out):
+    """The usual engagement level (into `level_out`, (c,)) moves at `rate` toward a target set
+    by the person's own trait, how colleagues work (headroom in use and felt pressure,
+    `practice`), pay, co-creation, the manager, the satisfaction mirrored by customers served
+    and overload, and toward the mean of peers' usual levels (emotional contagion). This
+    week's engagement (into `out`) is that level moved by the week's circumstances.
 
     Parameters
     ----------
     col : ColleagueState or its record
-        Reads engagement, engagement_trait, pressure, headroom, manager_quality, mirror,
+        Reads engagement_level, engagement_trait, pressure, headroom, manager_quality, mirror,
         overload (c,).
     org : Graph
         The organisation's ties (CSR) with this step's `weight` per tie.
     p : EngagementParams
-        Weights (per week) and each colleague's levers in force (c,).
-    out : (c,) float
-        Receives the new engagement, 0..1.
+        Weights (per week), `week_spread` and each colleague's levers in force (c,).
+    circumstance : (c,) float
+        This week's circumstances of each colleague, standard normal (recovery, events at
+        work and at home: what diary studies see vary from week to week).
+    level_out, out : (c,) float
+        Receive the new usual level and this week's engagement, 0..1.
     """
     base = p.base + p.w_pay * p.pay_alignment + p.w_co_creation * p.co_creation
     target = np.clip(base + col.manager_quality + col.engagement_trait
                      - p.w_pressure * col.pressure
                      + p.w_empowerment * col.headroom
                      + p.w_mirror * (col.mirror - NEUTRAL) - p.w_workload * col.overload, 0, 1)
-    engagement = col.engagement
+    level = col.engagement_level
     a = _matrix(org.indptr, org.indices, org.weight)
     ws = np.asarray(a.sum(axis=1)).ravel()
-    peer_mean = np.divide(a @ engagement, ws, out=engagement.copy(), where=ws > 0)
-    new = engagement + p.rate * (target - engagement) + np.where(
-        ws > 0, p.rate * p.peers * (peer_mean - engagement), 0.0)
-    out[:] = np.clip(new, 0, 1)
+    peer_mean = np.divide(a @ level, ws, out=level.copy(), where=ws > 0)
+    new = np.clip(level + p.rate * (target - level) + np.where(
+        ws > 0, p.rate * p.peers * (peer_mean - level), 0.0), 0, 1)
+    level_out[:] = new
+    out[:] = np.clip(new + p.week_spread * circumstance, 0, 1)
 
 
 # -- 2. service ---------------------------------------------------------------------------------
@@ -801,18 +806,19 @@ def filled_team_engagement(engagement, team, vacant):
 
 
 def staff(col, draws, cus, p):
-    """Colleagues in filled posts leave with `attrition_probability`; the post stays vacant
+    """Colleagues in filled posts leave with `attrition_probability` of their usual engagement
+    level; the post stays vacant
     for `draws.vacancy` weeks (it serves nobody meanwhile), then a hire starts (`hire_trait`,
     resembling customer `draws.hire_customer` under hiring for fit) who takes on the unit's
-    engagement (the mean of its filled posts before this week's departures) plus the honeymoon
+    usual engagement (the mean of its filled posts before this week's departures) plus the honeymoon
     `onboarding_lift`, with zero tenure (a new hire's skill) and a neutral mirror. Vacant posts
     count down. Writes `col.left` (left this week) and `col.vacant`.
 
     Parameters
     ----------
     col : ColleagueState or its record
-        Reads engagement, team; updates tenure (weeks), vacant, personality, personality0,
-        engagement_trait, engagement, mirror and left (c,).
+        Reads engagement_level, team; updates tenure (weeks), vacant, personality,
+        personality0, engagement_trait, engagement_level, engagement, mirror and left (c,).
     draws : StaffDraws
         leave (c,) uniform, hire_noise (c, d) standard normal, hire_customer (c,) indices,
         vacancy (c,) weeks, hire_engagement (c,) standard normal (the hire's engagement trait,
@@ -821,16 +827,18 @@ def staff(col, draws, cus, p):
         personality (n, d) that hires for fit resemble.
     p : StaffParams
     """
-    mood = filled_team_engagement(col.engagement, col.team, col.vacant)
+    mood = filled_team_engagement(col.engagement_level, col.team, col.vacant)
     was_vacant = col.vacant > 0
-    leave = ~was_vacant & (draws.leave < attrition_probability(col.engagement, col.tenure, p))
+    leave = ~was_vacant & (draws.leave < attrition_probability(col.engagement_level, col.tenure,
+                                                                p))
     vacant = np.where(was_vacant, col.vacant - 1, np.where(leave, draws.vacancy, 0))
     hire = (was_vacant | leave) & (vacant == 0)
     new = hire_trait(draws.hire_noise, cus.personality[draws.hire_customer], p)
     col.personality[hire] = new[hire]
     col.personality0[hire] = new[hire]
     col.engagement_trait[hire] = p.engagement_trait_spread * draws.hire_engagement[hire]
-    col.engagement[hire] = np.clip(mood[col.team[hire]] + p.onboarding_lift, 0, 1)
+    col.engagement_level[hire] = np.clip(mood[col.team[hire]] + p.onboarding_lift, 0, 1)
+    col.engagement[hire] = col.engagement_level[hire]
     col.tenure[:] = np.where(leave | hire, 0, np.where(was_vacant, col.tenure, col.tenure + 1))
     col.mirror[hire] = NEUTRAL
     col.vacant[:] = vacant
@@ -859,7 +867,8 @@ def learning(proc, complaints, contacts, col, p):
     complaints, contacts : (3,) float
         This step's complaints and contacts per channel.
     col : ColleagueState or its record
-        department, complaints, vacant (c,) read; engagement (c,) read and lifted in place.
+        department, complaints, vacant, engagement (this week's) (c,) read; engagement_level
+        (c,) lifted in place.
     p : LearningParams
     """
     chain = proc.chain.T.astype(float)
@@ -886,5 +895,5 @@ def learning(proc, complaints, contacts, col, p):
     s = proc.department_step[col.department]
     lift = np.where(s >= 0, share[np.maximum(s, 0)], 0.0)
     lift = np.where(col.complaints > 0, 1.0, lift)
-    e = col.engagement
+    e = col.engagement_level
     e += np.where(lift > 0, p.engagement_lift * p.intensity * lift * (1 - e), 0)

@@ -238,6 +238,10 @@ class Culture(_Section):
         0.115, "Spread (sd) of a person's own offset to the engagement target (personality: "
         "some engage more than others under the same conditions), drawn for each hire",
         ge=0, le=1)
+    engagement_week_spread: float = _f(
+        0.0, "Spread (sd) of a week's engagement around the person's usual level: the week's "
+        "own circumstances (recovery, events at work and at home) that diary studies find",
+        ge=0, le=1)
     habit_rate: Unit = _f(
         0.28, "Weekly share of the gap closed between how colleagues work (headroom in use, "
         "pressure felt) and what the levers now ask (habit)")
@@ -466,9 +470,12 @@ class Measurement(_Section):
     nps_response_rate: Unit = _f(
         0.02, "Weekly chance an active customer with neutral feelings answers the "
         "relationship (NPS) survey")
-    nonresponse_bias: float = _f(
-        1.0, "Extra response chance at the strongest feelings (LTR 0 or 10), relative: "
-        "strong feelings answer more", ge=0, le=10)
+    response_lift_top: float = _f(
+        2.5, "Extra response chance of the most delighted (LTR 10) over those in the middle "
+        "(LTR 3-7), relative; rising from LTR 7", ge=0, le=10)
+    response_lift_bottom: float = _f(
+        0.25, "Extra response chance of the most dissatisfied (LTR 0) over those in the middle "
+        "(LTR 3-7), relative; rising below LTR 3", ge=0, le=10)
     answer_noise: float = _f(
         1.0, "Spread (sd, 0-10 points) of an answer around the latent likelihood to recommend",
         ge=0, le=5)

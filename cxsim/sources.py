@@ -108,6 +108,12 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "culture.engagement_trait_spread": (
         "engagement target (sd)", "calibration: engagement_person_share (Young et al. 2018, "
         "personality explains 48% of the variance of individual engagement)"),
+    "culture.engagement_week_spread": (
+        "engagement (sd per week)", "assumption: 0 (off). Diary studies find engagement "
+        "varies from week to week within a person (Bakker & Bal 2010; Bakker 2014) but two "
+        "find it stable over a week (Chinelato et al. 2019; Ruiz-Zorrilla et al. 2020); no "
+        "share of within-person variance could be read, so none is assumed (docs/validation.md, "
+        "eighth round: what 0.05 and 0.07 do)"),
     "culture.habit_rate": (
         "share per week", "study: Lally et al. 2010 (Eur J Social Psych), habits plateau after "
         "a median 66 days: 95% of the way in ~9.4 weeks, about 0.28 per week"),
@@ -315,13 +321,15 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "calibration.weeks": ("weeks", RUN),
     "calibration.posterior": ("path", RUN),
     "measurement.nps_response_rate": ("share of active customers per week", A),
-    "measurement.nonresponse_bias": (
-        "relative extra response chance", "assumption (sign: strong feelings answer more; "
-        "Perneger et al. 2020, BMC HSR, 717 hospital surveys: response about 70% at maximal "
-        "satisfaction, 20% in the middle, slightly up for the least satisfied); at "
-        "1.0 the measured NPS sits about 12 points above the latent NPS of all customers, and "
-        "perception.ltr_bias was calibrated to the measured one (docs/validation.md, seventh "
-        "round)"),
+    "measurement.response_lift_top": (
+        "relative extra response chance", "study: Perneger, Peytremann-Bridevaux & "
+        "Combescure 2020 (BMC Health Services Research 20, 717 hospital surveys): response "
+        "about 70% for the maximally satisfied against around 20% for scores 3 to 7, so 3.5 "
+        "times (2.5 extra); patients' satisfaction taken for customers' likelihood to "
+        "recommend; the linear rise from 7 is an assumption"),
+    "measurement.response_lift_bottom": (
+        "relative extra response chance", "study (sign): Perneger et al. 2020, response rises "
+        "slightly for the least satisfied; value assumption"),
     "measurement.answer_noise": ("0-10 points (sd)", A),
     "measurement.csat_response_rate": ("share of contacts", A),
     "measurement.csat_noise": ("0..1 (sd)", A),

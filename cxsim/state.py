@@ -158,7 +158,11 @@ class ColleagueState(_Arrays):
     personality, personality0 : (c, d) float
         Current personality and the anchor it was hired with.
     engagement : (c,) float
-        Engagement 0..1.
+        This week's engagement 0..1: the usual level moved by the week's circumstances. What
+        colleagues bring to this week's work and what a pulse survey asks.
+    engagement_level : (c,) float
+        The person's usual engagement 0..1, which moves slowly to its target; what leaving
+        and a hire's welcome read.
     aptitude : (c,) float
         Individual capability multiplier on headroom (about 1).
     engagement_trait : (c,) float
@@ -194,6 +198,7 @@ class ColleagueState(_Arrays):
     personality: np.ndarray
     personality0: np.ndarray
     engagement: np.ndarray
+    engagement_level: np.ndarray
     aptitude: np.ndarray
     engagement_trait: np.ndarray
     manager_quality: np.ndarray

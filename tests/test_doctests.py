@@ -10,7 +10,8 @@ import pytest
 MODULES = ("cxsim.agents", "cxsim.model", "cxsim.networks", "cxsim.params", "cxsim.reference",
            "cxsim.scenario", "cxsim.experiments.compare", "cxsim.experiments.run",
            "cxsim.experiments.sweep", "cxsim.checkpoint", "cxsim.cache", "cxsim.management",
-           "cxsim.selling", "cxsim.scopes", "cxsim.rng", "cxsim.targets", "cxsim.calibrate")
+           "cxsim.selling", "cxsim.scopes", "cxsim.rng", "cxsim.targets", "cxsim.calibrate",
+           "cxsim.measurement", "cxsim.validation")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -203,9 +203,13 @@ def test_engagement_step(warm_model):
     p = step_params(m, training=0.5)
     org = dataclasses.replace(m.org_graph, weight=p.tie_weight)
     col.engagement_trait[:] = 0.15 * rng.standard_normal(m.org.n)
-    run_both("engagement_step", col, org, p.engagement._replace(
-        training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5),
-             np.zeros(m.org.n))
+    col.engagement_level[:] = rng.random(m.org.n)
+    _, _, (*_, level, week) = run_both("engagement_step", col, org, p.engagement._replace(
+        training_cost_headroom=0.3, control=rng.random(m.org.n) * 0.5, week_spread=0.1),
+        rng.standard_normal(m.org.n), np.zeros(m.org.n), np.zeros(m.org.n))
+    # this week's engagement is the new usual level moved by the week's circumstances
+    assert 0.0 < np.abs(week - level).mean() < 0.2
+    assert np.all((week >= 0) & (week <= 1)) and np.all((level >= 0) & (level <= 1))
 
 
 def _contacts(m, rng, share=0.5) -> Contacts:

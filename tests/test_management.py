@@ -23,7 +23,8 @@ def test_only_lagging_units_are_chased_and_control_eases_when_they_catch_up():
 
 def test_asking_for_the_score_lifts_the_measured_score_not_the_feeling():
     """Two units with the same customers' feelings; staff of unit 1 beg for the score."""
-    m = Measurement(nps_response_rate=0.5, nonresponse_bias=0.0, score_begging=2.0)
+    m = Measurement(nps_response_rate=0.5, response_lift_top=0.0,
+                    response_lift_bottom=0.0, score_begging=2.0)
     n = 40_000
     ltr = np.random.default_rng(0).uniform(0, 10, n)
     unit = np.arange(n) % 2

@@ -30,17 +30,21 @@ def test_respondents_follow_the_response_chance_and_its_bias():
     n = 400_000
     status = np.where(rng.random(n) < 0.8, ACTIVE, PROSPECT).astype(np.int8)
     ltr = rng.uniform(0, 10, n)
-    m = Measurement(nps_response_rate=0.05, nonresponse_bias=1.0)
+    m = Measurement(nps_response_rate=0.05)  # the defaults' J shape
     who = respondents(status, ltr, m, rng)
     assert np.all(status[who] == ACTIVE) and len(np.unique(who)) == len(who)
-    for lo, hi in ((0, 1), (4.5, 5.5), (9, 10)):
+    got = {}
+    for lo, hi in ((0, 1), (3, 7), (4.5, 5.5), (9, 10)):
         band = (status == ACTIVE) & (ltr >= lo) & (ltr < hi)
-        got = np.isin(np.flatnonzero(band), who).mean()
+        got[lo] = np.isin(np.flatnonzero(band), who).mean()
         want = response_chance(ltr[band], m).mean()
-        assert got == pytest.approx(want, rel=0.05), (lo, hi)
-    # strong feelings answer about twice as often as neutral ones
-    assert response_chance(np.array([10.0]), m)[0] == pytest.approx(
-        2 * response_chance(np.array([5.0]), m)[0])
+        assert got[lo] == pytest.approx(want, rel=0.05), (lo, hi)
+    # J-shaped (Perneger et al. 2020): flat and lowest from 3 to 7, the most delighted answer
+    # 3.5 times as often, the most dissatisfied a little more often than the middle
+    assert got[3] == pytest.approx(got[4.5], rel=0.05)
+    assert got[9] > 2.5 * got[4.5] and got[4.5] < got[0] < 1.5 * got[4.5]
+    ends = response_chance(np.array([0.0, 5.0, 10.0]), m)
+    assert ends[2] == pytest.approx(3.5 * ends[1]) and ends[0] == pytest.approx(1.25 * ends[1])
 
 
 def test_margin_of_error_covers_the_truth():
@@ -56,7 +60,8 @@ def test_margin_of_error_covers_the_truth():
 
 
 def test_units_pool_the_window_and_the_company_pools_everyone():
-    m = Measurement(nps_response_rate=1.0, nonresponse_bias=0.0, answer_noise=0.0,
+    m = Measurement(nps_response_rate=1.0, response_lift_top=0.0, response_lift_bottom=0.0,
+                    answer_noise=0.0,
                     csat_response_rate=1.0, csat_noise=0.0, pulse_rate=1.0, pulse_noise=0.0,
                     window=2)
     s = Surveys(m, n_units=2, rng=np.random.default_rng(3))
@@ -103,7 +108,8 @@ def test_measured_figures_track_the_true_ones():
     """Without answer noise and non-response bias a sample is unbiased; answer noise pulls the
     measured NPS toward the middle (extreme answers are censored at 0 and 10)."""
     # no score chasing: measured scores would change what managers do, and so the true ones
-    ov = {**SMALL, "measurement.nonresponse_bias": 0.0, "measurement.nps_response_rate": 0.2,
+    ov = {**SMALL, "measurement.response_lift_top": 0.0,
+          "measurement.response_lift_bottom": 0.0, "measurement.nps_response_rate": 0.2,
           "levers.score_chasing": 0.0}
     errs, limits, pulls = [], [], []
     for seed in (6, 7, 8):  # one seed's mean error is too noisy a test of bias
@@ -156,7 +162,8 @@ def test_staff_of_a_chased_unit_ask_some_respondents_for_the_score_and_lift_only
     7 (passives). Over five seeds the mean lift of all answers is score_begging x control x the
     share of respondents the chased unit served; the chased unit keeps its detractors."""
     begging, control = 3.0, 0.4
-    m = Measurement(nps_response_rate=0.5, nonresponse_bias=0.0, answer_noise=0.0,
+    m = Measurement(nps_response_rate=0.5, response_lift_top=0.0, response_lift_bottom=0.0,
+                    answer_noise=0.0,
                     csat_response_rate=1.0, csat_noise=0.0, score_begging=begging)
     n = 30_000
     unit = np.arange(n) % 2

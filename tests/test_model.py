@@ -277,15 +277,50 @@ def test_the_base_starts_sorted_by_churn_and_prospects_do_not():
 
 def test_a_colleague_s_own_trait_moves_their_engagement():
     """Under the same manager, levers and customers, colleagues with a higher engagement trait
-    are more engaged (several seeds, a margin); without the trait colleagues are more alike."""
-    for seed in (3, 4, 5):
+    are more engaged (several seeds, a margin); without the trait colleagues are more alike.
+    About 37 front-line colleagues per run, so r differs much between seeds (0.28 to 0.96 at
+    seeds 3-10): each seed must show it, their mean clearly."""
+    rs = []
+    for seed in (3, 4, 5, 6):
         m = small_model(seed=seed, burn_in=52)  # engagement moves 5% a week toward its target
         m.run()
         col, staff = m.colleagues, m.frontline_mask & (m.colleagues.vacant == 0)
-        r = np.corrcoef(col.engagement_trait[staff], col.engagement[staff])[0, 1]
-        assert r > 0.4, (seed, r)
+        rs.append(np.corrcoef(col.engagement_trait[staff], col.engagement[staff])[0, 1])
+        assert rs[-1] > 0.15, (seed, rs)
         flat = small_model(seed=seed, burn_in=52, culture__engagement_trait_spread=0.0)
         flat.run()
         assert not flat.colleagues.engagement_trait.any()
         fs = flat.frontline_mask & (flat.colleagues.vacant == 0)
         assert flat.colleagues.engagement[fs].std() < col.engagement[staff].std()
+    assert np.mean(rs) > 0.4, rs
+
+
+def _within_person_share(m: CXModel, weeks: int = 5) -> tuple[float, float]:
+    """Run `weeks` weeks; the share of the variance of front-line colleagues' weekly engagement
+    that is within persons (1 - ICC(1) by person, as a diary study's null model gives), and
+    the mean gap between this week's engagement and the usual level."""
+    from cxsim.validation import unit_icc
+
+    rows, stay, gap = [], np.ones(m.org.n, bool), []
+    for _ in range(weeks):
+        m.step()
+        col = m.colleagues
+        stay &= m.frontline_mask & (col.vacant == 0) & ~col.left
+        rows.append(col.engagement.copy())
+        gap.append(float((col.engagement - col.engagement_level).mean()))
+    x = np.stack(rows)[:, stay]
+    person = np.tile(np.arange(x.shape[1]), (weeks, 1))
+    return 1.0 - unit_icc(x.ravel(), person.ravel(), min_size=weeks), float(np.mean(gap))
+
+
+def test_the_week_s_circumstances_move_engagement_around_the_usual_level():
+    """With `engagement_week_spread` a colleague's engagement varies from week to week around
+    their usual level (within-person variance, as diary studies measure it), and on average
+    stays at that level; without it, five weeks barely move anyone's engagement."""
+    for seed in (3, 4):
+        off, _ = _within_person_share(small_model(seed=seed, burn_in=52))
+        on, gap = _within_person_share(small_model(
+            seed=seed, burn_in=52, culture__engagement_week_spread=0.07))
+        assert off < 0.05, (seed, off)
+        assert 0.15 < on < 0.7, (seed, on)
+        assert abs(gap) < 0.01, (seed, gap)
