@@ -3,10 +3,12 @@
 The model knows every customer's latent likelihood to recommend and every colleague's
 engagement; a company does not. Each week a sample answers:
 
-- the relationship survey: active customers respond with a chance that rises with the strength
-  of their feeling (non-response bias) and answer an integer 0-10 from an ordered response model
-  of their latent LTR (cut points at the integers, normal answer noise);
-- the transactional survey: a share of the week's contacts rate their satisfaction (noisy);
+- the relationship survey: active customers respond with a chance that is lowest for middling
+  feelings and highest for the delighted (J-shaped non-response, `response_lift`) and answer
+  an integer 0-10 from an ordered response model of their latent LTR (cut points at the
+  integers, normal answer noise);
+- the transactional survey: the week's contacts rate their satisfaction (noisy), with the same
+  J-shaped chance of answering;
 - the engagement pulse: a share of colleagues rate their engagement (noisy).
 
 Measured figures pool the answers of the last `window` weeks, company-wide and per unit, with a
@@ -66,21 +68,28 @@ def answers(ltr: np.ndarray, noise: np.ndarray, m: Measurement) -> np.ndarray:
 RESPONSE_FLAT = (3.0, 7.0)
 
 
-def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
-    """Chance an active customer answers this week, J-shaped in their likelihood to recommend:
-    lowest and flat from 3 to 7, rising linearly to `1 + response_lift_top` times that at 10
-    and to `1 + response_lift_bottom` times at 0 (Perneger et al. 2020: "about 70% for those
-    maximally satisfied", around 20% in the middle, slightly more for the least satisfied).
+def response_lift(score: np.ndarray, m: Measurement) -> np.ndarray:
+    """How much more often a customer answers a survey than one in the middle, J-shaped in
+    how they feel (`score` on 0-10: the likelihood to recommend, or ten times a contact's
+    satisfaction): 1 and lowest from 3 to 7, rising linearly to `1 + response_lift_top` at 10
+    and to `1 + response_lift_bottom` at 0 (Perneger et al. 2020: "about 70% for those
+    maximally satisfied", around 20% for scores 3 to 7, slightly more for the least
+    satisfied).
 
-    >>> m = Measurement(nps_response_rate=0.1)
-    >>> [round(float(x), 3) for x in response_chance(np.array([0.0, 5.0, 8.5, 10.0]), m)]
-    [0.125, 0.1, 0.225, 0.35]
+    >>> m = Measurement()
+    >>> [round(float(x), 3) for x in response_lift(np.array([0.0, 5.0, 8.5, 10.0]), m)]
+    [1.25, 1.0, 2.25, 3.5]
     """
     low, high = RESPONSE_FLAT
-    top = np.clip((ltr - high) / (10.0 - high), 0.0, 1.0)
-    bottom = np.clip((low - ltr) / low, 0.0, 1.0)
-    lift = 1.0 + m.response_lift_top * top + m.response_lift_bottom * bottom
-    return np.minimum(1.0, m.nps_response_rate * lift)
+    top = np.clip((score - high) / (10.0 - high), 0.0, 1.0)
+    bottom = np.clip((low - score) / low, 0.0, 1.0)
+    return 1.0 + m.response_lift_top * top + m.response_lift_bottom * bottom
+
+
+def response_chance(ltr: np.ndarray, m: Measurement) -> np.ndarray:
+    """Chance an active customer answers the relationship survey this week:
+    `nps_response_rate` times `response_lift` of their likelihood to recommend, at most 1."""
+    return np.minimum(1.0, m.nps_response_rate * response_lift(ltr, m))
 
 
 def bernoulli_indices(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
@@ -197,17 +206,20 @@ class Surveys:
         rec = {"nps_n": _by_unit(unit, 1.0, nu), "nps_prom": _by_unit(unit, y >= PROMOTER_MIN, nu),
                "nps_det": _by_unit(unit, y < DETRACTOR_MAX, nu)}
         rated = was_asked(ask_key, 2 * np.arange(len(satisfaction)) + 1, ask[contact_unit])
+        # contacts answer as customers do, more often the more satisfied (or the less)
+        csat_chance = np.minimum(1.0, m.csat_response_rate * response_lift(10.0 * satisfaction,
+                                                                           m))
         rec |= self._rating("csat", satisfaction + m.score_begging / 10.0 * rated,
-                            contact_unit, m.csat_response_rate, m.csat_noise)
+                            contact_unit, csat_chance, m.csat_noise)
         rec |= self._rating("eng", engagement, colleague_unit, m.pulse_rate, m.pulse_noise)
         self.weeks.append(rec)
         return self._pooled()
 
-    def _rating(self, name: str, truth: np.ndarray, unit: np.ndarray, rate: float,
-                noise: float) -> dict[str, np.ndarray]:
+    def _rating(self, name: str, truth: np.ndarray, unit: np.ndarray,
+                rate: float | np.ndarray, noise: float) -> dict[str, np.ndarray]:
         """A 0..1 rating survey (transactional CSAT, engagement pulse): each rater answers with
-        chance `rate`, the true value plus noise, clipped; respondents, sum and sum of squares
-        per unit."""
+        chance `rate` (one for all, or each their own), the true value plus noise, clipped;
+        respondents, sum and sum of squares per unit."""
         took = self.rng.random(len(truth)) < rate
         x = np.clip(truth[took] + noise * self.rng.standard_normal(int(took.sum())), 0, 1)
         u, nu = unit[took], self.n_units

@@ -468,18 +468,21 @@ class Measurement(_Section):
     """How the company measures: survey samples, answer noise, the pooling window."""
 
     nps_response_rate: Unit = _f(
-        0.02, "Weekly chance an active customer with neutral feelings answers the "
+        0.02, "Weekly chance an active customer with middling feelings (LTR 3-7) answers the "
         "relationship (NPS) survey")
     response_lift_top: float = _f(
-        2.5, "Extra response chance of the most delighted (LTR 10) over those in the middle "
-        "(LTR 3-7), relative; rising from LTR 7", ge=0, le=10)
+        2.5, "Extra chance of answering a survey (NPS or CSAT) of the most delighted (LTR 10, "
+        "satisfaction 1) over those in the middle (3-7 of 10), relative; rising from 7",
+        ge=0, le=10)
     response_lift_bottom: float = _f(
-        0.25, "Extra response chance of the most dissatisfied (LTR 0) over those in the middle "
-        "(LTR 3-7), relative; rising below LTR 3", ge=0, le=10)
+        0.25, "Extra chance of answering a survey (NPS or CSAT) of the most dissatisfied (0 of "
+        "10) over those in the middle (3-7 of 10), relative; rising below 3", ge=0, le=10)
     answer_noise: float = _f(
         1.0, "Spread (sd, 0-10 points) of an answer around the latent likelihood to recommend",
         ge=0, le=5)
-    csat_response_rate: Unit = _f(0.15, "Share of contacts that answer the satisfaction survey")
+    csat_response_rate: Unit = _f(
+        0.15, "Share of contacts with middling satisfaction (0.3-0.7) that answer the "
+        "satisfaction survey")
     csat_noise: float = _f(0.1, "Spread (sd, 0..1) of a satisfaction answer", ge=0, le=1)
     pulse_rate: Unit = _f(0.1, "Weekly share of colleagues who answer the engagement pulse")
     pulse_noise: float = _f(0.1, "Spread (sd, 0..1) of an engagement answer", ge=0, le=1)

@@ -85,6 +85,29 @@ def test_units_pool_the_window_and_the_company_pools_everyone():
     np.testing.assert_allclose(r.unit_csat, [0.0, 0.0])  # the first week left the window
 
 
+def test_satisfied_contacts_answer_the_csat_survey_more_often():
+    """The transactional survey has the relationship survey's J-shaped non-response: with
+    satisfaction uniform on 0..1, respondents are more satisfied than the contacts, and the
+    delighted answer 3.5 times as often as the middling; without the lifts the sample is fair."""
+    rng = np.random.default_rng(4)
+    n = 200_000
+    sat = rng.random(n)
+    means = {}
+    for lift in (0.0, 2.5):
+        m = Measurement(nps_response_rate=0.0, csat_response_rate=0.1, csat_noise=0.0,
+                        pulse_rate=0.0, response_lift_top=lift, response_lift_bottom=0.0,
+                        window=1)
+        s = Surveys(m, n_units=1, rng=np.random.default_rng(5))
+        r = s.week(np.zeros(0, np.int8), np.zeros(0), lambda who: who, sat, np.zeros(n, int),
+                   np.zeros(0), np.zeros(0, int))
+        means[lift] = (r.csat, int(r.unit_csat_n[0]))
+    assert means[0.0][0] == pytest.approx(50.0, abs=0.5)
+    assert means[0.0][1] == pytest.approx(0.1 * n, rel=0.03)
+    # chance 0.1 from 0.3 to 0.7, rising to 0.35 at 1: respondents' mean about 58
+    assert 55.0 < means[2.5][0] < 62.0
+    assert means[2.5][1] == pytest.approx(0.1 * n * (1 + 2.5 * 0.15), rel=0.03)
+
+
 def test_measuring_changes_behaviour_only_through_managers_who_chase_scores():
     """Surveys draw from their own stream: when no manager chases scores, how the company
     measures changes no true figure; when managers chase their units' measured scores, a

@@ -277,7 +277,8 @@ def test_the_base_starts_sorted_by_churn_and_prospects_do_not():
 
 def test_a_colleague_s_own_trait_moves_their_engagement():
     """Under the same manager, levers and customers, colleagues with a higher engagement trait
-    are more engaged (several seeds, a margin); without the trait colleagues are more alike.
+    are more engaged (several seeds, a margin); without the trait colleagues of a team are more
+    alike.
     About 37 front-line colleagues per run, so r differs much between seeds (0.28 to 0.96 at
     seeds 3-10): each seed must show it, their mean clearly."""
     rs = []
@@ -291,8 +292,16 @@ def test_a_colleague_s_own_trait_moves_their_engagement():
         flat.run()
         assert not flat.colleagues.engagement_trait.any()
         fs = flat.frontline_mask & (flat.colleagues.vacant == 0)
-        assert flat.colleagues.engagement[fs].std() < col.engagement[staff].std()
+        assert _within_team_sd(flat, fs) < _within_team_sd(m, staff), seed
     assert np.mean(rs) > 0.4, rs
+
+
+def _within_team_sd(m: CXModel, who: np.ndarray) -> float:
+    """Spread of engagement around each team's mean (the teams differ by manager, channel and
+    customers, which would swamp the trait's share of the total spread in a small model)."""
+    e, team = m.colleagues.engagement[who], m.org.team[who]
+    means = np.bincount(team, e) / np.maximum(np.bincount(team), 1)
+    return float(np.sqrt(np.mean((e - means[team]) ** 2)))
 
 
 def _within_person_share(m: CXModel, weeks: int = 5) -> tuple[float, float]:
