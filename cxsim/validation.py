@@ -616,7 +616,7 @@ def half_time_observed(diff: Sequence[float], tail: int = 13,
 def recovery_fall(diff: Sequence[float], start: int, window: int = 26) -> tuple[float, float]:
     """(fall weeks, recovery weeks) of a paired difference after a failure starting at `start`:
     fall = weeks from the start to the trough (within `window` weeks), recovery = weeks from the
-    trough until the loss is back to half its depth (4-week rolling mean; censored at the end)."""
+    trough until the loss is back to half its depth (2-week rolling mean; censored at the end)."""
     fall, recovery, _ = recovery_fall_observed(diff, start, window)
     return fall, recovery
 
