@@ -82,10 +82,20 @@ class Colleague(mesa.Agent):
         super().__init__(model)
         self.index = int(index)
 
-    engagement = _view("colleagues", "engagement", "This week's engagement 0..1")
     engagement_level = _view("colleagues", "engagement_level",
                              "Usual engagement 0..1 (this week's, without the week's "
-                             "circumstances)")
+                             "circumstances); what the next week starts from")
+
+    @property
+    def engagement(self) -> float:
+        """This week's engagement 0..1. Setting it sets the usual level too, so the next step
+        starts from it (this week's alone would be redrawn around the old level)."""
+        return float(self.model.colleagues.engagement[self.index])
+
+    @engagement.setter
+    def engagement(self, value: float) -> None:
+        self.model.colleagues.engagement[self.index] = value
+        self.model.colleagues.engagement_level[self.index] = value
     headroom = _view("colleagues", "headroom", "Empowerment actually available (headroom) 0..1")
     workload = _view("colleagues", "overload", "Contacts above capacity, as a share of capacity")
     tenure = _view("colleagues", "tenure", "Weeks in post", int)

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 
 MAGIC = b"CXSIM-STATE\n"
 #: bump when the layout or the meaning of a saved state changes; other versions are refused
-FORMAT_VERSION = 3
+#: (4: colleagues carry an engagement trait and a usual engagement level beside this week's)
+FORMAT_VERSION = 4
 #: file suffix used by the burn-in cache (any name works for `save`)
 SUFFIX = ".cxstate"
 

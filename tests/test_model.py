@@ -58,6 +58,7 @@ def test_agent_attributes_are_views_on_arrays():
     col = m.agents_by_type[Colleague][5]
     col.engagement = 0.05
     assert m.colleagues.engagement[5] == 0.05
+    assert m.colleagues.engagement_level[5] == 0.05  # the next step starts from it
     col.personality[:] = 0.0  # a writable row
     assert np.all(m.colleagues.personality[5] == 0.0)
 
