@@ -1182,8 +1182,9 @@ def learning(proc, complaints, contacts, col, p):
     step delivers next week (`proc.effective`) is its process quality moved by the mean
     engagement of the department's filled posts and lowered by its overload: the cases through
     the step (this week's contacts of the channels that use it) beyond what the filled posts
-    handle (`delivered_quality`). Updates `proc.quality`, `proc.effective` and
-    `col.engagement_level` (being listened to lifts the usual level).
+    handle (`delivered_quality`). Updates `proc.quality`, `proc.effective`,
+    `col.engagement_level` and `col.engagement` (being listened to lifts the usual level and,
+    from now, this week's).
     """
     quality = proc.quality
     effective = proc.effective
@@ -1223,8 +1224,9 @@ def learning(proc, complaints, contacts, col, p):
             effective[s] = 0.0  # nobody runs the step
     if p.intensity <= 0.0 or p.engagement_lift <= 0.0:
         return
-    engagement = col.engagement_level
-    for i in range(engagement.shape[0]):
+    level = col.engagement_level
+    engagement = col.engagement
+    for i in range(level.shape[0]):
         lift = 0.0
         s = proc.department_step[col.department[i]]
         if s >= 0:
@@ -1232,4 +1234,6 @@ def learning(proc, complaints, contacts, col, p):
         if col.complaints[i] > 0:
             lift = 1.0
         if lift > 0.0:
-            engagement[i] += p.engagement_lift * p.intensity * lift * (1.0 - engagement[i])
+            a = p.engagement_lift * p.intensity * lift
+            level[i] += a * (1.0 - level[i])
+            engagement[i] += a * (1.0 - engagement[i])

@@ -52,7 +52,7 @@ from .networks import (
     service_graph,
 )
 from .reference import chain_quality, colleague_feedback, similarity
-from .rng import ASK, stream_key
+from .rng import ASK, CIRCUMSTANCE, normal_array, stream_key
 from .scenario import SCOPABLE_LEVERS, Levers, Scenario, ScenarioError, ServiceFailure
 from .scenario import load_scenario as _load
 from .scopes import Scoped, colleague_levers, scope_mask
@@ -411,7 +411,8 @@ class CXModel(mesa.Model):
         col.pressure[:] = felt
         col.headroom[:] = headroom
         level, week = np.empty_like(col.engagement), np.empty_like(col.engagement)
-        circumstance = self.rng.standard_normal(len(week))
+        circumstance = normal_array(stream_key(self.seed, self.week_index, CIRCUMSTANCE),
+                                    np.arange(len(week)))
         self.engine.engagement_step(col.arrays(), org, p.engagement, circumstance, level, week)
         col.engagement_level[:] = level
         col.engagement[:] = week

@@ -867,8 +867,8 @@ def learning(proc, complaints, contacts, col, p):
     complaints, contacts : (3,) float
         This step's complaints and contacts per channel.
     col : ColleagueState or its record
-        department, complaints, vacant, engagement (this week's) (c,) read; engagement_level
-        (c,) lifted in place.
+        department, complaints, vacant (c,) read; engagement (this week's, read for the back
+        office) and engagement_level (c,) lifted in place.
     p : LearningParams
     """
     chain = proc.chain.T.astype(float)
@@ -895,5 +895,7 @@ def learning(proc, complaints, contacts, col, p):
     s = proc.department_step[col.department]
     lift = np.where(s >= 0, share[np.maximum(s, 0)], 0.0)
     lift = np.where(col.complaints > 0, 1.0, lift)
-    e = col.engagement_level
-    e += np.where(lift > 0, p.engagement_lift * p.intensity * lift * (1 - e), 0)
+    a = np.where(lift > 0, p.engagement_lift * p.intensity * lift, 0.0)
+    level, week = col.engagement_level, col.engagement  # records: update the arrays in place
+    level += a * (1 - level)
+    week += a * (1 - week)

@@ -33,6 +33,9 @@ CONTACT, TALK, ADOPT, CHURN = range(4)
 #: whether staff of a chased unit ask a surveyed customer for the score (`measurement`);
 #: numbered apart from the kernels' streams so that new kernel streams can follow CHURN
 ASK = 16
+#: each colleague's circumstances of the week (`culture.engagement_week_spread`): a stream of
+#: its own, so that the draw moves no other and a run with the spread at 0 is the run without it
+CIRCUMSTANCE = 17
 
 
 def stream_key(seed: int, step: int, stream: int) -> np.uint64:

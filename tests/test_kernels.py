@@ -430,6 +430,9 @@ def test_staff(warm_model, fit):
     p = step_params(m, hiring_for_fit=fit).staff._replace(attrition_base=0.2,
                                                          engagement_trait_spread=0.15)
     before, _ = _with_vacancies(m, rng)
+    # this week's engagement apart from the usual level, so a rule reading the wrong one shows
+    before.engagement_level[:] = rng.random(n)
+    before.engagement[:] = np.clip(before.engagement_level + 0.3 * rng.standard_normal(n), 0, 1)
     _, _, (col, *_) = run_both("staff", before, draws, m.customers, p)
     assert 0 < col.left.sum() < n
     was = before.vacant > 0
@@ -442,6 +445,34 @@ def test_staff(warm_model, fit):
     assert hired.any()
     np.testing.assert_allclose(col.engagement_trait[hired], 0.15 * draws.hire_engagement[hired])
     np.testing.assert_array_equal(col.engagement_trait[~hired], before.engagement_trait[~hired])
+    # a hire starts from the team's usual level (before this week's departures), this week too
+    filled = before.vacant == 0
+    mood = np.bincount(before.team[filled], before.engagement_level[filled],
+                       minlength=before.team.max() + 1) / np.maximum(
+        np.bincount(before.team[filled], minlength=before.team.max() + 1), 1)
+    np.testing.assert_allclose(col.engagement_level[hired], np.clip(
+        mood[before.team[hired]] + p.onboarding_lift, 0, 1))
+    np.testing.assert_array_equal(col.engagement[hired], col.engagement_level[hired])
+
+
+def test_leaving_reads_the_usual_level_not_the_week(warm_model):
+    """People leave on how work has felt for months: the same draws, a bad week on a good
+    level loses far fewer people than a good week on a bad level."""
+    m = warm_model
+    rng = np.random.default_rng(11)
+    n = m.org.n
+    draws = StaffDraws(rng.random(n), rng.standard_normal((n, 5)),
+                       rng.integers(0, m.social.n, n), np.zeros(n, np.int64),
+                       rng.standard_normal(n))
+    p = step_params(m).staff._replace(attrition_base=0.2)
+    left = {}
+    for name, week, level in (("bad week", 0.0, 1.0), ("bad level", 1.0, 0.0)):
+        col = copy.deepcopy(m.colleagues)
+        col.vacant[:] = 0
+        col.engagement[:], col.engagement_level[:] = week, level
+        kernels.staff(col.arrays(), draws.arrays(), m.customers.arrays(), p)
+        left[name] = int(col.left.sum())
+    assert left["bad level"] > 2 * left["bad week"], left
 
 
 @pytest.mark.parametrize("intensity", [0.0, 0.6])
@@ -456,9 +487,15 @@ def test_learning(warm_model, intensity):
     col.complaints[:] = rng.poisson(0.5, m.org.n)
     p = step_params(m, silo=0.6).learning._replace(intensity=intensity, learning_rate=0.05,
                                                    backoffice_capacity=20.0)
-    _, _, (out, *_) = run_both("learning", proc, complaints, contacts, col, p)
+    col.engagement_level[:] = rng.random(m.org.n)
+    before = copy.deepcopy(col)
+    _, _, (out, _, _, after, _) = run_both("learning", proc, complaints, contacts, col, p)
     assert not np.allclose(out.quality, proc.quality)
     assert not np.allclose(out.effective, out.quality)  # departments move what steps deliver
+    # being listened to lifts the usual level and this week's engagement alike
+    lifted = after.engagement_level > before.engagement_level
+    assert lifted.any() == (intensity > 0)
+    np.testing.assert_array_equal(after.engagement > before.engagement, lifted)
 
 
 def test_select_contacts():

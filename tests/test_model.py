@@ -280,7 +280,7 @@ def test_a_colleague_s_own_trait_moves_their_engagement():
     """Under the same manager, levers and customers, colleagues with a higher engagement trait
     are more engaged (several seeds, a margin); without the trait colleagues of a team are more
     alike.
-    About 37 front-line colleagues per run, so r differs much between seeds (0.28 to 0.96 at
+    About 37 front-line colleagues per run, so r differs much between seeds (0.38 to 0.96 at
     seeds 3-10): each seed must show it, their mean clearly."""
     rs = []
     for seed in (3, 4, 5, 6):
@@ -288,12 +288,12 @@ def test_a_colleague_s_own_trait_moves_their_engagement():
         m.run()
         col, staff = m.colleagues, m.frontline_mask & (m.colleagues.vacant == 0)
         rs.append(np.corrcoef(col.engagement_trait[staff], col.engagement[staff])[0, 1])
-        assert rs[-1] > 0.15, (seed, rs)
+        assert rs[-1] > 0.3, (seed, rs)
         flat = small_model(seed=seed, burn_in=52, culture__engagement_trait_spread=0.0)
         flat.run()
         assert not flat.colleagues.engagement_trait.any()
         fs = flat.frontline_mask & (flat.colleagues.vacant == 0)
-        assert _within_team_sd(flat, fs) < _within_team_sd(m, staff), seed
+        assert 1.5 * _within_team_sd(flat, fs) < _within_team_sd(m, staff), seed
     assert np.mean(rs) > 0.4, rs
 
 
