@@ -807,12 +807,12 @@ def filled_team_engagement(engagement, team, vacant):
 
 def staff(col, draws, cus, p):
     """Colleagues in filled posts leave with `attrition_probability` of their usual engagement
-    level; the post stays vacant
-    for `draws.vacancy` weeks (it serves nobody meanwhile), then a hire starts (`hire_trait`,
-    resembling customer `draws.hire_customer` under hiring for fit) who takes on the unit's
-    usual engagement (the mean of its filled posts before this week's departures) plus the honeymoon
-    `onboarding_lift`, with zero tenure (a new hire's skill) and a neutral mirror. Vacant posts
-    count down. Writes `col.left` (left this week) and `col.vacant`.
+    level; the post stays vacant for `draws.vacancy` weeks (it serves nobody meanwhile), then a
+    hire starts (`hire_trait`, resembling customer `draws.hire_customer` under hiring for fit)
+    who takes on the unit's usual engagement (the mean of its filled posts before this week's
+    departures) plus the honeymoon `onboarding_lift`, with zero tenure (a new hire's skill) and
+    a neutral mirror. Vacant posts count down. Writes `col.left` (left this week) and
+    `col.vacant`.
 
     Parameters
     ----------

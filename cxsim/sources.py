@@ -236,7 +236,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
     "perception.ltr_bias": ("0-10 points", "calibration: nps pattern (Reichheld 2003); 4.3 "
                             "less 1.1 since the base's dispositions are sorted by churn "
                             "(`churn.attitude_share`: +0.45 sd x 2.5 points), which keeps the "
-                            "base's mean likelihood to recommend where it was calibrated"),
+                            "base's mean likelihood to recommend where it was calibrated; set "
+                            "against the surveys of that time: with the eighth round's J-shaped "
+                            "non-response the measured NPS is about 33 at the same value, so "
+                            "the pattern's band pins it only loosely (docs/validation.md)"),
     "perception.ltr_spread": ("0-10 points (sd)",
                               TUNED + "; drives the top_box_10 failure (Peterson & Wilson 1992)"),
     "perception.colleague_advocacy": ("weight", A),
@@ -325,8 +328,10 @@ PARAMETER_SOURCES: dict[str, tuple[str, str]] = {
         "relative extra response chance", "study: Perneger, Peytremann-Bridevaux & "
         "Combescure 2020 (BMC Health Services Research 20, 717 hospital surveys): response "
         "about 70% for the maximally satisfied against around 20% for scores 3 to 7, so 3.5 "
-        "times (2.5 extra); patients' satisfaction taken for customers' likelihood to "
-        "recommend; the linear rise from 7 is an assumption"),
+        "times (2.5 extra), kept as a ratio at the model's low weekly response rates (on the "
+        "odds scale the same figures give about 9.3: the ratio is the milder reading); "
+        "patients' satisfaction taken for customers' likelihood to recommend; the linear rise "
+        "from 7 is an assumption"),
     "measurement.response_lift_bottom": (
         "relative extra response chance", "study (sign): Perneger et al. 2020, response rises "
         "slightly for the least satisfied; value assumption"),
