@@ -293,8 +293,10 @@ def default_sd(metric: str, value: float, scenario: Scenario | None = None,
 
     Survey figures: the standard error of a year of the scenario's survey (respondents from
     its response rates and sizes; NPS with the worst-case spread of answers, CSAT and
-    engagement with their answer noise plus a spread of 0.15 between people). The floor
-    (`SD_FLOOR`) stands for what no model reproduces exactly; it usually wins.
+    engagement with their answer noise plus a spread of 0.15 between people). The NPS and
+    CSAT response rates are those of the middling (the delighted answer more often), so this
+    counts fewer respondents than the survey gets and errs wide. The floor (`SD_FLOOR`) stands
+    for what no model reproduces exactly; it usually wins.
     """
     from .scenario import Scenario as _Sc
 
