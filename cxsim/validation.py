@@ -101,6 +101,10 @@ SOURCES: dict[str, str] = {
                      "contextual performance. Personnel Psychology, 64(1), 89-136.",
     "Slovic1993": "Slovic, P. (1993). Perceived risk, trust, and democracy. Risk Analysis, "
                   "13(6), 675-682.",
+    "Gijsenberg2015": "Gijsenberg, M. J., van Heerde, H. J., & Verhoef, P. C. (2015). Losses "
+                      "loom longer than gains: Modeling the impact of service crises on "
+                      "perceived service quality over time. Journal of Marketing Research, "
+                      "52(5), 642-656.",
     "SQM2022": "SQM Group (2022). Call center industry FCR benchmark: a good first call "
                "resolution rate is 70-79% (post-call surveys of over 500 North American call "
                "centres; average 72%). sqmgroup.com.",
@@ -149,6 +153,7 @@ SHORT: dict[str, str] = {
     "SQM2022": "SQM Group 2022", "Seddon2003": "Seddon 2003",
     "Young2018": "Young et al. 2018", "Estabrooks2011": "Estabrooks et al. 2011",
     "Corbeanu2023": "Corbeanu & Iliescu 2023", "Christian2011": "Christian, Garza & Slaughter 2011",
+    "Gijsenberg2015": "Gijsenberg, van Heerde & Verhoef 2015",
 }
 
 
@@ -260,6 +265,12 @@ PATTERNS: tuple[Pattern, ...] = (
             "weeks from the NPS trough back to half the loss / weeks from the failure to the "
             "trough (4-week failure at week 8, paired seeds)", 2.0, 50.0,
             "perception: trust gain vs trust loss, negativity bias, memory and peak decay"),
+    Pattern("restoration_csat_gap", "A restored service does not win satisfaction back",
+            "company", "Gijsenberg2015", 2015,
+            "mean CSAT (points) over the 26 weeks after a 4-week failure ends, minus the same "
+            "weeks of the paired run without it", -np.inf, 0.0,
+            "perception: expectation adapts to experience and acts by contrast (a failure "
+            "lowers it, so restored service exceeds it), emotional memory and trust"),
 )
 
 PATTERN_KEYS = tuple(p.key for p in PATTERNS)
@@ -639,6 +650,17 @@ def recovery_fall_observed(diff: Sequence[float], start: int,
     return float(trough - start + 1), float(len(d) - trough), True
 
 
+def after_gap(diff: Sequence[float], start: int, weeks: int = 26) -> float:
+    """Mean of a paired difference over the `weeks` weeks from `start` (the week a failure
+    ended); nan when the run ends before them.
+
+    >>> after_gap([0, -5, -5, 2, 1, 0], start=3, weeks=3)
+    1.0
+    """
+    d = np.asarray(diff, float)[start: start + weeks]
+    return float(d.mean()) if len(d) == weeks else float("nan")
+
+
 def ci95(values: Sequence[float]) -> tuple[float, float, float]:
     """Mean and 95% t-interval over replications (finite values only)."""
     from .experiments.compare import mean_ci
@@ -709,6 +731,8 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
     csat_diff = (culture.timeseries["csat"].to_numpy() - ref.timeseries["csat"].to_numpy())
     nps_diff = (failure.timeseries["nps"].to_numpy() - ref.timeseries["nps"].to_numpy())
     fall, rec = recovery_fall(nps_diff, FAILURE_STEP)
+    restored = FAILURE_STEP + FAILURE["duration"]
+    csat_after = (failure.timeseries["csat"].to_numpy() - ref.timeseries["csat"].to_numpy())
     return {
         "answer_skew": hist_skewness(pr["hist"]),
         "top_box_10": top_box_share(pr["hist"]),
@@ -727,6 +751,7 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
         "pwom_share": positive_share(pr["speak_pos"].sum(), pr["speak_neg"].sum()),
         "culture_half_time": half_time(csat_diff),
         "recovery_vs_fall": rec / fall if fall and np.isfinite(fall) else float("nan"),
+        "restoration_csat_gap": after_gap(csat_after, restored),
     }
 
 
@@ -940,13 +965,17 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
         bx.set_xlabel("week")
         bx.set_ylabel("CSAT (mean over reps)")
         bx.legend(fontsize=7)
-    elif k == "recovery_vs_fall":
+    elif k in ("recovery_vs_fall", "restoration_csat_gap"):
         ts = ctx["timeseries"]
+        col = "nps" if k == "recovery_vs_fall" else "csat"
         for kind, c in (("reference", "tab:gray"), ("failure", "tab:red")):
-            bx.plot(ts[kind].groupby("step")["nps"].mean(), color=c, label=kind)
-        bx.axvspan(FAILURE_STEP, FAILURE_STEP + FAILURE["duration"], color="tab:red", alpha=0.1)
+            bx.plot(ts[kind].groupby("step")[col].mean(), color=c, label=kind)
+        end = FAILURE_STEP + FAILURE["duration"]
+        bx.axvspan(FAILURE_STEP, end, color="tab:red", alpha=0.1)
+        if col == "csat":
+            bx.axvspan(end, end + 26, color="tab:blue", alpha=0.06, label="26 weeks after")
         bx.set_xlabel("week")
-        bx.set_ylabel("NPS (mean over reps)")
+        bx.set_ylabel(f"{col.upper()} (mean over reps)")
         bx.legend(fontsize=7)
     else:
         ts = ctx["timeseries"]["reference"]

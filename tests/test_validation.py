@@ -324,3 +324,14 @@ def test_customer_mix_sets_stores_apart_without_moving_the_company():
     assert len(one_store.store_teams) == 1
     np.testing.assert_allclose(one_store.customers.disposition,
                                build(3000, 0.0).customers.disposition, atol=1e-12)
+
+
+def test_after_gap_reads_the_weeks_after_the_failure():
+    """The restoration statistic: the mean paired gap over the 26 weeks after the failure ends,
+    not counting the failure itself; nan when the run ends first."""
+    from cxsim.validation import after_gap
+
+    diff = np.r_[np.zeros(8), np.full(4, -20.0), np.full(26, 3.0), np.zeros(10)]
+    assert after_gap(diff, 12) == pytest.approx(3.0)
+    assert after_gap(diff, 12, weeks=30) == pytest.approx(3.0 * 26 / 30)
+    assert np.isnan(after_gap(diff[:30], 12))
