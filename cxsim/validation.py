@@ -34,6 +34,7 @@ from .sources import PARAMETER_SOURCES
 LEVELS = ("individual", "unit", "company")
 SEGMENTS = ("detractor", "passive", "promoter")
 WEEKS_PER_YEAR = 52
+DIARY_WEEKS = 13  # the within-person share: weekly engagement over a quarter, as diary studies
 FAILURE_STEP = 8  # week of the service failure of the recovery pattern
 PROBE_STREAM = 7  # the census survey's answer noise: a stream of the run's seed no model draw uses
 FAILURE = {"type": "service_failure", "step": FAILURE_STEP, "duration": 4, "severity": 0.4,
@@ -368,6 +369,9 @@ class Probe:
         self.performance_points: tuple[np.ndarray, np.ndarray] | None = None  # the first year's
         self._year: dict[str, np.ndarray] = {}  # per colleague, this year so far
         self._year_weeks = 0
+        self.within_share: list[float] = []
+        self._diary: list[np.ndarray] = []  # this quarter's weekly engagement, per colleague
+        self._diary_stayed: np.ndarray | None = None
         self.weekly: list[dict[str, float]] = []
 
     def after_step(self, model: Any) -> None:
@@ -385,6 +389,7 @@ class Probe:
                                                 min_size=3))
             self.person_share.append(_r(s["engagement"][staff], s["engagement_trait"][staff])**2)
         self._track_performance(s)
+        self._track_diary(s)
         risk = (active & ~s["adopted"]) | s["churned"]
         self.at_risk += np.bincount(seg[risk], minlength=3)
         self.churned += np.bincount(seg[s["churned"]], minlength=3)
@@ -425,6 +430,21 @@ class Probe:
             y.clear()
             self._year_weeks = 0
 
+    def _track_diary(self, s: dict[str, Any]) -> None:
+        """Each quarter of weeks, the share of the variance of front-line colleagues' weekly
+        engagement that lies within persons (1 - ICC(1) by person, colleagues in post all
+        quarter): what a weekly diary study reports."""
+        stay = s["in_post"] & ~s["left"]
+        self._diary_stayed = stay if self._diary_stayed is None else self._diary_stayed & stay
+        self._diary.append(np.asarray(s["engagement"], float).copy())
+        if len(self._diary) < DIARY_WEEKS:
+            return
+        who = np.flatnonzero(self._diary_stayed)
+        if len(who) >= 10:
+            self.within_share.append(within_person_share(np.stack(self._diary)[:, who]))
+        self._diary.clear()
+        self._diary_stayed = None
+
     def result(self) -> dict[str, Any]:
         return {"hist": self.hist, "at_risk": self.at_risk, "churned": self.churned,
                 "speak_pos": self.speak_pos, "speak_neg": self.speak_neg,
@@ -432,6 +452,7 @@ class Probe:
                 "person_share": np.asarray(self.person_share),
                 "performance_r": np.asarray(self.performance_r),
                 "performance_points": self.performance_points,
+                "within_share": np.asarray(self.within_share),
                 "weekly": pd.DataFrame(self.weekly)}
 
 
@@ -510,6 +531,20 @@ def unit_icc(values: np.ndarray, unit: np.ndarray, min_size: int = 30) -> float:
     within = float(np.sum((x - means[g]) ** 2)) / (len(x) - k)
     n0 = (len(x) - np.sum(n * n) / len(x)) / (k - 1)
     return float((between - within) / (between + (n0 - 1) * within))
+
+
+def within_person_share(x: np.ndarray) -> float:
+    """The share of the variance of repeated measures `x` (occasions x persons) that lies
+    within persons: 1 - ICC(1) by person, what a diary study's null model reports.
+
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(0, 1, 400) + rng.normal(0, 0.5, (20, 400))  # person + occasion
+    >>> abs(within_person_share(x) - 0.25 / 1.25) < 0.03
+    True
+    """
+    x = np.asarray(x, float)
+    person = np.broadcast_to(np.arange(x.shape[1]), x.shape)
+    return 1.0 - unit_icc(x.ravel(), person.ravel(), min_size=x.shape[0])
 
 
 def positive_share(pos: float, neg: float) -> float:
@@ -799,6 +834,7 @@ def run_validation(sc: Scenario, reps: int = 3, seed: int | None = None, workers
         "icc": [got["reference", k].probe["icc"] for k in range(reps)],
         "engagement_icc": [got["reference", k].probe["engagement_icc"] for k in range(reps)],
         "person_share": [got["reference", k].probe["person_share"] for k in range(reps)],
+        "within_share": [got["reference", k].probe["within_share"] for k in range(reps)],
         "performance_points": ref0.probe["performance_points"],
         "unit_years": unit_years(ref0.units),
         "true_links": np.nanmean([true_links(got["reference", k].units) for k in range(reps)],
@@ -832,7 +868,20 @@ def _beside_table(v: Validation) -> list[str]:
             f"customer's view straight after, as SQM Group surveys it): {_fmt(fcr)}. First "
             f"contacts the customer never comes back about (`first_contact_closure`, the "
             f"repeat-call measure: a failed back-office delivery counts against it, a customer "
-            f"who gives up counts for it): {_fmt(closed)}."] + _true_links(v)
+            f"who gives up counts for it): {_fmt(closed)}."] + _true_links(v) + _within(v)
+
+
+def _within(v: Validation) -> list[str]:
+    """The within-person share of weekly engagement, the figure a diary study would report,
+    which `culture.engagement_week_spread` sets and no pattern bands (none could be sourced)."""
+    shares = [x for rep in v.context.get("within_share", []) for x in rep]
+    if not shares:
+        return []
+    return ["", f"Within-person share of front-line colleagues' weekly engagement (1 - ICC(1) by "
+            f"person over each quarter of {DIARY_WEEKS} weeks, colleagues in post all "
+            f"quarter; what a weekly diary study reports): {_fmt(_nanmean(shares))}. It is "
+            f"set by `culture.engagement_week_spread` and is not a pattern: no share for work "
+            f"engagement could be sourced (docs/validation.md)."]
 
 
 def _true_links(v: Validation) -> list[str]:

@@ -309,7 +309,7 @@ def _within_person_share(m: CXModel, weeks: int = 5) -> tuple[float, float]:
     """Run `weeks` weeks; the share of the variance of front-line colleagues' weekly engagement
     that is within persons (1 - ICC(1) by person, as a diary study's null model gives), and
     the mean gap between this week's engagement and the usual level."""
-    from cxsim.validation import unit_icc
+    from cxsim.validation import within_person_share
 
     rows, stay, gap = [], np.ones(m.org.n, bool), []
     for _ in range(weeks):
@@ -318,9 +318,7 @@ def _within_person_share(m: CXModel, weeks: int = 5) -> tuple[float, float]:
         stay &= m.frontline_mask & (col.vacant == 0) & ~col.left
         rows.append(col.engagement.copy())
         gap.append(float((col.engagement - col.engagement_level).mean()))
-    x = np.stack(rows)[:, stay]
-    person = np.tile(np.arange(x.shape[1]), (weeks, 1))
-    return 1.0 - unit_icc(x.ravel(), person.ravel(), min_size=weeks), float(np.mean(gap))
+    return within_person_share(np.stack(rows)[:, stay]), float(np.mean(gap))
 
 
 def test_the_week_s_circumstances_move_engagement_around_the_usual_level():

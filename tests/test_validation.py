@@ -230,6 +230,35 @@ def test_performance_link_of_colleagues_over_a_year():
     assert probe.performance_r[0] > 0.6
 
 
+def test_diary_share_of_colleagues_over_a_quarter():
+    """The probe's within-person share: per quarter of weekly engagement, colleagues in post
+    all quarter only (a leaver's post refilled by a hire is another person), 1 - ICC(1) by
+    person."""
+    from cxsim.validation import DIARY_WEEKS, Probe
+
+    rng = np.random.default_rng(5)
+    n = 80
+    usual = rng.normal(0.6, 0.1, n)  # person variance 0.01; weekly variance 0.0025
+    in_post = np.ones(n, bool)
+    in_post[:10] = False  # the back office
+    probe = Probe()
+    for week in range(2 * DIARY_WEEKS):
+        left = np.zeros(n, bool)
+        if week == 3:
+            left[10:20] = True  # ... and their posts' new people start far off
+        eng = usual + rng.normal(0, 0.05, n)
+        if week > 3:
+            eng[10:20] += 0.5
+        probe._track_diary({"engagement": eng, "in_post": in_post, "left": left})
+    assert len(probe.within_share) == 2 and not probe._diary
+    # the first quarter leaves out the posts whose holder left (counted as one person, their
+    # jump of 0.5 would take the share to about 0.35): 0.0025 / (0.0025 + 0.01)
+    assert probe.within_share[0] == pytest.approx(0.2, abs=0.06)
+    # the second counts the hires as people of their own, 0.5 above the rest: the spread
+    # between persons grows to 0.01 + 0.25 x 1/7 x 6/7, the share falls to about 0.06
+    assert probe.within_share[1] == pytest.approx(0.0025 / 0.0431, abs=0.02)
+
+
 def test_variants_share_everything_but_their_event():
     sc = load_scenario("baseline")
     v = variants(sc)
