@@ -34,11 +34,16 @@ from .sources import PARAMETER_SOURCES
 LEVELS = ("individual", "unit", "company")
 SEGMENTS = ("detractor", "passive", "promoter")
 WEEKS_PER_YEAR = 52
-DIARY_WEEKS = 13  # the within-person share: weekly engagement over a quarter, as diary studies
+# the within-person share: weekly engagement over a quarter (an assumption; weekly diary studies
+# run 5-15 weeks, and with a slowly drifting level the share grows with the window)
+DIARY_WEEKS = 13
 FAILURE_STEP = 8  # week of the service failure of the recovery pattern
 PROBE_STREAM = 7  # the census survey's answer noise: a stream of the run's seed no model draw uses
 FAILURE = {"type": "service_failure", "step": FAILURE_STEP, "duration": 4, "severity": 0.4,
            "share": 0.5}
+FAILURE_END = FAILURE_STEP + FAILURE["duration"]  # the first week of restored service
+#: the long run after a failure: the second half-year after the service is restored
+LONG_RUN = (26, 52)
 # the culture change of the timing pattern: the levers of the built-in culture_first scenario
 CULTURE_CHANGE_FALLBACK = {"empowerment": 0.8, "productivity_pressure": 0.2,
                            "cx_metrics_weight": 0.7, "co_creation": 0.5,
@@ -268,8 +273,9 @@ PATTERNS: tuple[Pattern, ...] = (
             "perception: trust gain vs trust loss, negativity bias, memory and peak decay"),
     Pattern("restoration_csat_gap", "A restored service does not win satisfaction back",
             "company", "Gijsenberg2015", 2015,
-            "mean CSAT (points) over the 26 weeks after a 4-week failure ends, minus the same "
-            "weeks of the paired run without it", -np.inf, 0.0,
+            "mean CSAT (points) in the second half-year after a 4-week failure ends (weeks "
+            "27-52 of restored service), minus the same weeks of the paired run without it",
+            -np.inf, 0.0,
             "perception: expectation adapts to experience and acts by contrast (a failure "
             "lowers it, so restored service exceeds it), emotional memory and trust"),
 )
@@ -543,6 +549,8 @@ def within_person_share(x: np.ndarray) -> float:
     True
     """
     x = np.asarray(x, float)
+    if x.ndim != 2 or min(x.shape) < 2:
+        return float("nan")
     person = np.broadcast_to(np.arange(x.shape[1]), x.shape)
     return 1.0 - unit_icc(x.ravel(), person.ravel(), min_size=x.shape[0])
 
@@ -685,15 +693,18 @@ def recovery_fall_observed(diff: Sequence[float], start: int,
     return float(trough - start + 1), float(len(d) - trough), True
 
 
-def after_gap(diff: Sequence[float], start: int, weeks: int = 26) -> float:
-    """Mean of a paired difference over the `weeks` weeks from `start` (the week a failure
-    ended); nan when the run ends before them.
+def after_gap(failure: Sequence[float], reference: Sequence[float],
+              window: tuple[int, int] = LONG_RUN, end: int = FAILURE_END) -> float:
+    """Mean of the paired difference `failure` - `reference` over the weeks `window` counted
+    from `end`, the first week of restored service (the long run after the failure); nan when
+    the run ends before the window does.
 
-    >>> after_gap([0, -5, -5, 2, 1, 0], start=3, weeks=3)
-    1.0
+    >>> after_gap([0, -5, -5, 2, 1, 0], [0, 0, 0, 0, 0, 1], window=(0, 3), end=3)
+    0.6666666666666666
     """
-    d = np.asarray(diff, float)[start: start + weeks]
-    return float(d.mean()) if len(d) == weeks else float("nan")
+    d = np.asarray(failure, float) - np.asarray(reference, float)
+    lo, hi = end + window[0], end + window[1]
+    return float(d[lo:hi].mean()) if len(d) >= hi else float("nan")
 
 
 def ci95(values: Sequence[float]) -> tuple[float, float, float]:
@@ -766,8 +777,6 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
     csat_diff = (culture.timeseries["csat"].to_numpy() - ref.timeseries["csat"].to_numpy())
     nps_diff = (failure.timeseries["nps"].to_numpy() - ref.timeseries["nps"].to_numpy())
     fall, rec = recovery_fall(nps_diff, FAILURE_STEP)
-    restored = FAILURE_STEP + FAILURE["duration"]
-    csat_after = (failure.timeseries["csat"].to_numpy() - ref.timeseries["csat"].to_numpy())
     return {
         "answer_skew": hist_skewness(pr["hist"]),
         "top_box_10": top_box_share(pr["hist"]),
@@ -786,7 +795,8 @@ def rep_values(ref: Any, culture: Any, failure: Any, n_colleagues: int) -> dict[
         "pwom_share": positive_share(pr["speak_pos"].sum(), pr["speak_neg"].sum()),
         "culture_half_time": half_time(csat_diff),
         "recovery_vs_fall": rec / fall if fall and np.isfinite(fall) else float("nan"),
-        "restoration_csat_gap": after_gap(csat_after, restored),
+        "restoration_csat_gap": after_gap(failure.timeseries["csat"].to_numpy(),
+                                          ref.timeseries["csat"].to_numpy()),
     }
 
 
@@ -1019,10 +1029,10 @@ def _context_panel(bx: Any, p: Pattern, ctx: dict[str, Any]) -> None:
         col = "nps" if k == "recovery_vs_fall" else "csat"
         for kind, c in (("reference", "tab:gray"), ("failure", "tab:red")):
             bx.plot(ts[kind].groupby("step")[col].mean(), color=c, label=kind)
-        end = FAILURE_STEP + FAILURE["duration"]
-        bx.axvspan(FAILURE_STEP, end, color="tab:red", alpha=0.1)
+        bx.axvspan(FAILURE_STEP, FAILURE_END, color="tab:red", alpha=0.1)
         if col == "csat":
-            bx.axvspan(end, end + 26, color="tab:blue", alpha=0.06, label="26 weeks after")
+            lo, hi = (FAILURE_END + w for w in LONG_RUN)
+            bx.axvspan(lo, hi, color="tab:blue", alpha=0.06, label="the long run")
         bx.set_xlabel("week")
         bx.set_ylabel(f"{col.upper()} (mean over reps)")
         bx.legend(fontsize=7)

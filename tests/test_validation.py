@@ -240,13 +240,14 @@ def test_diary_share_of_colleagues_over_a_quarter():
     n = 80
     usual = rng.normal(0.6, 0.1, n)  # person variance 0.01; weekly variance 0.0025
     in_post = np.ones(n, bool)
-    in_post[:10] = False  # the back office
+    in_post[:10] = False  # the back office, whose weeks swing widely: it must stay out
     probe = Probe()
     for week in range(2 * DIARY_WEEKS):
         left = np.zeros(n, bool)
         if week == 3:
             left[10:20] = True  # ... and their posts' new people start far off
         eng = usual + rng.normal(0, 0.05, n)
+        eng[:10] += rng.normal(0, 0.5, 10)
         if week > 3:
             eng[10:20] += 0.5
         probe._track_diary({"engagement": eng, "in_post": in_post, "left": left})
@@ -355,12 +356,19 @@ def test_customer_mix_sets_stores_apart_without_moving_the_company():
                                build(3000, 0.0).customers.disposition, atol=1e-12)
 
 
-def test_after_gap_reads_the_weeks_after_the_failure():
-    """The restoration statistic: the mean paired gap over the 26 weeks after the failure ends,
-    not counting the failure itself; nan when the run ends first."""
-    from cxsim.validation import after_gap
+def test_after_gap_reads_the_long_run_after_the_failure():
+    """The restoration statistic: the paired gap over the second half-year of restored service,
+    never the failure's weeks (about -25 there) nor the first half-year's rebound; nan when the
+    run ends first."""
+    from cxsim.validation import FAILURE_END, FAILURE_STEP, after_gap
 
-    diff = np.r_[np.zeros(8), np.full(4, -20.0), np.full(26, 3.0), np.zeros(10)]
-    assert after_gap(diff, 12) == pytest.approx(3.0)
-    assert after_gap(diff, 12, weeks=30) == pytest.approx(3.0 * 26 / 30)
-    assert np.isnan(after_gap(diff[:30], 12))
+    weeks = np.arange(104)
+    reference = np.full(104, 60.0)
+    failure = reference.copy()
+    failure[FAILURE_STEP:FAILURE_END] -= 25.0  # the failure itself
+    failure[FAILURE_END:FAILURE_END + 26] += 5.0  # the rebound
+    failure[FAILURE_END + 26:] -= 1.0 + 0.01 * (weeks[FAILURE_END + 26:] % 3)  # a lasting loss
+    got = after_gap(failure, reference)
+    assert got == pytest.approx(-1.0 - 0.01 * np.mean(weeks[FAILURE_END + 26:FAILURE_END + 52] % 3))
+    assert after_gap(failure, reference, window=(0, 26)) == pytest.approx(5.0)
+    assert np.isnan(after_gap(failure[:60], reference[:60]))
