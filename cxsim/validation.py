@@ -277,7 +277,8 @@ PATTERNS: tuple[Pattern, ...] = (
             "27-52 of restored service), minus the same weeks of the paired run without it",
             -np.inf, 0.0,
             "perception: expectation adapts to experience and acts by contrast (a failure "
-            "lowers it, so restored service exceeds it), emotional memory and trust"),
+            "lowers it, so restored service exceeds it), emotional memory and trust; churn "
+            "of the unhappiest"),
 )
 
 PATTERN_KEYS = tuple(p.key for p in PATTERNS)
